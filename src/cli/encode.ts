@@ -1,0 +1,19 @@
+/**
+ * `walloc-encode`: compress images, audio or volumes into a .wlc stream.
+ * The codec path this command drives has not landed yet; until it does the command says so with a
+ * coded error rather than pretending to work.
+ */
+import { werr } from '../errors.js';
+import type { CommandSpec } from './command.js';
+
+export const encodeCommand: CommandSpec = {
+  name: 'walloc-encode',
+  summary: 'compress images, audio or volumes into a .wlc stream',
+  usage: ['walloc-encode [INPUT|-] [-o OUTPUT]'],
+  options: {
+    output: { type: 'string', short: 'o', arg: 'FILE', help: 'output file (default: stdout)' },
+  },
+  async run() {
+    throw werr('WALLOC_ERR_NOT_IMPLEMENTED', { feature: 'walloc-encode' });
+  },
+};

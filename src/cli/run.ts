@@ -1,0 +1,56 @@
+/**
+ * The process edge: the only place that turns errors into exit statuses and terminal text.
+ * User errors (WallocError) print one line with their code, never a stack trace; anything else is
+ * a bug in walloc and says so (set WALLOC_DEBUG=1 for the stack). EPIPE on stdout (`| head`) is a
+ * normal end, not an error.
+ */
+import { isWallocError } from '../errors.js';
+import { type CommandIo, type CommandSpec, helpText, parseCommandArgs } from './command.js';
+
+export const processIo = (): CommandIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** Formats any error for a person; returns the exit status to use. */
+export function reportError(prog: string, e: unknown, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): number {
+  if (isWallocError(e)) {
+    stderr.write(`${prog}: ${e.message} [${e.code}]\n`);
+    if (env.WALLOC_DEBUG) stderr.write(`${e.stack ?? ''}\n`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  stderr.write(`${prog}: internal error: ${err?.message ?? String(e)} [WALLOC_ERR_INTERNAL]\n`);
+  stderr.write(env.WALLOC_DEBUG ? `${err?.stack ?? ''}\n` : `${prog}: this is a bug in walloc; rerun with WALLOC_DEBUG=1 for details and please report it\n`);
+  return 1;
+}
+
+/**
+ * Runs one command with argv, returning its exit status (never throws). Used by the bin scripts and
+ * by tests, which pass their own streams.
+ *
+ * @example
+ * const status = await runCommand(infoCommand, ['--json'], processIo());
+ */
+export async function runCommand(spec: CommandSpec, argv: string[], io: CommandIo): Promise<number> {
+  const prog = spec.name.split(' ')[0] ?? 'walloc';
+  try {
+    const args = parseCommandArgs(spec, argv);
+    if (args.values.help === true) {
+      io.stdout.write(helpText(spec));
+      return 0;
+    }
+    return (await spec.run(args, io)) ?? 0;
+  } catch (e) {
+    return reportError(prog, e, io.stderr, io.env);
+  }
+}
+
+/** Entry point for a bin script: runs, then sets the exit status; EPIPE ends quietly. */
+export function main(run: (io: CommandIo) => Promise<number>): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  const io = processIo();
+  void run(io).then((status) => {
+    process.exitCode = status;
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * `walloc`: the umbrella command. Each sub-command is a declarative {@link CommandSpec}; this file
+ * only dispatches. `walloc-encode`, `walloc-decode` and `classify` are the same commands under
+ * their own names, so that pipes read naturally.
+ */
+import { WallocError } from '../errors.js';
+import { version } from '../paths.js';
+import type { CommandIo, CommandSpec } from './command.js';
+import { infoCommand } from './info.js';
+import { reportError, runCommand } from './run.js';
+
+/** Sub-commands by name. Later issues add encode, decode, filter, batch, train, eval, bench. */
+export const SUBCOMMANDS: Record<string, CommandSpec> = {
+  info: infoCommand,
+};
+
+export function wallocHelp(): string {
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((k) => k.length)) + 2;
+  return [
+    `walloc ${version()}: wavelet learned lossy compression for media that machines read`,
+    '',
+    'Usage:',
+    '  walloc COMMAND [options]      run `walloc COMMAND --help` for a command\'s options',
+    '  walloc --version | --help',
+    '',
+    'Commands:',
+    ...Object.entries(SUBCOMMANDS).map(([k, c]) => `  ${k.padEnd(width)}${c.summary}`),
+    '',
+    'Environment: WALLOC_BACKEND (gpu|node|wasm|cpu), FFMPEG_PATH, WALLOC_DEBUG=1 (stack traces).',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs `walloc` with argv (without node and script), returning the exit status.
+ *
+ * @example
+ * process.exitCode = await wallocMain(['info', '--json'], processIo());
+ */
+export async function wallocMain(argv: string[], io: CommandIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    if (first === 'help' && rest[0] !== undefined && SUBCOMMANDS[rest[0]]) return runCommand(SUBCOMMANDS[rest[0]], ['--help'], io);
+    (first === undefined ? io.stderr : io.stdout).write(wallocHelp());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const cmd = SUBCOMMANDS[first];
+  if (!cmd) return reportError('walloc', new WallocError('WALLOC_ERR_UNKNOWN_COMMAND', { command: first }), io.stderr, io.env);
+  return runCommand(cmd, rest, io);
+}

@@ -1,0 +1,43 @@
+/**
+ * The bundled models: one folder per model under `fixtures/models/NAME/`, each with a
+ * `model.json` describing it. This module only lists and describes them; loading weights lives
+ * beside the code that runs them.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+
+export interface ModelSummary {
+  name: string;
+  dir: string;
+  modality?: string;
+  description?: string;
+}
+
+/** Folder holding the bundled models. */
+export function bundledModelsDir(): string {
+  return join(packageRoot(), 'fixtures', 'models');
+}
+
+/**
+ * Lists the bundled models (folders with a model.json), sorted by name.
+ *
+ * @example
+ * for (const m of listBundledModels()) console.log(m.name, m.modality);
+ */
+export function listBundledModels(): ModelSummary[] {
+  const dir = bundledModelsDir();
+  if (!existsSync(dir)) return [];
+  const out: ModelSummary[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const file = join(dir, name, 'model.json');
+    if (!existsSync(file)) continue;
+    try {
+      const cfg = JSON.parse(readFileSync(file, 'utf8')) as { modality?: string; description?: string };
+      out.push({ name, dir: join(dir, name), modality: cfg.modality, description: cfg.description });
+    } catch {
+      out.push({ name, dir: join(dir, name), description: '(unreadable model.json)' });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+import t from 'tap';
+import { wallocMain } from '../../../src/cli/walloc.js';
+import { memoryIo, runBin } from '../../helpers/io.js';
+import { version } from '../../../src/paths.js';
+
+t.test('--version prints the package version on stdout', async (t) => {
+  const io = memoryIo();
+  t.equal(await wallocMain(['--version'], io), 0);
+  t.equal(io.out(), `${version()}\n`);
+  t.match(version(), /^\d+\.\d+\.\d+/);
+});
+
+t.test('--help lists the commands on stdout; no arguments prints it on stderr with status 2', async (t) => {
+  const io = memoryIo();
+  t.equal(await wallocMain(['--help'], io), 0);
+  t.match(io.out(), /Commands:[\s\S]*info/);
+  const io2 = memoryIo();
+  t.equal(await wallocMain([], io2), 2);
+  t.equal(io2.out(), '');
+  t.match(io2.err(), /Usage:/);
+});
+
+t.test('an unknown command is a usage error with a code, no stack trace', async (t) => {
+  const io = memoryIo();
+  t.equal(await wallocMain(['frobnicate'], io), 2);
+  t.match(io.err(), /unknown command "frobnicate".*\[WALLOC_ERR_UNKNOWN_COMMAND\]/);
+  t.notMatch(io.err(), /\n\s+at /);
+});
+
+t.test('info --json reports version, backend, ffmpeg and models', async (t) => {
+  const io = memoryIo();
+  t.equal(await wallocMain(['info', '--json', '--backend', 'cpu'], io), 0);
+  const r = JSON.parse(io.out()) as { version: string; backend: { active: string; available: string[] }; ffmpeg: { version: string } | null; models: unknown[] };
+  t.equal(r.version, version());
+  t.equal(r.backend.active, 'cpu');
+  t.ok(r.backend.available.includes('cpu'));
+  t.ok(r.backend.available.includes('wasm'), 'the wasm backend is a regular dependency');
+  t.ok(r.ffmpeg, 'ffmpeg is found (the @ffmpeg-installer binary at least)');
+  t.ok(Array.isArray(r.models));
+});
+
+t.test('info with an unknown backend is a coded usage error', async (t) => {
+  const io = memoryIo();
+  t.equal(await wallocMain(['info', '--backend', 'quantum'], io), 2);
+  t.match(io.err(), /WALLOC_ERR_INVALID_ARGUMENT/);
+});
+
+t.test('help for a sub-command comes from its option table', async (t) => {
+  const io = memoryIo();
+  t.equal(await wallocMain(['help', 'info'], io), 0);
+  t.match(io.out(), /--json\s+print one JSON object/);
+  t.match(io.out(), /-h, --help/);
+});
+
+t.test('the built bin: unknown option exits 2 with one coded line on stderr', async (t) => {
+  const r = await runBin('walloc', ['info', '--no-such-flag']);
+  t.equal(r.code, 2);
+  t.equal(r.stdout.length, 0);
+  t.match(r.stderr, /^walloc: unknown option "--no-such-flag".*\[WALLOC_ERR_UNKNOWN_OPTION\]\n$/);
+});
+
+t.test('the built bin: info prints the active backend', async (t) => {
+  const r = await runBin('walloc', ['info']);
+  t.equal(r.code, 0);
+  t.match(r.stdout.toString(), /backend:\s+(wasm|cpu|node|gpu)/);
+});

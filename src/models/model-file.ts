@@ -1,0 +1,163 @@
+/**
+ * The model folder format: `model.json` (the config, which round-trips) and `weights.bin` (every
+ * tensor as little-endian float32, back to back, listed in `model.json` by name, shape and byte
+ * offset). The model's id is its name plus the sha256 of both files, which goes into every .wlc
+ * header so that a decoder refuses latents made by another model.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { werr } from '../errors.js';
+import type { MediaKind } from '../frame.js';
+import { bundledModelsDir, listBundledModels } from './registry.js';
+
+export const MODEL_FORMAT = 'walloc-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Byte offset into weights.bin. */
+  offset: number;
+}
+
+/** How latents are turned back into wavelet coefficients. */
+export type DecoderConfig =
+  | { type: 'linear' }
+  /** Linear decode plus a residual conv net at latent resolution (see src/nn/decoder.ts). */
+  | { type: 'resnet'; width: number; blocks: number; kernel: number };
+
+export interface ModelConfig {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  name: string;
+  description: string;
+  modality: MediaKind;
+  /** Signal channels (3 for RGB, 2 for stereo, 1 for grey volumes). */
+  channels: number;
+  levels: number;
+  wavelet: string;
+  latentDim: number;
+  bits: number;
+  /** Lossless coder for the packed latents. */
+  pack: { format: 'webp' | 'png' };
+  decoder: DecoderConfig;
+  /** Tensors stored in weights.bin, by name. */
+  tensors: TensorEntry[];
+  /** sha256 of weights.bin, checked on load. */
+  weightsSha256: string;
+  /** How it was made: data, steps, metrics; free-form. */
+  training?: Record<string, unknown>;
+}
+
+export interface Model {
+  config: ModelConfig;
+  /** Tensors by name. */
+  weights: Map<string, Float32Array>;
+  /** `name@sha256-prefix`: what a .wlc header records. */
+  id: string;
+  /** sha256 over model.json and weights.bin. */
+  sha256: string;
+  dir?: string;
+}
+
+const sha256 = (...parts: Uint8Array[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+/** Resolves a model argument: a bundled name (`rgb-16x`) or a folder path. */
+export function resolveModelDir(nameOrPath: string): string {
+  if (nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.')) {
+    if (!existsSync(join(nameOrPath, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels().map((m) => m.name).join(', ') || 'none' });
+    return nameOrPath;
+  }
+  const dir = join(bundledModelsDir(), nameOrPath);
+  if (!existsSync(join(dir, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels().map((m) => m.name).join(', ') || 'none' });
+  return dir;
+}
+
+function validateConfig(cfg: unknown, model: string): ModelConfig {
+  const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model, reason });
+  if (typeof cfg !== 'object' || cfg === null) throw bad('model.json is not an object');
+  const c = cfg as Partial<ModelConfig>;
+  if (c.format !== MODEL_FORMAT) throw bad(`format is ${JSON.stringify(c.format)}, expected "${MODEL_FORMAT}"`);
+  if (c.version !== MODEL_FORMAT_VERSION) throw bad(`format version ${c.version} is not supported (expected ${MODEL_FORMAT_VERSION})`);
+  for (const k of ['channels', 'levels', 'latentDim', 'bits'] as const) {
+    if (!Number.isInteger(c[k]) || (c[k] as number) < 1) throw bad(`${k} must be a positive integer`);
+  }
+  if (!['image', 'audio', 'volume'].includes(c.modality as string)) throw bad(`modality ${JSON.stringify(c.modality)} is not image, audio or volume`);
+  if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
+  return c as ModelConfig;
+}
+
+/**
+ * Loads a model folder (or a bundled model by name), verifying its checksum.
+ *
+ * @example
+ * const m = loadModel('rgb-16x');
+ * const w = m.weights.get('encoder.weight'); // Float32Array [latentDim × channels·4^J]
+ */
+export function loadModel(nameOrPath: string): Model {
+  const dir = resolveModelDir(nameOrPath);
+  let json: Buffer;
+  let bin: Buffer;
+  try {
+    json = readFileSync(join(dir, 'model.json'));
+    bin = readFileSync(join(dir, 'weights.bin'));
+  } catch (e) {
+    throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: (e as Error).message }, e);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: 'model.json is not valid JSON' });
+  }
+  const config = validateConfig(parsed, nameOrPath);
+  if (sha256(bin) !== config.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
+  const weights = new Map<string, Float32Array>();
+  for (const t of config.tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: `tensor ${t.name} lies outside weights.bin` });
+    // Copy out so the tensor is aligned and independent of the file buffer.
+    const arr = new Float32Array(n);
+    const view = new DataView(bin.buffer, bin.byteOffset + t.offset, n * 4);
+    for (let i = 0; i < n; i++) arr[i] = view.getFloat32(i * 4, true);
+    weights.set(t.name, arr);
+  }
+  const digest = sha256(json, bin);
+  return { config, weights, sha256: digest, id: `${config.name}@${digest.slice(0, 12)}`, dir };
+}
+
+/**
+ * Writes a model folder atomically (temporary files, then rename), computing offsets and checksums.
+ * `config.tensors` and `config.weightsSha256` are filled in from `weights`.
+ *
+ * @example
+ * saveModel('fixtures/models/rgb-16x-linear', { ...config }, new Map([['encoder.weight', w]]));
+ */
+export function saveModel(dir: string, config: Omit<ModelConfig, 'tensors' | 'weightsSha256' | 'format' | 'version'>, weights: Map<string, { shape: number[]; data: Float32Array }>): Model {
+  mkdirSync(dir, { recursive: true });
+  const tensors: TensorEntry[] = [];
+  let total = 0;
+  for (const [name, t] of weights) {
+    if (t.shape.reduce((a, b) => a * b, 1) !== t.data.length) throw werr('WALLOC_ERR_MODEL_INVALID', { model: config.name, reason: `tensor ${name} shape does not match its data` });
+    tensors.push({ name, shape: t.shape, offset: total });
+    total += t.data.length * 4;
+  }
+  const bin = Buffer.alloc(total);
+  for (const [name, t] of weights) {
+    const off = tensors.find((e) => e.name === name)!.offset;
+    for (let i = 0; i < t.data.length; i++) bin.writeFloatLE(t.data[i]!, off + i * 4);
+  }
+  const full: ModelConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, ...config, tensors, weightsSha256: sha256(bin) };
+  const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
+  writeFileSync(join(dir, 'weights.bin.tmp'), bin);
+  writeFileSync(join(dir, 'model.json.tmp'), json);
+  renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
+  renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+  const digest = sha256(json, bin);
+  return { config: full, weights: new Map([...weights].map(([k, v]) => [k, v.data])), sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
+}

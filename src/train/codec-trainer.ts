@@ -1,0 +1,354 @@
+/**
+ * `walloc train codec` for images: builds the linear floor (PCA encoder, its transpose as
+ * decoder, companding scale from data) and then trains the residual decoder on random crops under
+ * quantization noise, with warm-up, checkpoints, resume, a progress line and a validation PSNR on
+ * held-out photos after every epoch.
+ *
+ * What is trained and why: the encoder stays the PCA projection (frozen). In this project's own
+ * measurement (walloc.md §10), a learned encoder trained on a few dozen photos overfit and fell
+ * below the untrained linear floor on unseen photos, while a frozen PCA encoder with a trained
+ * decoder gained; freezing also keeps encoding a fixed, cheap matrix. The decoder starts exactly at
+ * the linear floor (its residual output layer is zero), so it can only improve from there.
+ *
+ * The loss is pixel MSE computed in the wavelet domain: each coefficient's squared error is weighted
+ * by the energy its synthesis basis function puts into pixels (bior4.4 is close to orthogonal, so
+ * this equals pixel MSE up to the small cross terms). Validation measures true pixel PSNR through
+ * the real inverse transform.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { werr } from '../errors.js';
+import { makeFrame, type CoeffsFrame, type ImageFrame } from '../frame.js';
+import { getTf } from '../models/backend.js';
+import { loadModel, saveModel, type Model, type ModelConfig } from '../models/model-file.js';
+import { ResidualDecoder, type NamedWeights } from '../nn/decoder.js';
+import { fitScale, toNormal, toUniform, latentMax } from '../codec/companding.js';
+import { wptForward, wptInverse } from '../../transforms/wpt.js';
+import { CovarianceAccumulator, pcaProjection } from './pca.js';
+import { cropFrame, loadPhotos, randomCrop, rng, type Photo } from './photos.js';
+
+export interface CodecTrainOptions {
+  data: string;
+  /** Held-out photos for validation PSNR (never trained on). */
+  val?: string;
+  out: string;
+  name: string;
+  description?: string;
+  levels: number;
+  latentDim: number;
+  bits: number;
+  wavelet: string;
+  /** 0: stop after the linear floor. */
+  steps: number;
+  batch: number;
+  crop: number;
+  lr: number;
+  warmup: number;
+  width: number;
+  blocks: number;
+  kernel: number;
+  epochSteps: number;
+  checkpointEvery: number;
+  seed: number;
+  resume: boolean;
+  /** Crops used for the PCA and the companding scale. */
+  pcaCrops: number;
+  /** Largest photo kept in memory, in pixels (bigger ones are halved until they fit). */
+  maxPixels: number;
+  /** Validation crops are at most this size on a side (centre crop). */
+  valSize: number;
+  valImages: number;
+  backend?: string;
+  log: (line: string) => void;
+  /** Replaces the progress line in place on a TTY. */
+  progress?: (line: string) => void;
+}
+
+export const CODEC_TRAIN_DEFAULTS: Omit<CodecTrainOptions, 'data' | 'out' | 'name' | 'log'> = {
+  levels: 3, latentDim: 12, bits: 8, wavelet: 'bior4.4', steps: 3000, batch: 16, crop: 128, lr: 2e-4, warmup: 200,
+  width: 48, blocks: 3, kernel: 3, epochSteps: 250, checkpointEvery: 250, seed: 1, resume: false, pcaCrops: 4000,
+  maxPixels: 12_000_000, valSize: 512, valImages: 24,
+};
+
+/** y = W·x + b over a planar [D, P] coeffs array, into planar [N, P]. */
+export function project(x: Float32Array, d: number, w: Float32Array, b: Float32Array, n: number, out = new Float32Array(n * (x.length / d))): Float32Array {
+  const p = x.length / d;
+  for (let o = 0; o < n; o++) {
+    const dst = o * p;
+    out.fill(b[o]!, dst, dst + p);
+    for (let i = 0; i < d; i++) {
+      const wi = w[o * d + i]!;
+      if (wi === 0) continue;
+      const src = i * p;
+      for (let k = 0; k < p; k++) out[dst + k] += wi * x[src + k]!;
+    }
+  }
+  return out;
+}
+
+/** Energy a unit coefficient in each wavelet channel puts into pixels (the loss weights). */
+export function synthesisGains(channels: number, levels: number, wavelet: string): Float32Array {
+  const k = 4 ** levels;
+  const side = 8 << levels;
+  const grid = side >> levels;
+  const gains = new Float32Array(channels * k);
+  for (let band = 0; band < k; band++) {
+    const data = new Float32Array(k * grid * grid);
+    data[band * grid * grid + (grid >> 1) * grid + (grid >> 1)] = 1;
+    const coeffs = makeFrame('coeffs', [k, grid, grid], data, { source: 'image', sourceShape: [1, side, side], pad: [[0, 0], [0, 0]], levels, wavelet });
+    const img = wptInverse(coeffs);
+    let e = 0;
+    for (const v of img.data) e += v * v;
+    for (let c = 0; c < channels; c++) gains[c * k + band] = e;
+  }
+  return gains;
+}
+
+/** Planar [C, P] → interleaved [P, C] (NHWC rows), into `out` at an offset. */
+function toNhwc(src: Float32Array, c: number, out: Float32Array, offset: number): void {
+  const p = src.length / c;
+  for (let ch = 0; ch < c; ch++) {
+    const s = ch * p;
+    for (let k = 0; k < p; k++) out[offset + k * c + ch] = src[s + k]!;
+  }
+}
+
+interface Encoder {
+  weight: Float32Array;
+  bias: Float32Array;
+  scale: Float32Array;
+  dim: number;
+}
+
+/** Encodes one image crop to companded latents (float, before rounding) plus its coefficients. */
+function encodeCrop(img: ImageFrame, enc: Encoder, o: CodecTrainOptions): { coeffs: CoeffsFrame; u: Float32Array } {
+  const coeffs = wptForward(img, { levels: o.levels, wavelet: o.wavelet });
+  const y = project(coeffs.data, enc.dim, enc.weight, enc.bias, o.latentDim);
+  return { coeffs, u: toUniform(y, o.latentDim, o.bits, enc.scale) };
+}
+
+/**
+ * Builds the linear floor model from the training photos: PCA encoder, companding scale
+ * max|y|/3 from the data, transpose decoder.
+ */
+export async function buildLinearFloor(photos: Photo[], o: CodecTrainOptions): Promise<{ enc: Encoder; mean: Float64Array; explained: number }> {
+  const dim = 3 * 4 ** o.levels;
+  const acc = new CovarianceAccumulator(dim);
+  const next = rng(o.seed);
+  const crops: CoeffsFrame[] = [];
+  for (let i = 0; i < o.pcaCrops; i++) {
+    const c = wptForward(randomCrop(photos, o.crop, next), { levels: o.levels, wavelet: o.wavelet });
+    acc.addPlanar(c.data, dim, c.data.length / dim);
+    crops.push(c);
+    if ((i + 1) % 500 === 0) o.progress?.(`pca: ${i + 1}/${o.pcaCrops} crops`);
+  }
+  const pca = pcaProjection(acc, o.latentDim);
+  // The scale is fitted on all sampled crops at once: max|y| per channel over the whole sample.
+  const per = crops[0]!.data.length / dim;
+  const all = new Float32Array(o.latentDim * per * crops.length);
+  const tmp = new Float32Array(o.latentDim * per);
+  crops.forEach((c, i) => {
+    project(c.data, dim, pca.weight, pca.bias, o.latentDim, tmp);
+    for (let ch = 0; ch < o.latentDim; ch++) all.set(tmp.subarray(ch * per, (ch + 1) * per), ch * per * crops.length + i * per);
+  });
+  const scale = fitScale(all, o.latentDim);
+  return { enc: { weight: pca.weight, bias: pca.bias, scale, dim }, mean: pca.mean, explained: pca.explained };
+}
+
+function modelConfig(o: CodecTrainOptions, decoder: ModelConfig['decoder'], training: Record<string, unknown>): Omit<ModelConfig, 'tensors' | 'weightsSha256' | 'format' | 'version'> {
+  return {
+    name: o.name,
+    description: o.description ?? `RGB image codec, J=${o.levels}, ${o.latentDim} latent channels, ${o.bits} bits`,
+    modality: 'image', channels: 3, levels: o.levels, wavelet: o.wavelet, latentDim: o.latentDim, bits: o.bits,
+    pack: { format: 'webp' }, decoder, training,
+  };
+}
+
+function encoderWeights(enc: Encoder, n: number): NamedWeights {
+  return new Map([
+    ['encoder.weight', { shape: [n, enc.dim], data: enc.weight }],
+    ['encoder.bias', { shape: [n], data: enc.bias }],
+    ['encoder.scale', { shape: [n], data: enc.scale }],
+  ]);
+}
+
+/** Centre crops of the validation photos, at most valSize on a side and a multiple of 2^J. */
+function validationSet(photos: Photo[], o: CodecTrainOptions): ImageFrame[] {
+  const m = 1 << o.levels;
+  return photos.slice(0, o.valImages).map((p) => {
+    const s = Math.min(o.valSize, Math.floor(Math.min(p.width, p.height) / m) * m);
+    return cropFrame(p, (p.width - s) >> 1, (p.height - s) >> 1, s, false);
+  });
+}
+
+/** Mean PSNR (dB) of the validation set through rounding, the decoder and the real inverse WPT. */
+async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: ResidualDecoder, enc: Encoder, val: ImageFrame[], o: CodecTrainOptions): Promise<number> {
+  let sum = 0;
+  for (const img of val) {
+    const { coeffs, u } = encodeCrop(img, enc, o);
+    const lim = 2 ** (o.bits - 1) - 1;
+    const q = new Float32Array(u.length);
+    for (let i = 0; i < u.length; i++) q[i] = Math.max(-lim, Math.min(lim, roundHalfEven(u[i]!)));
+    const yhat = toNormal(q, o.latentDim, o.bits, enc.scale);
+    const [, h, w] = coeffs.shape as [number, number, number];
+    const nhwc = new Float32Array(yhat.length);
+    toNhwc(yhat, o.latentDim, nhwc, 0);
+    const out = tf.tidy(() => dec.apply(tf.tensor4d(nhwc, [1, h, w, o.latentDim])).dataSync() as Float32Array);
+    const d = enc.dim;
+    const planar = new Float32Array(out.length);
+    for (let ch = 0; ch < d; ch++) for (let k = 0; k < h * w; k++) planar[ch * h * w + k] = out[k * d + ch]!;
+    const rec = wptInverse(makeFrame('coeffs', coeffs.shape, planar, coeffs.meta));
+    let se = 0;
+    for (let i = 0; i < rec.data.length; i++) {
+      // Quantize to 8 bits as a decoder writing PNG would: PSNR is of the image a user gets.
+      const a = Math.round((Math.max(-0.5, Math.min(0.5, rec.data[i]!)) + 0.5) * 255);
+      const b = Math.round((img.data[i]! + 0.5) * 255);
+      se += (a - b) ** 2;
+    }
+    sum += 10 * Math.log10((255 * 255) / Math.max(1e-10, se / rec.data.length));
+  }
+  return sum / val.length;
+}
+
+/** torch.round semantics: halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+interface TrainState {
+  step: number;
+  seed: number;
+  history: Array<{ step: number; valPsnr: number; trainLoss: number; seconds: number }>;
+  linearValPsnr?: number;
+  seconds: number;
+}
+
+/**
+ * Runs the whole recipe; returns the saved model.
+ *
+ * @example
+ * await trainCodec({ ...CODEC_TRAIN_DEFAULTS, data: 'data/photos/train', val: 'data/photos/eval',
+ *   out: 'fixtures/models/rgb-16x', name: 'rgb-16x', log: console.error });
+ */
+export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
+  const { tf, backend } = await getTf({ backend: o.backend });
+  o.log(`loading photos from ${o.data} …`);
+  const photos = await loadPhotos(o.data, { maxPixels: o.maxPixels, minSide: o.crop, onProgress: (d, t) => o.progress?.(`decoded ${d}/${t} photos`) });
+  const mp = photos.reduce((s, p) => s + p.width * p.height, 0) / 1e6;
+  o.log(`${photos.length} training photos, ${mp.toFixed(1)} MP in memory; backend ${backend}`);
+  const valPhotos = o.val ? await loadPhotos(o.val, { maxPixels: o.maxPixels }) : [];
+  const val = validationSet(valPhotos, o);
+  const statePath = join(o.out, 'train-state.json');
+  const dim = 3 * 4 ** o.levels;
+  const lmax = latentMax(o.bits);
+
+  let enc: Encoder;
+  let dec: ResidualDecoder;
+  let state: TrainState;
+  const decCfg = { latentDim: o.latentDim, outChannels: dim, width: o.width, blocks: o.blocks, kernel: o.kernel, dims: 2 as const };
+  if (o.resume && existsSync(statePath)) {
+    const m = loadModel(o.out);
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
+    enc = { weight: m.weights.get('encoder.weight')!, bias: m.weights.get('encoder.bias')!, scale: m.weights.get('encoder.scale')!, dim };
+    const w: NamedWeights = new Map();
+    for (const t of m.config.tensors) if (t.name.startsWith('decoder.')) w.set(t.name, { shape: t.shape, data: m.weights.get(t.name)! });
+    dec = ResidualDecoder.fromConfig(tf, decCfg, w);
+    o.log(`resuming ${o.out} at step ${state.step}`);
+  } else {
+    o.log(`fitting the linear floor: PCA of ${dim}-channel wavelet vectors over ${o.pcaCrops} crops of ${o.crop}²`);
+    const floor = await buildLinearFloor(photos, o);
+    enc = floor.enc;
+    o.log(`PCA keeps ${(floor.explained * 100).toFixed(2)}% of the coefficient variance in ${o.latentDim} channels`);
+    dec = new ResidualDecoder(tf, decCfg);
+    const lw = new Float32Array(o.latentDim * dim);
+    for (let n = 0; n < o.latentDim; n++) for (let i = 0; i < dim; i++) lw[n * dim + i] = enc.weight[n * dim + i]!;
+    dec.setWeights(new Map([
+      ['decoder.linear.weight', { shape: [1, 1, o.latentDim, dim], data: lw }],
+      ['decoder.linear.bias', { shape: [dim], data: Float32Array.from(floor.mean) }],
+      ['decoder.inscale', { shape: [o.latentDim], data: enc.scale.map((s) => Math.log(s)) }],
+    ]));
+    state = { step: 0, seed: o.seed, history: [], seconds: 0 };
+    if (val.length) {
+      state.linearValPsnr = await validate(tf, dec, enc, val, o);
+      o.log(`linear floor: validation PSNR ${state.linearValPsnr.toFixed(2)} dB on ${val.length} held-out photos`);
+    }
+  }
+
+  const save = (final: boolean): Model => {
+    const training = {
+      recipe: 'walloc train codec', data: o.data, val: o.val, photos: photos.length, megapixels: Number(mp.toFixed(1)),
+      steps: state.step, batch: o.batch, crop: o.crop, lr: o.lr, warmup: o.warmup, seed: o.seed, backend,
+      encoder: 'PCA (frozen)', companding: 'max|y|/3 per channel', linearValPsnr: state.linearValPsnr, history: state.history,
+      seconds: Math.round(state.seconds),
+    };
+    const decoder: ModelConfig['decoder'] = o.width > 0 && o.steps > 0 ? { type: 'resnet', width: o.width, blocks: o.blocks, kernel: o.kernel } : { type: 'linear' };
+    const weights = encoderWeights(enc, o.latentDim);
+    for (const [k, v] of dec.getWeights()) {
+      if (decoder.type === 'linear' && !k.startsWith('decoder.linear.')) continue;
+      weights.set(k, v);
+    }
+    const m = saveModel(o.out, modelConfig(o, decoder, training), weights);
+    const tmp = statePath + '.tmp';
+    writeFileSync(tmp, JSON.stringify(state, null, 2));
+    renameSync(tmp, statePath);
+    if (final) o.log(`saved ${m.id} to ${o.out} (${dec.parameterCount} decoder parameters)`);
+    return m;
+  };
+
+  if (o.steps === 0 || o.width === 0) return save(true);
+  mkdirSync(o.out, { recursive: true });
+
+  const gains = tf.tensor1d(synthesisGains(3, o.levels, o.wavelet));
+  const opt = tf.train.adam(o.lr);
+  const vars = [...dec.vars.values()];
+  const g = o.crop >> o.levels;
+  const per = g * g;
+  const yBatch = new Float32Array(o.batch * per * o.latentDim);
+  const xBatch = new Float32Array(o.batch * per * dim);
+  const noisy = new Float32Array(o.latentDim * per);
+  let lossSum = 0;
+  let lossCount = 0;
+  let t0 = Date.now();
+  while (state.step < o.steps) {
+    // Crops and noise depend only on (seed, step): a resumed run sees the same data it would have.
+    const next = rng(o.seed * 1_000_003 + state.step);
+    for (let b = 0; b < o.batch; b++) {
+      const { coeffs, u } = encodeCrop(randomCrop(photos, o.crop, next), enc, o);
+      for (let i = 0; i < u.length; i++) noisy[i] = Math.max(-lmax, Math.min(lmax, u[i]! + next() - 0.5));
+      toNhwc(toNormal(noisy, o.latentDim, o.bits, enc.scale), o.latentDim, yBatch, b * per * o.latentDim);
+      toNhwc(coeffs.data, dim, xBatch, b * per * dim);
+    }
+    const lr = o.lr * Math.min(1, (state.step + 1) / o.warmup);
+    (opt as unknown as { learningRate: number }).learningRate = lr;
+    const loss = tf.tidy(() => {
+      const y = tf.tensor4d(yBatch, [o.batch, g, g, o.latentDim]);
+      const x = tf.tensor4d(xBatch, [o.batch, g, g, dim]);
+      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(dec.apply(y, true), x)), gains)), o.batch * 3 * o.crop * o.crop) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
+    });
+    const lv = loss.dataSync()[0]!;
+    loss.dispose();
+    if (!Number.isFinite(lv)) throw werr('WALLOC_ERR_TRAIN', { reason: `loss became ${lv} at step ${state.step}; lower --lr` });
+    lossSum += lv;
+    lossCount++;
+    state.step++;
+    const dt = (Date.now() - t0) / 1000;
+    state.seconds += dt;
+    t0 = Date.now();
+    const secPerStep = state.seconds / Math.max(1, state.step);
+    const eta = Math.round(((o.steps - state.step) * secPerStep) / 60);
+    const trainPsnr = 10 * Math.log10(1 / (lossSum / lossCount));
+    o.progress?.(`step ${state.step}/${o.steps}  loss ${(lossSum / lossCount).toExponential(3)} (${trainPsnr.toFixed(2)} dB)  lr ${lr.toExponential(1)}  ${dt.toFixed(2)} s/step  eta ${eta} min`);
+    if (state.step % o.epochSteps === 0 || state.step === o.steps) {
+      const valPsnr = val.length ? await validate(tf, dec, enc, val, o) : NaN;
+      state.history.push({ step: state.step, valPsnr: Number(valPsnr.toFixed(3)), trainLoss: lossSum / lossCount, seconds: Math.round(state.seconds) });
+      o.log(`epoch ${Math.ceil(state.step / o.epochSteps)} (step ${state.step}): train ${trainPsnr.toFixed(2)} dB, validation ${valPsnr.toFixed(2)} dB` + (state.linearValPsnr ? ` (linear floor ${state.linearValPsnr.toFixed(2)} dB)` : ''));
+      lossSum = 0;
+      lossCount = 0;
+    }
+    if (state.step % o.checkpointEvery === 0 && state.step < o.steps) save(false);
+  }
+  gains.dispose();
+  return save(true);
+}

@@ -11,12 +11,13 @@
  * - `coeffs`: [C·K^J, ...spatial/2^J] Float32Array, wavelet packet coefficients (K = 2, 4, 8)
  * - `latent`: [N, ...spatial] Float32Array before quantize, Int8Array after
  * - `tokens`: [...grid] Uint16Array of codebook indices
+ * - `packed`: [bytes] Uint8Array, a lossless WebP/PNG of tiled int8 latents; `meta.extra.pack` says how (transforms/pack.ts)
  */
 import { werr } from './errors.js';
 
 /** The kinds of signal a codec consumes and a decoder reproduces. */
 export type MediaKind = 'image' | 'audio' | 'volume';
-export type FrameKind = MediaKind | 'coeffs' | 'latent' | 'tokens';
+export type FrameKind = MediaKind | 'coeffs' | 'latent' | 'tokens' | 'packed';
 
 /** Number of spatial axes of each media kind (1-D audio, 2-D images, 3-D volumes). */
 export const SPATIAL_DIMS: Readonly<Record<MediaKind, 1 | 2 | 3>> = { audio: 1, image: 2, volume: 3 };

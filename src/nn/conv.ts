@@ -31,7 +31,8 @@ export function convSame(tf: TfModule, kh: number, kw: number = kh): (x: Tensor4
   if (kh % 2 !== 1 || kw % 2 !== 1) throw new Error(`convSame needs odd kernel sizes, got ${key}`);
   const ph = (kh - 1) / 2;
   const pw = (kw - 1) / 2;
-  const f = tf.customGrad(((x: Tensor4D, w: Tensor4D, save: (ts: tfTypes.Tensor[]) => void) => {
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const [x, w, save] = args as [Tensor4D, Tensor4D, (ts: tfTypes.Tensor[]) => void];
     save([x, w]);
     return {
       value: tf.conv2d(x, w, 1, 'same'),
@@ -55,7 +56,7 @@ export function convSame(tf: TfModule, kh: number, kw: number = kh): (x: Tensor4
         return [dx, dw];
       },
     };
-  }) as unknown as (x: Tensor4D, w: Tensor4D) => { value: Tensor4D; gradFunc: never }) as unknown as (x: Tensor4D, w: Tensor4D) => Tensor4D;
+  }) as Parameters<TfModule['customGrad']>[0]) as unknown as (x: Tensor4D, w: Tensor4D) => Tensor4D;
   byK.set(key, f);
   return f;
 }

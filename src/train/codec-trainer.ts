@@ -68,7 +68,7 @@ export interface CodecTrainOptions {
 export const CODEC_TRAIN_DEFAULTS: Omit<CodecTrainOptions, 'data' | 'out' | 'name' | 'log'> = {
   levels: 3, latentDim: 12, bits: 8, wavelet: 'bior4.4', steps: 3000, batch: 16, crop: 128, lr: 2e-4, warmup: 200,
   width: 48, blocks: 3, kernel: 3, epochSteps: 250, checkpointEvery: 250, seed: 1, resume: false, pcaCrops: 4000,
-  maxPixels: 12_000_000, valSize: 512, valImages: 24,
+  maxPixels: 12_000_000, valSize: 512, valImages: 64,
 };
 
 /** y = W·x + b over a planar [D, P] coeffs array, into planar [N, P]. */

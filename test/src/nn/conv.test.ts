@@ -19,13 +19,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const dyv = tf.randomNormal([2, 7, 9, co], 0, 1, 'float32', 3);
       const f = convSame(tf, kh, kw);
       const loss = (a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D) => tf.sum(tf.mul(f(a, b), dyv));
-      const [dx, dw] = tf.grads(loss)([x, w]);
+      const [dx, dw] = tf.grads(loss as (...a: import('@tensorflow/tfjs').Tensor[]) => import('@tensorflow/tfjs').Tensor)([x, w]);
       const value = f(x, w).dataSync() as Float32Array;
       const xs = x.dataSync() as Float32Array, ws = w.dataSync() as Float32Array, dys = dyv.dataSync() as Float32Array;
       const dxs = dx!.dataSync() as Float32Array, dws = dw!.dataSync() as Float32Array;
       await getTf({ backend: 'cpu' });
       const xr = tf.tensor4d(xs, x.shape), wr = tf.tensor4d(ws, w.shape), dyr = tf.tensor(dys, dyv.shape);
-      const ref = tf.grads((a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D) => tf.sum(tf.mul(tf.conv2d(a, b, 1, 'same'), dyr)))([xr, wr]);
+      const ref = tf.grads(((a: import('@tensorflow/tfjs').Tensor4D, b: import('@tensorflow/tfjs').Tensor4D) => tf.sum(tf.mul(tf.conv2d(a, b, 1, 'same'), dyr))) as (...a: import('@tensorflow/tfjs').Tensor[]) => import('@tensorflow/tfjs').Tensor)([xr, wr]);
       t.ok(maxAbs(value, tf.conv2d(xr, wr, 1, 'same').dataSync() as Float32Array) < 1e-4, `value ${kh}x${kw}`);
       t.ok(maxAbs(dxs, ref[0]!.dataSync() as Float32Array) < 1e-3, `dx ${kh}x${kw}`);
       t.ok(maxAbs(dws, ref[1]!.dataSync() as Float32Array) < 1e-3, `dw ${kh}x${kw}`);

@@ -1,0 +1,254 @@
+/**
+ * The .wlc reader as a push parser with no I/O ("sans-IO"): feed it byte chunks of any size, get
+ * back whole events. `WlcReader` wraps it as a stream and `readWlc` drives it over a buffer or an
+ * async iterable, so the byte-level rules live in exactly one place.
+ *
+ * Memory is O(one record): arriving chunks are kept in a list and copied out once, when the record
+ * they belong to is complete; nothing is re-concatenated per chunk, and a record's declared length is
+ * checked against the limit before any of it is buffered.
+ */
+import { werr } from '../errors.js';
+import type { Frame } from '../frame.js';
+import {
+  CRC_BYTES, HEADER_PREFIX_BYTES, RECORD_PREFIX_BYTES, RecordType, checkHeaderStart, decodeHeaderBody,
+  decodeHeaderPrefix, decodeRecordPrefix, readU32, resolveLimits,
+  type RecordTypeCode, type ResolvedLimits, type WlcHeader, type WlcLimits,
+} from './format.js';
+import { crc32 } from './crc32.js';
+import { decodeFramePayload, decodeMetaPayload } from './payload.js';
+
+/** What a parser reports, in stream order. `record` is the record's sequence number. */
+export type WlcEvent =
+  | { readonly type: 'header'; readonly header: WlcHeader }
+  | { readonly type: 'frame'; readonly frame: Frame; readonly record: number }
+  | { readonly type: 'meta'; readonly data: unknown; readonly record: number }
+  | { readonly type: 'end'; readonly record: number };
+
+/** The model a stream must have been made with; a mismatch is WALLOC_ERR_CONTAINER_MODEL. */
+export interface WlcExpectModel {
+  model?: string;
+  modelSha256?: string;
+}
+
+export interface WlcParserOptions extends WlcLimits {
+  /**
+   * Demand an end record. Off by default so that a live pipe cut between records still yields every
+   * complete record; either way a cut inside a record is WALLOC_ERR_CONTAINER_TRUNCATED.
+   */
+  strict?: boolean;
+  /** Refuse streams whose header names another model. */
+  expect?: WlcExpectModel;
+}
+
+type State = 'header-prefix' | 'header-body' | 'record-prefix' | 'record-body' | 'done';
+
+const TYPE_NAMES: Readonly<Record<RecordTypeCode, string>> = { 1: 'a frame', 2: 'a meta', 3: 'an end' };
+
+/**
+ * Incremental .wlc parser.
+ *
+ * @example
+ * const parser = new WlcParser();
+ * for (const chunk of chunks) for (const ev of parser.write(chunk)) if (ev.type === 'frame') use(ev.frame);
+ * const { terminated } = parser.end();
+ */
+export class WlcParser {
+  /** The header, once it has been read. */
+  header: WlcHeader | undefined;
+  /** True once the end record has been read. */
+  terminated = false;
+  /** Sequence number the next record must carry (= records read so far). */
+  nextRecord = 0;
+
+  private readonly limits: ResolvedLimits;
+  private readonly strict: boolean;
+  private readonly expect: WlcExpectModel | undefined;
+  private state: State = 'header-prefix';
+  private chunks: Uint8Array[] = [];
+  private head = 0; // bytes of chunks[0] already consumed
+  private buffered = 0;
+  private prefix: Uint8Array = new Uint8Array(0);
+  private bodyLength = 0; // payload (or header JSON) plus CRC
+  private recordType: RecordTypeCode = RecordType.frame;
+  private failure: unknown;
+
+  constructor(options: WlcParserOptions = {}) {
+    this.limits = resolveLimits(options);
+    this.strict = options.strict ?? false;
+    this.expect = options.expect;
+  }
+
+  /** Adds bytes and yields every event they complete. Throws a coded error on bad input; after that, every call rethrows it. */
+  *write(chunk: Uint8Array): Generator<WlcEvent, void, undefined> {
+    if (this.failure !== undefined) throw this.failure;
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    try {
+      for (;;) {
+        const ev = this.step();
+        if (ev === null) return;
+        if (ev !== undefined) yield ev;
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /**
+   * Declares the input finished. Throws WALLOC_ERR_CONTAINER_TRUNCATED for a cut inside the header or
+   * a record (or, in strict mode, a missing end record); otherwise says whether the end record was seen.
+   */
+  end(): { terminated: boolean; records: number } {
+    if (this.failure !== undefined) throw this.failure;
+    const b = this.buffered;
+    const at = `record ${this.nextRecord}`;
+    const truncated = (where: string, reason: string, record?: number) =>
+      this.fail(werr('WALLOC_ERR_CONTAINER_TRUNCATED', record === undefined ? { at: where, reason } : { at: where, record, reason }));
+    switch (this.state) {
+      case 'header-prefix':
+        return truncated('header', b === 0 ? 'the input is empty' : `only ${b} of the ${HEADER_PREFIX_BYTES} header prefix bytes`);
+      case 'header-body':
+        return truncated('header', `only ${b} of the ${this.bodyLength} bytes of header JSON and CRC`);
+      case 'record-prefix':
+        if (b > 0) return truncated(at, `only ${b} of the ${RECORD_PREFIX_BYTES} record prefix bytes`, this.nextRecord);
+        if (this.strict) return truncated(at, 'no end record, and strict mode requires one', this.nextRecord);
+        return { terminated: false, records: this.nextRecord };
+      case 'record-body':
+        return truncated(at, `only ${b} of the ${this.bodyLength} bytes of payload and CRC of ${TYPE_NAMES[this.recordType]} record`, this.nextRecord);
+      case 'done':
+        return { terminated: true, records: this.nextRecord };
+    }
+  }
+
+  /** Bytes held while waiting for the rest of a header or record (for tests and diagnostics). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  private fail(e: unknown): never {
+    this.failure = e;
+    this.chunks = [];
+    this.buffered = 0;
+    throw e;
+  }
+
+  /** One transition: an event, `undefined` (progress, nothing to report) or `null` (needs more bytes). */
+  private step(): WlcEvent | undefined | null {
+    switch (this.state) {
+      case 'header-prefix': {
+        if (this.buffered < HEADER_PREFIX_BYTES) {
+          checkHeaderStart(this.peek(Math.min(this.buffered, 5)));
+          return null;
+        }
+        this.prefix = this.take(HEADER_PREFIX_BYTES);
+        this.bodyLength = decodeHeaderPrefix(this.prefix, this.limits) + CRC_BYTES;
+        this.state = 'header-body';
+        return undefined;
+      }
+      case 'header-body': {
+        if (this.buffered < this.bodyLength) return null;
+        const header = decodeHeaderBody(this.prefix, this.take(this.bodyLength));
+        this.checkModel(header);
+        this.header = header;
+        this.state = 'record-prefix';
+        return { type: 'header', header };
+      }
+      case 'record-prefix': {
+        if (this.buffered < RECORD_PREFIX_BYTES) return null;
+        // Copied, not viewed: the prefix must survive until the CRC is checked.
+        this.prefix = Uint8Array.from(this.take(RECORD_PREFIX_BYTES));
+        const { length, type } = decodeRecordPrefix(this.prefix, this.nextRecord, this.limits);
+        this.recordType = type;
+        this.bodyLength = length + CRC_BYTES;
+        this.state = 'record-body';
+        return undefined;
+      }
+      case 'record-body': {
+        if (this.buffered < this.bodyLength) return null;
+        const record = this.nextRecord;
+        const body = this.take(this.bodyLength);
+        const payload = body.subarray(0, body.length - CRC_BYTES);
+        if (crc32(payload, crc32(this.prefix)) !== readU32(body, payload.length)) {
+          throw werr('WALLOC_ERR_CONTAINER_CRC', { record });
+        }
+        let ev: WlcEvent;
+        switch (this.recordType) {
+          case RecordType.frame: ev = { type: 'frame', frame: decodeFramePayload(payload, record), record }; break;
+          case RecordType.meta: ev = { type: 'meta', data: decodeMetaPayload(payload, record), record }; break;
+          case RecordType.end: ev = { type: 'end', record }; this.terminated = true; break;
+        }
+        this.nextRecord++;
+        this.state = this.terminated ? 'done' : 'record-prefix';
+        return ev;
+      }
+      case 'done': {
+        if (this.buffered === 0) return null;
+        throw werr('WALLOC_ERR_CONTAINER_SEQUENCE', { record: this.nextRecord, expected: `no bytes after the end record (record ${this.nextRecord - 1}), found ${this.buffered}` });
+      }
+    }
+  }
+
+  private checkModel(header: WlcHeader): void {
+    const want = this.expect;
+    if (want === undefined) return;
+    const describe = (id: unknown, sha: unknown) => `${id === undefined ? '(unnamed)' : JSON.stringify(id)}${sha === undefined ? '' : ` (sha256 ${String(sha).slice(0, 12)}…)`}`;
+    if ((want.model !== undefined && header.model !== want.model) || (want.modelSha256 !== undefined && header.modelSha256 !== want.modelSha256)) {
+      throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: describe(header.model, header.modelSha256), expected: describe(want.model, want.modelSha256) });
+    }
+  }
+
+  /** Copies up to `n` leading bytes without consuming them (only ever a handful). */
+  private peek(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let offset = this.head;
+    for (const c of this.chunks) {
+      if (filled === n) break;
+      const part = c.subarray(offset, offset + n - filled);
+      out.set(part, filled);
+      filled += part.length;
+      offset = 0;
+    }
+    return out;
+  }
+
+  /**
+   * Consumes exactly `n` buffered bytes. A view when they lie in one chunk (the common case for
+   * 64 KiB pipe reads and small records), otherwise one copy; either way each byte is copied at
+   * most once, whatever the chunking.
+   */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0];
+    if (first !== undefined && first.length - this.head >= n) {
+      const out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      this.buffered -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let i = 0;
+    while (filled < n) {
+      const c = this.chunks[i]!;
+      const part = c.subarray(this.head, this.head + n - filled);
+      out.set(part, filled);
+      filled += part.length;
+      if (this.head + part.length === c.length) {
+        i++;
+        this.head = 0;
+      } else {
+        this.head += part.length;
+      }
+    }
+    // One splice per record, not one shift per chunk: with 1-byte chunks the list is as long as the record.
+    this.chunks.splice(0, i);
+    this.buffered -= n;
+    return out;
+  }
+}

@@ -1,5 +1,7 @@
 /**
- * The error function and the standard normal distribution in float64, accurate to a few ulps.
+ * The error function and the standard normal distribution in float64, accurate to a few ulps
+ * (measured against mpmath: erf within 5e−16 relative, erfc within 2e−15 down to 1e−300, Φ⁻¹
+ * and erfinv within 1e−15; test/src/math/normal.test.ts).
  *
  * WaLLoC's bottleneck compands latents through the Gaussian CDF (`ToUniform`) and back through its
  * inverse (`ToNormal`); PyTorch computes both as `0.5·(1 + erf(x/√2))` and `√2·erfinv(2p − 1)`.
@@ -41,7 +43,7 @@ function expMinusHalfSquare(x: number): number {
   return Math.exp(-0.5 * hi * hi) * Math.exp(-0.5 * lo * (x + hi));
 }
 
-/** Kummer's series for erf, |x| < ~2.5; positive terms only, so it is accurate to a few ulps. */
+/** Kummer's series for erf, used for |x| < 2; positive terms only, so it is accurate to a few ulps. */
 function erfSeries(x: number): number {
   const z = 2 * x * x;
   let term = 1;
@@ -78,8 +80,8 @@ function erfcFraction(x: number, expTerm: number = expMinusSquare(x)): number {
  * The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, accurate to a few ulps.
  *
  * @example
- * erf(0.5); // 0.5204998778130465
- * erf(-1);  // -0.8427007929497149
+ * erf(0.5); // 0.5204998778130466
+ * erf(-1);  // -0.842700792949715
  */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
@@ -96,7 +98,7 @@ export function erf(x: number): number {
  * (erfc(10) = 2.088e−45, where 1 − erf(10) would be 0).
  *
  * @example
- * erfc(3);  // 0.00002209049699858544
+ * erfc(3);  // 0.000022090496998585445
  * erfc(-1); // 1.8427007929497148
  */
 export function erfc(x: number): number {
@@ -174,7 +176,7 @@ function ppnd16(q: number, r: number): number {
  * ±Infinity at 0 and 1, NaN outside [0, 1].
  *
  * @example
- * normalQuantile(0.975);  // 1.959963984540054
+ * normalQuantile(0.975);  // 1.9599639845400536
  * normalQuantile(1e-10);  // -6.361340902404056
  */
 export function normalQuantile(p: number): number {
@@ -189,8 +191,8 @@ export function normalQuantile(p: number): number {
  * exactly, so it is accurate near 0 (erfinv(1e−20) = 8.86e−21) and near ±1.
  *
  * @example
- * erfinv(0.5);     // 0.4769362762044699
- * erfinv(-0.9998); // -2.6297417762102553
+ * erfinv(0.5);     // 0.4769362762044698
+ * erfinv(-0.9998); // -2.6297417762102926
  */
 export function erfinv(y: number): number {
   if (!(y >= -1 && y <= 1)) return NaN;
@@ -236,7 +238,7 @@ function buildFastTable(): Float64Array {
  * Builds its 49 KiB table on first use.
  *
  * @example
- * erfFast(0.5); // 0.5204998778130465 (±5e-12)
+ * erfFast(0.5); // 0.5204998778130466 (±5e-12)
  */
 export function erfFast(x: number): number {
   const c = fastCoeffs ?? (fastCoeffs = buildFastTable());

@@ -67,7 +67,7 @@ export interface CodecTrainOptions {
 
 export const CODEC_TRAIN_DEFAULTS: Omit<CodecTrainOptions, 'data' | 'out' | 'name' | 'log'> = {
   levels: 3, latentDim: 12, bits: 8, wavelet: 'bior4.4', steps: 3000, batch: 16, crop: 128, lr: 2e-4, warmup: 200,
-  width: 48, blocks: 3, kernel: 3, epochSteps: 250, checkpointEvery: 250, seed: 1, resume: false, pcaCrops: 4000,
+  width: 64, blocks: 3, kernel: 3, epochSteps: 500, checkpointEvery: 500, seed: 1, resume: false, pcaCrops: 4000,
   maxPixels: 12_000_000, valSize: 512, valImages: 64,
 };
 
@@ -194,7 +194,9 @@ async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: Residu
     const [, h, w] = coeffs.shape as [number, number, number];
     const nhwc = new Float32Array(yhat.length);
     toNhwc(yhat, o.latentDim, nhwc, 0);
-    const out = tf.tidy(() => dec.apply(tf.tensor4d(nhwc, [1, h, w, o.latentDim])).dataSync() as Float32Array);
+    const t = tf.tidy(() => dec.apply(tf.tensor4d(nhwc, [1, h, w, o.latentDim])));
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
     const d = enc.dim;
     const planar = new Float32Array(out.length);
     for (let ch = 0; ch < d; ch++) for (let k = 0; k < h * w; k++) planar[ch * h * w + k] = out[k * d + ch]!;
@@ -293,7 +295,7 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     const tmp = statePath + '.tmp';
     writeFileSync(tmp, JSON.stringify(state, null, 2));
     renameSync(tmp, statePath);
-    if (final) o.log(`saved ${m.id} to ${o.out} (${dec.parameterCount} decoder parameters)`);
+    if (final) o.log(`saved ${m.id} to ${o.out} (${decoder.type} decoder)`);
     return m;
   };
 
@@ -320,7 +322,8 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
       toNhwc(toNormal(noisy, o.latentDim, o.bits, enc.scale), o.latentDim, yBatch, b * per * o.latentDim);
       toNhwc(coeffs.data, dim, xBatch, b * per * dim);
     }
-    const lr = o.lr * Math.min(1, (state.step + 1) / o.warmup);
+    // Linear warm-up, then a cosine decay to a tenth of the peak by the last step.
+    const lr = o.lr * Math.min(1, (state.step + 1) / o.warmup) * (0.1 + 0.45 * (1 + Math.cos((Math.PI * state.step) / o.steps)));
     (opt as unknown as { learningRate: number }).learningRate = lr;
     const loss = tf.tidy(() => {
       const y = tf.tensor4d(yBatch, [o.batch, g, g, o.latentDim]);

@@ -14,7 +14,12 @@ import { packLatents, unpackLatents, type PackOptions } from '../../transforms/p
 const SHAPE = [12, 135, 240] as const;
 const REPS = 5;
 
-/** Deterministic smooth latents with rounding noise, in ±127. */
+/**
+ * Deterministic smooth latents with rounding noise, in ±127.
+ *
+ * @example
+ * const q = syntheticLatents([12, 135, 240]); // Int8Array of 388,800 values
+ */
 export function syntheticLatents(shape: readonly number[] = SHAPE): Int8Array {
   const [N, H, W] = shape as [number, number, number];
   const q = new Int8Array(N * H * W);
@@ -64,8 +69,8 @@ export async function bench(): Promise<{ title: string; columns: string[]; rows:
     ['walloc pack webp effort 0', { format: 'webp', effort: 0 }],
     ['walloc pack webp effort 4 (default)', { format: 'webp' }],
     ['walloc pack webp effort 6', { format: 'webp', effort: 6 }],
-    ['walloc pack png level 6', { format: 'png', compressionLevel: 6 }],
-    ['walloc pack png level 9 (default)', { format: 'png' }],
+    ['walloc pack png level 6 (default)', { format: 'png' }],
+    ['walloc pack png level 9', { format: 'png', compressionLevel: 9 }],
   ];
   for (const [name, options] of configs) {
     const packed = await packLatents(q, SHAPE, options);

@@ -192,3 +192,19 @@ t.test('analysis and linearSynthesis streams', async (tt) => {
   tt.same(out[0]!.shape, coeffs.shape);
   await tt.rejects(pipeline(Readable.from([makeFrame('latent', [1, 1], new Float32Array(1))]), analysis(cfg), new Writable({ objectMode: true, write(_f, _e, cb) { cb(); } })), { code: 'WALLOC_ERR_FRAME_KIND' });
 });
+
+t.test('encode → quantize → pack → unpack → dequantize → linear decode, through streams', async (tt) => {
+  const { quantize, dequantize } = await import('../../transforms/quantize.js');
+  const { pack, unpack } = await import('../../transforms/pack.js');
+  const enc = Analysis.fromConfig({ weight, bias, inChannels: M, latentDim: N, bits: 8, scale });
+  const dec = LinearSynthesis.fromConfig({ weight: rand(M * N, 5), bias: new Float32Array(M), latentDim: N, outChannels: M, bits: 8, scale });
+  const direct = dec.decode(quantizeFrame(enc.encode(coeffs)));
+  const out: Frame[] = [];
+  await pipeline(
+    Readable.from([coeffs]), analysis(enc), quantize(), pack({ format: 'webp' }), unpack(), dequantize(), linearSynthesis(dec),
+    new Writable({ objectMode: true, write(f: Frame, _e, cb) { out.push(f); cb(); } }),
+  );
+  tt.equal(out.length, 1);
+  tt.same(out[0]!.meta, coeffs.meta, 'meta survives the whole chain');
+  tt.same(Array.from(out[0]!.data), Array.from(direct.data), 'identical to decoding the int8 latents directly');
+});

@@ -163,6 +163,13 @@ t.test('packed WebP of smooth latents is much smaller than the raw bytes', async
   tt.ok(w.data.length < raw / 2, `webp ${w.data.length} B vs raw ${raw} B (${(raw / w.data.length).toFixed(2)}:1)`);
   tt.ok(p.data.length < raw, `png ${p.data.length} B vs raw ${raw} B (${(raw / p.data.length).toFixed(2)}:1)`);
   tt.ok(same(await unpackLatents(w.data, w.info), q));
+  tt.ok(same(await unpackLatents(p.data, p.info), q));
+  // Full-size white noise at the default settings exercises other coder paths: still exact.
+  const noise = new Int8Array(N * H * W).map((_, i) => ((i * 2654435761) >>> 13) % 255 - 127);
+  for (const format of FORMATS) {
+    const r = await packLatents(noise, [N, H, W], { format });
+    tt.ok(same(await unpackLatents(r.data, r.info), noise), `${format}: noise is bit-exact`);
+  }
 });
 
 t.test('errors: wrong input, out-of-range values, bad options, corrupt or mismatched images', async (tt) => {

@@ -1,0 +1,129 @@
+/**
+ * A codec is a model plus the stages it drives. Encoding is wpt → analysis → quantize → pack, all
+ * plain TypeScript; decoding is unpack → dequantize → synthesis → iwpt → clamp, where synthesis may
+ * run a TensorFlow.js net. This module wires the stages for one model and writes the .wlc header
+ * that lets a decoder find (and insist on) the same model.
+ */
+import type { Transform } from 'node:stream';
+import { werr } from '../errors.js';
+import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type MediaFrame } from '../frame.js';
+import type { WlcHeader } from '../container/index.js';
+import { loadModel, type Model } from '../models/model-file.js';
+import { frameTransform } from '../streams.js';
+import { wptForward, wptInverse } from '../../transforms/wpt.js';
+import { Analysis } from '../../transforms/analysis.js';
+import { quantizeFrame, dequantizeFrame } from '../../transforms/quantize.js';
+import { packFrame, unpackFrame, type PackOptions } from '../../transforms/pack.js';
+import { Synthesizer } from '../../transforms/synthesis.js';
+
+export interface CodecOptions {
+  /** TensorFlow.js backend for learned decoders. */
+  backend?: string;
+  /** Packing overrides (format, effort…); defaults come from the model. */
+  pack?: PackOptions;
+}
+
+/** Sub-bands per level for each media kind's dimensionality. */
+const BANDS = { 1: 2, 2: 4, 3: 8 } as const;
+
+export class Codec {
+  readonly model: Model;
+  readonly analysis: Analysis;
+  private synth?: Synthesizer;
+  private readonly opts: CodecOptions;
+
+  private constructor(model: Model, opts: CodecOptions) {
+    this.model = model;
+    this.opts = opts;
+    const c = model.config;
+    const inChannels = c.channels * BANDS[SPATIAL_DIMS[c.modality]] ** c.levels;
+    const weight = model.weights.get('encoder.weight');
+    const bias = model.weights.get('encoder.bias');
+    const scale = model.weights.get('encoder.scale');
+    if (!weight || !bias || !scale) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: 'encoder.weight, encoder.bias or encoder.scale is missing' });
+    this.analysis = Analysis.fromConfig({ weight, bias, scale, inChannels, latentDim: c.latentDim, bits: c.bits, model: model.id });
+  }
+
+  /**
+   * Loads a codec by bundled name (`rgb-16x`) or model folder path.
+   *
+   * @example
+   * const codec = Codec.load('rgb-16x');
+   * const packed = await codec.encodeFrame(imageFrame);
+   */
+  static load(nameOrPath: string, opts: CodecOptions = {}): Codec {
+    return new Codec(loadModel(nameOrPath), opts);
+  }
+
+  /** Wraps an already loaded model. */
+  static fromModel(model: Model, opts: CodecOptions = {}): Codec {
+    return new Codec(model, opts);
+  }
+
+  /** The .wlc header for a stream made by this codec; `extra` adds stream facts (shape, fps…). */
+  header(extra: Record<string, unknown> = {}): WlcHeader {
+    const c = this.model.config;
+    return {
+      model: c.name, modelSha256: this.model.sha256, modality: c.modality, levels: c.levels, wavelet: c.wavelet,
+      latentDim: c.latentDim, bits: c.bits, pack: this.opts.pack?.format ?? c.pack.format, ...extra,
+    };
+  }
+
+  /**
+   * Refuses a stream made by another model (name or checksum differ).
+   *
+   * @example
+   * codec.checkHeader(reader.header); // throws WALLOC_ERR_CONTAINER_MODEL on a mismatch
+   */
+  checkHeader(h: WlcHeader): void {
+    const c = this.model.config;
+    if (h.model !== c.name || (h.modelSha256 !== undefined && h.modelSha256 !== this.model.sha256)) {
+      throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: `${h.model ?? '?'}${h.modelSha256 ? `@${String(h.modelSha256).slice(0, 12)}` : ''}`, expected: this.model.id });
+    }
+  }
+
+  /** One media frame → one packed latent frame (lossless WebP/PNG bytes). */
+  async encodeFrame(frame: Frame): Promise<Frame> {
+    const c = this.model.config;
+    const media = expectKind(frame, [c.modality], `encoder ${c.name}`) as MediaFrame;
+    if (media.shape[0] !== c.channels) {
+      throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `model ${c.name} codes ${c.channels}-channel ${c.modality}s, got ${media.shape[0]} channels` });
+    }
+    const coeffs = wptForward(media, { levels: c.levels, wavelet: c.wavelet });
+    const latent = this.analysis.encode(coeffs);
+    const q = quantizeFrame(latent, { bits: c.bits, saturate: true });
+    return packFrame(q, { format: c.pack.format, bits: c.bits, ...this.opts.pack });
+  }
+
+  /** One packed (or int8 latent) frame → the reconstructed media frame, clamped to range. */
+  async decodeFrame(frame: Frame): Promise<MediaFrame> {
+    this.synth ??= await Synthesizer.create(this.model, { backend: this.opts.backend });
+    const q = frame.kind === 'packed' ? await unpackFrame(frame) : frame;
+    const coeffs = this.synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
+    const media = wptInverse(coeffs);
+    const lo = media.kind === 'audio' ? -1 : -0.5;
+    const hi = media.kind === 'audio' ? 1 : 0.5;
+    const d = media.data;
+    for (let i = 0; i < d.length; i++) d[i] = d[i]! < lo ? lo : d[i]! > hi ? hi : d[i]!;
+    return makeFrame(media.kind, media.shape, d, media.meta) as MediaFrame;
+  }
+
+  /**
+   * The encoder as one Transform stream (media frames in, packed frames out).
+   *
+   * @example
+   * await pipeline(imageFrames, codec.encoder(), new WlcWriter({ header: codec.header() }), out);
+   */
+  encoder(): Transform {
+    return frameTransform((f: Frame) => this.encodeFrame(f));
+  }
+
+  /** The decoder as one Transform stream (packed frames in, media frames out). */
+  decoder(): Transform {
+    return frameTransform((f: Frame) => this.decodeFrame(f));
+  }
+
+  dispose(): void {
+    this.synth?.dispose();
+  }
+}

@@ -1,0 +1,64 @@
+import t from 'tap';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { Codec } from '../../../src/codec/codec.js';
+import { makeFrame, type ImageFrame } from '../../../src/frame.js';
+import { packageRoot } from '../../../src/paths.js';
+import { readWlc, writeWlc } from '../../../src/container/index.js';
+import { isWallocError } from '../../../src/errors.js';
+
+async function photo(name: string): Promise<ImageFrame> {
+  const { data, info } = await sharp(join(packageRoot(), 'fixtures', 'images', name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { width: w, height: h } = info;
+  const out = new Float32Array(3 * w * h);
+  for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) out[c * w * h + i] = data[i * 3 + c]! / 255 - 0.5;
+  return makeFrame('image', [3, h, w], out, { pts: 0 });
+}
+
+function psnr8(a: Float32Array, b: Float32Array): number {
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (Math.round((a[i]! + 0.5) * 255) - Math.round((b[i]! + 0.5) * 255)) ** 2;
+  return 10 * Math.log10((255 * 255) / (se / a.length));
+}
+
+t.test('linear floor model: encode → .wlc → decode reproduces a real photo of odd size', async (t) => {
+  const codec = Codec.load('rgb-16x-linear');
+  const img = await photo('coffee_255x171.jpg');
+  const packed = await codec.encodeFrame(img);
+  t.equal(packed.kind, 'packed');
+  const wlc = writeWlc(codec.header({ shape: [...img.shape] }), [packed]);
+  const bpp = (8 * wlc.length) / (255 * 171);
+  t.ok(bpp < 2.5, `a small photo codes to ${bpp.toFixed(2)} bpp including the header`);
+  const { header, frames } = await readWlc(wlc);
+  codec.checkHeader(header);
+  const back = await codec.decodeFrame(frames[0]!);
+  t.same(back.shape, [3, 171, 255], 'cropped back to the original size');
+  const p = psnr8(img.data, back.data);
+  t.ok(p > 24, `PSNR ${p.toFixed(2)} dB`);
+  t.ok(back.data.every((v) => v >= -0.5 && v <= 0.5), 'output clamped to range');
+});
+
+t.test('encoding is deterministic (byte-identical packed output)', async (t) => {
+  const codec = Codec.load('rgb-16x-linear');
+  const img = await photo('chelsea_128x96.png');
+  const a = await codec.encodeFrame(img);
+  const b = await codec.encodeFrame(img);
+  t.same(Buffer.from(a.data as Uint8Array), Buffer.from(b.data as Uint8Array));
+});
+
+t.test('a stream from another model is refused with a coded error', async (t) => {
+  const codec = Codec.load('rgb-16x-linear');
+  try {
+    codec.checkHeader({ ...codec.header(), modelSha256: '0'.repeat(64) });
+    t.fail('should throw');
+  } catch (e) {
+    t.ok(isWallocError(e, 'WALLOC_ERR_CONTAINER_MODEL'));
+  }
+  t.throws(() => codec.checkHeader({ ...codec.header(), model: 'stereo-5x' }), { code: 'WALLOC_ERR_CONTAINER_MODEL' });
+});
+
+t.test('wrong media for the model is a coded error', async (t) => {
+  const codec = Codec.load('rgb-16x-linear');
+  await t.rejects(codec.encodeFrame(makeFrame('image', [1, 16, 16], new Float32Array(256))), { code: 'WALLOC_ERR_FRAME_SHAPE' });
+  await t.rejects(codec.encodeFrame(makeFrame('audio', [2, 64], new Float32Array(128))), { code: 'WALLOC_ERR_FRAME_KIND' });
+});

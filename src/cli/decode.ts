@@ -1,19 +1,107 @@
 /**
- * `walloc-decode`: turn a .wlc stream back into PNG, y4m, WAV or NIfTI.
- * The codec path this command drives has not landed yet; until it does the command says so with a
- * coded error rather than pretending to work.
+ * `walloc-decode`: .wlc in (a file or stdin), media out. One image → PNG/JPEG/WebP (by extension,
+ * PNG on stdout); a stream of frames → y4m (for `| ffmpeg -f yuv4mpegpipe -i -`), numbered images
+ * (`out-%04d.png`), or any video format through ffmpeg (by extension). The model comes from the
+ * stream's header (a bundled model by name) or from --model, and must match the header's checksum.
  */
+import { extname } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Codec } from '../codec/codec.js';
+import { WlcReader, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
-import type { CommandSpec } from './command.js';
+import type { Frame, ImageFrame } from '../frame.js';
+import { openInput } from '../io/input.js';
+import { openOutput } from '../io/output.js';
+import { writeImage } from '../io/image.js';
+import { frameSinkFor } from '../io/frame-sink.js';
+import type { CommandIo, CommandSpec } from './command.js';
+import { interruptSignal } from './encode.js';
+
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
 export const decodeCommand: CommandSpec = {
   name: 'walloc-decode',
-  summary: 'turn a .wlc stream back into PNG, y4m, WAV or NIfTI',
-  usage: ['walloc-decode [INPUT|-] [-o OUTPUT]'],
+  summary: 'turn a .wlc stream back into images (PNG, JPEG, WebP), y4m or video',
+  usage: ['walloc-decode [INPUT|-] [-o OUTPUT|-] [--format png|y4m] [--model NAME|DIR]'],
   options: {
-    output: { type: 'string', short: 'o', arg: 'FILE', help: 'output file (default: stdout)' },
+    output: { type: 'string', short: 'o', arg: 'FILE', help: 'output: image file, pattern with %d for numbered images, .y4m, a video file (through ffmpeg), or - for stdout (default)' },
+    format: { type: 'string', arg: 'FMT', help: 'output format when it cannot come from the name: png or y4m (default: png for one image, y4m for several)' },
+    model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'decoder model (default: the one named in the stream header)' },
+    backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
+    force: { type: 'boolean', short: 'f', help: 'write binary to a terminal anyway' },
   },
-  async run() {
-    throw werr('WALLOC_ERR_NOT_IMPLEMENTED', { feature: 'walloc-decode' });
+  examples: [
+    'walloc-decode photo.wlc -o photo.png',
+    'walloc-decode cam.wlc | ffmpeg -f yuv4mpegpipe -i - cam-decoded.mp4',
+    'walloc-decode cam.wlc -o frame-%04d.png',
+  ],
+  async run({ values, positionals }, io) {
+    return decodeMain(values, positionals, io);
   },
 };
+
+async function decodeMain(values: Record<string, unknown>, positionals: string[], io: CommandIo): Promise<number> {
+  if (positionals.length > 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `one input at a time (got ${positionals.length})` });
+  const inPath = positionals[0] ?? '-';
+  if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a .wlc file (or a stream on stdin)', command: 'walloc-decode' });
+  const format = values.format as string | undefined;
+  if (format !== undefined && format !== 'png' && format !== 'y4m') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m, got "${format}"` });
+  const outPath = (values.output as string | undefined) ?? '-';
+
+  const input = await openInput(inPath, io.stdin);
+  if (input.kind !== 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
+  const reader = new WlcReader();
+  const { signal, release } = interruptSignal();
+  const headerP = reader.headerReady;
+  headerP.catch(() => {});
+  input.stream.pipe(reader);
+  input.stream.on('error', (e) => reader.destroy(e));
+  let codec: Codec | undefined;
+  try {
+    const header = await headerP;
+    codec = Codec.load((values.model as string | undefined) ?? modelFromHeader(header), { backend: values.backend as string | undefined });
+    codec.checkHeader(header);
+    const single = header.frames === 1;
+    const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();
+    const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !outPath.includes('%');
+    if (asImage) {
+      // One image: decode the (single) frame, then write it atomically.
+      const out = openOutput(outPath, { stdout: io.stdout, force: values.force === true });
+      try {
+        let n = 0;
+        await pipeline(reader, codec.decoder(), new Writable({
+          objectMode: true,
+          write(f: Frame, _e, cb) {
+            if (++n > 1) return cb(werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the stream holds several frames; use -o NAME-%04d.png, .y4m or a video file` }));
+            writeImage(f as ImageFrame, undefined, { format: outPath === '-' ? 'png' : undefined, ...(ext ? { format: ext === '.jpg' ? 'jpeg' : (ext.slice(1) as 'png' | 'jpeg' | 'webp') } : {}) })
+              .then((buf) => (out.stream.write(buf) ? cb() : out.stream.once('drain', () => cb())), cb);
+          },
+        }), { signal });
+        if (out.stream !== io.stdout) out.stream.end();
+        await out.commit();
+      } catch (e) {
+        out.abort();
+        throw e;
+      }
+    } else {
+      const sink = await frameSinkFor(outPath, { format: format as 'y4m' | 'png' | undefined, header, stdout: io.stdout, force: values.force === true });
+      try {
+        await pipeline(reader, codec.decoder(), sink.stream, { signal });
+        await sink.commit();
+      } catch (e) {
+        sink.abort();
+        throw e;
+      }
+    }
+  } finally {
+    release();
+    codec?.dispose();
+  }
+  return 0;
+}
+
+function modelFromHeader(h: WlcHeader): string {
+  if (typeof h.model !== 'string' || h.model === '') throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: 'the header names no model; pass --model' });
+  return h.model;
+}

@@ -6,14 +6,8 @@
 import { werr } from '../errors.js';
 import { CODEC_TRAIN_DEFAULTS, trainCodec } from '../train/codec-trainer.js';
 import type { CommandSpec } from './command.js';
+import { numberOption as num } from './options.js';
 
-const num = (v: unknown, name: string, min: number, max: number, int = true): number => {
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
-    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--${name} must be ${int ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(v)}` });
-  }
-  return x;
-};
 
 const d = CODEC_TRAIN_DEFAULTS;
 
@@ -64,8 +58,8 @@ export const trainCommand: CommandSpec = {
     if (what !== 'codec') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `walloc train needs what to train: "codec" (got ${what === undefined ? 'nothing' : `"${what}"`})` });
     if (typeof values.data !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--data DIR', command: 'walloc train' });
     if (typeof values.out !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--out DIR', command: 'walloc train' });
-    const levels = num(values.levels, 'levels', 1, 6);
-    const crop = num(values.crop, 'crop', 1 << levels, 1024);
+    const levels = num(values.levels, 'levels', 1, 6, true);
+    const crop = num(values.crop, 'crop', 1 << levels, 1024, true);
     if (crop % (1 << levels)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--crop ${crop} is not a multiple of 2^J = ${1 << levels}` });
     const tty = Boolean(io.stderr.isTTY);
     const out = values.out;
@@ -76,19 +70,19 @@ export const trainCommand: CommandSpec = {
       out,
       name: (values.name as string | undefined) ?? out.replace(/\/+$/, '').split('/').pop()!,
       levels,
-      latentDim: num(values['latent-dim'], 'latent-dim', 1, 3 * 4 ** levels),
-      bits: num(values.bits, 'bits', 2, 8),
-      steps: num(values.steps, 'steps', 0, 10_000_000),
-      batch: num(values.batch, 'batch', 1, 1024),
+      latentDim: num(values['latent-dim'], 'latent-dim', 1, 3 * 4 ** levels, true),
+      bits: num(values.bits, 'bits', 2, 8, true),
+      steps: num(values.steps, 'steps', 0, 10_000_000, true),
+      batch: num(values.batch, 'batch', 1, 1024, true),
       crop,
-      lr: num(values.lr, 'lr', 1e-7, 1, false),
-      warmup: num(values.warmup, 'warmup', 1, 1_000_000),
-      width: num(values.width, 'width', 0, 1024),
-      blocks: num(values.blocks, 'blocks', 0, 64),
-      epochSteps: num(values['epoch-steps'], 'epoch-steps', 1, 1_000_000),
-      checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 1, 1_000_000),
-      pcaCrops: num(values['pca-crops'], 'pca-crops', 16, 1_000_000),
-      seed: num(values.seed, 'seed', 0, 2 ** 31),
+      lr: num(values.lr, 'lr', 1e-7, 1),
+      warmup: num(values.warmup, 'warmup', 1, 1_000_000, true),
+      width: num(values.width, 'width', 0, 1024, true),
+      blocks: num(values.blocks, 'blocks', 0, 64, true),
+      epochSteps: num(values['epoch-steps'], 'epoch-steps', 1, 1_000_000, true),
+      checkpointEvery: num(values['checkpoint-every'], 'checkpoint-every', 1, 1_000_000, true),
+      pcaCrops: num(values['pca-crops'], 'pca-crops', 16, 1_000_000, true),
+      seed: num(values.seed, 'seed', 0, 2 ** 31, true),
       resume: values.resume === true,
       backend: values.backend as string | undefined,
       log: (line) => io.stderr.write((tty ? '\r\x1b[K' : '') + line + '\n'),

@@ -6,12 +6,16 @@
 import { WallocError } from '../errors.js';
 import { version } from '../paths.js';
 import type { CommandIo, CommandSpec } from './command.js';
+import { decodeCommand } from './decode.js';
+import { encodeCommand } from './encode.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { reportError, runCommand } from './run.js';
 
 /** Sub-commands by name. Later issues add encode, decode, filter, batch, train, eval, bench. */
 export const SUBCOMMANDS: Record<string, CommandSpec> = {
+  encode: encodeCommand,
+  decode: decodeCommand,
   info: infoCommand,
   train: trainCommand,
 };

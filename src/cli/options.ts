@@ -1,0 +1,23 @@
+/** Parsing of numeric option values, shared by the commands: one message shape for every flag. */
+import { werr } from '../errors.js';
+
+/**
+ * Parses an optional integer flag within [min, max]; undefined stays undefined.
+ *
+ * @example
+ * intOption('4', 'effort', 0, 6); // 4
+ * intOption('9', 'effort', 0, 6); // throws WALLOC_ERR_INVALID_ARGUMENT: --effort must be …
+ */
+export function intOption(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  return numberOption(v, name, min, max, true);
+}
+
+/** Parses a required number within [min, max] (integers only when `int`). */
+export function numberOption(v: unknown, name: string, min: number, max: number, int = false): number {
+  const x = Number(v);
+  if (v === '' || !Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--${name} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got "${String(v)}"` });
+  }
+  return x;
+}

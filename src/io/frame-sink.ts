@@ -1,0 +1,92 @@
+/**
+ * Where decoded frame streams go: y4m (a file or stdout, for `| ffmpeg -f yuv4mpegpipe -i -`),
+ * numbered image files (`frame-%04d.png`), a PNG sequence on stdout, or any format ffmpeg writes,
+ * chosen by the output's extension. File outputs are written atomically: a temporary name, then a
+ * rename once complete.
+ */
+import { renameSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { werr } from '../errors.js';
+import type { ImageFrame } from '../frame.js';
+import { writeImage } from './image.js';
+import { openOutput } from './output.js';
+import { ffmpegSink } from './video.js';
+import { Y4mWriter } from './y4m.js';
+
+export interface FrameSink {
+  stream: Writable | Transform;
+  commit(): Promise<void>;
+  abort(): void;
+}
+
+/** Expands a printf-style `%d` / `%04d` pattern with a frame number. */
+export function frameName(pattern: string, n: number): string {
+  return pattern.replace(/%(0?)(\d*)d/, (_m, zero: string, width: string) => String(n).padStart(Number(width || 0), zero ? '0' : ' '));
+}
+
+/** Chains a frames→bytes transform into an Output so that it can stand as one Writable. */
+function bytesSink(encoder: Transform, path: string, opts: { stdout: NodeJS.WritableStream & { isTTY?: boolean }; force?: boolean }): FrameSink {
+  const out = openOutput(path, { stdout: opts.stdout, force: opts.force });
+  const done = new Promise<void>((resolve, reject) => {
+    encoder.on('error', reject);
+    out.stream.on('error', reject);
+    encoder.on('end', resolve);
+  });
+  done.catch(() => {});
+  encoder.pipe(out.stream as NodeJS.WritableStream, { end: path !== '-' });
+  return {
+    stream: encoder,
+    async commit() {
+      await done;
+      if (path !== '-') await new Promise<void>((r) => (out.stream as Writable).end(r));
+      await out.commit();
+    },
+    abort: () => out.abort(),
+  };
+}
+
+/**
+ * Opens the sink for a frame stream.
+ *
+ * @example
+ * const sink = await frameSinkFor('clip.y4m', { stdout: process.stdout });
+ * await pipeline(frames, sink.stream); await sink.commit();
+ */
+export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png'; header?: Record<string, unknown>; stdout: NodeJS.WritableStream & { isTTY?: boolean }; force?: boolean }): Promise<FrameSink> {
+  const ext = path === '-' ? '' : extname(path).toLowerCase();
+  if (path.includes('%')) {
+    // Numbered images, each written atomically as it is decoded.
+    let n = 1;
+    const written: string[] = [];
+    const stream = new Writable({
+      objectMode: true,
+      write(f: ImageFrame, _e, cb) {
+        const name = frameName(path, n++);
+        const tmp = join(dirname(name), `.${basename(name)}.tmp${extname(name)}`);
+        writeImage(f, tmp).then(() => { renameSync(tmp, name); written.push(name); cb(); }, (e: unknown) => { rmSync(tmp, { force: true }); cb(e as Error); });
+      },
+    });
+    return { stream, commit: async () => {}, abort: () => {} };
+  }
+  if (ext === '.y4m' || (path === '-' && (opts.format ?? 'y4m') === 'y4m')) return bytesSink(new Y4mWriter(), path, opts);
+  if (path === '-') {
+    // A PNG sequence on stdout (what `ffmpeg -f image2pipe -i -` reads).
+    const t = new Transform({
+      writableObjectMode: true,
+      transform(f: ImageFrame, _e, cb) { writeImage(f, undefined, { format: 'png' }).then((b) => cb(null, b), cb); },
+    });
+    return bytesSink(t, path, opts);
+  }
+  if (['.png', '.jpg', '.jpeg', '.webp'].includes(ext)) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} holds one image; for a stream of frames use a pattern such as frame-%04d${ext}, a .y4m file or a video file` });
+  }
+  // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension.
+  const tmp = join(dirname(path), `.${basename(path, ext)}.${process.pid}.tmp${ext}`);
+  const sink = ffmpegSink(['-y', tmp]);
+  return {
+    stream: sink,
+    async commit() { renameSync(tmp, path); },
+    abort() { rmSync(tmp, { force: true }); },
+  };
+}

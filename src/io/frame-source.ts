@@ -1,0 +1,34 @@
+/**
+ * Frame streams from inputs that hold more than one picture: a y4m stream (ffmpeg's
+ * `-f yuv4mpegpipe`), parsed here, or any other media, decoded by an ffmpeg child process.
+ */
+import type { Frame } from '../frame.js';
+import type { OpenedInput } from './input.js';
+import type { ImageLimits } from './limits.js';
+import { Y4mParser } from './y4m.js';
+import { ffmpegFrames } from './video.js';
+
+export interface FrameSource {
+  frames: AsyncIterable<Frame>;
+  /** Facts for the .wlc header. */
+  header: Record<string, unknown>;
+}
+
+/**
+ * Frames of a y4m or other video input, decoded as they arrive (memory bounded by one frame).
+ *
+ * @example
+ * const { frames } = await frameSourceFor(await openInput('-', process.stdin), {});
+ */
+export async function frameSourceFor(input: OpenedInput, limits: ImageLimits): Promise<FrameSource> {
+  const source = input.label === '-' ? 'stdin' : input.label;
+  if (input.kind === 'y4m') {
+    const parser = new Y4mParser({ limits, source });
+    input.stream.on('error', (e) => parser.destroy(e));
+    return { frames: input.stream.pipe(parser), header: { container: 'y4m' } };
+  }
+  // Anything else: let ffmpeg decode it (a file by path, so it can seek; stdin as a pipe).
+  const frames = input.label === '-' ? ffmpegFrames(input.stream, limits, { source }) : ffmpegFrames(input.label, limits, { source });
+  if (input.label !== '-') input.stream.destroy();
+  return { frames, header: { container: 'ffmpeg' } };
+}

@@ -1,0 +1,89 @@
+/**
+ * Opening an input that may be a file or stdin and finding out what it is. A pipe cannot be
+ * re-read, so the first bytes are peeked and then put back in front of the rest: the returned
+ * stream yields every byte of the input, detection included.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { werr } from '../errors.js';
+import { DETECT_BYTES, detectInput, type InputKind } from './detect.js';
+
+export interface OpenedInput {
+  kind: InputKind;
+  /** The path, or '-' for stdin. */
+  label: string;
+  /** The whole input, from its first byte. */
+  stream: Readable;
+  /** Reads the whole input into memory (for formats decoded in one piece, such as images). */
+  readAll(limit?: number): Promise<Buffer>;
+}
+
+/**
+ * Opens `path` (or stdin for '-') and sniffs its kind from the first bytes.
+ *
+ * @example
+ * const input = await openInput('-', process.stdin);
+ * if (input.kind === 'y4m') input.stream.pipe(new Y4mReader());
+ */
+export async function openInput(path: string, stdin: NodeJS.ReadableStream): Promise<OpenedInput> {
+  let src: Readable;
+  if (path === '-') {
+    src = stdin instanceof Readable ? stdin : Readable.from(stdin as AsyncIterable<Buffer>);
+  } else {
+    let st;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw code === 'ENOENT' ? werr('WALLOC_ERR_FILE_NOT_FOUND', { path }) : werr('WALLOC_ERR_FILE_READ', { path, reason: code ?? String(e) });
+    }
+    if (st.isDirectory()) throw werr('WALLOC_ERR_FILE_READ', { path, reason: 'it is a folder (use `walloc batch` for trees)' });
+    src = createReadStream(path);
+  }
+  const it = src[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let got = 0;
+  let ended = false;
+  try {
+    while (got < DETECT_BYTES) {
+      const r = await it.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+      head.push(b);
+      got += b.length;
+    }
+  } catch (e) {
+    throw werr('WALLOC_ERR_FILE_READ', { path, reason: (e as Error).message }, e);
+  }
+  const first = Buffer.concat(head);
+  if (first.length === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'the input is empty' });
+  const kind = detectInput(first);
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield first;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+    }
+  }
+  const stream = Readable.from(rest(), { objectMode: false });
+  return {
+    kind,
+    label: path,
+    stream,
+    async readAll(limit = 2 ** 31 - 1) {
+      const parts: Buffer[] = [];
+      let n = 0;
+      for await (const c of stream) {
+        n += (c as Buffer).length;
+        if (n > limit) throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `input ${path} size`, value: n, limit, flag: '--max-input-bytes', cap: 2 ** 31 - 1 });
+        parts.push(c as Buffer);
+      }
+      return Buffer.concat(parts);
+    },
+  };
+}

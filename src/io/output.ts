@@ -1,0 +1,70 @@
+/**
+ * Writing results safely. A file output is written to a temporary name beside the target and
+ * renamed into place only when complete, so an interrupted or failed run never leaves a
+ * half-written file (and never clobbers a good one). `-` means stdout, which refuses a terminal
+ * for binary data unless forced.
+ */
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { werr } from '../errors.js';
+
+export interface Output {
+  stream: NodeJS.WritableStream;
+  /** Makes the output visible (rename into place); call after the stream finished. */
+  commit(): Promise<void>;
+  /** Removes the partial output; safe to call more than once or after commit. */
+  abort(): void;
+  /** Path shown to people ('-' for stdout). */
+  label: string;
+}
+
+let counter = 0;
+
+/**
+ * Opens an output: a file path (atomic) or `-` for stdout.
+ *
+ * @example
+ * const out = openOutput('photo.wlc', { stdout: process.stdout });
+ * try { await pipeline(src, encoder, writer, out.stream); await out.commit(); } catch (e) { out.abort(); throw e; }
+ */
+export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream & { isTTY?: boolean }; binary?: boolean; force?: boolean }): Output {
+  if (path === '-') {
+    if (opts.binary !== false && opts.stdout.isTTY && !opts.force) throw werr('WALLOC_ERR_BINARY_TO_TTY');
+    return { stream: opts.stdout, commit: async () => {}, abort: () => {}, label: '-' };
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
+  let file: WriteStream;
+  try {
+    file = createWriteStream(tmp, { flags: 'wx' });
+  } catch (e) {
+    throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as Error).message }, e);
+  }
+  let done = false;
+  // Errors opening the temp file surface on the stream; re-raise them with the user's path.
+  file.on('error', () => {});
+  const cleanup = () => {
+    if (!done) rmSync(tmp, { force: true });
+  };
+  process.once('exit', cleanup);
+  return {
+    stream: file,
+    label: path,
+    async commit() {
+      if (!file.closed) await new Promise<void>((resolve, reject) => file.close((err) => (err ? reject(err) : resolve())));
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as Error).message }, e);
+      }
+      done = true;
+      process.off('exit', cleanup);
+    },
+    abort() {
+      file.destroy();
+      cleanup();
+      done = true;
+      process.off('exit', cleanup);
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * walloc-encode and walloc-decode as a user runs them: built bins, real files, real pipes, real
+ * ffmpeg producing y4m. Uses the bundled linear-floor model so the test does not depend on a
+ * trained decoder.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { runBin } from '../../helpers/io.js';
+import { packageRoot } from '../../../src/paths.js';
+import { findFfmpeg } from '../../../src/io/ffmpeg.js';
+
+const fixture = (name: string) => join(packageRoot(), 'fixtures', 'images', name);
+const MODEL = ['--model', 'rgb-16x-linear'];
+
+async function psnr(a: string | Buffer, b: string | Buffer): Promise<number> {
+  const ra = await sharp(a).removeAlpha().raw().toBuffer();
+  const rb = await sharp(b).removeAlpha().raw().toBuffer();
+  let se = 0;
+  for (let i = 0; i < ra.length; i++) se += (ra[i]! - rb[i]!) ** 2;
+  return 10 * Math.log10((255 * 255) / (se / ra.length));
+}
+
+t.test('file to file: encode a JPEG photo, decode it to PNG at the original size', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const enc = await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), '-o', join(dir, 'c.wlc'), ...MODEL]);
+  t.equal(enc.code, 0, enc.stderr);
+  t.match(enc.stderr, /1 frame, .* bpp/);
+  t.equal(readFileSync(join(dir, 'c.wlc')).subarray(0, 4).toString(), 'WLOC');
+  const dec = await runBin('walloc-decode', [join(dir, 'c.wlc'), '-o', join(dir, 'c.png')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const meta = await sharp(join(dir, 'c.png')).metadata();
+  t.same([meta.width, meta.height], [255, 171]);
+  const p = await psnr(fixture('coffee_255x171.jpg'), join(dir, 'c.png'));
+  t.ok(p > 24, `PSNR ${p.toFixed(2)} dB`);
+  t.same(readdirSync(dir).sort(), ['c.png', 'c.wlc'], 'no temporary files left behind');
+});
+
+t.test('stdin to stdout: PNG through two pipes', async (t) => {
+  const png = readFileSync(fixture('chelsea_128x96.png'));
+  const enc = await runBin('walloc-encode', ['-', ...MODEL], { input: png });
+  t.equal(enc.code, 0, enc.stderr);
+  const dec = await runBin('walloc-decode', ['-'], { input: enc.stdout });
+  t.equal(dec.code, 0, dec.stderr);
+  t.equal(dec.stdout.subarray(1, 4).toString(), 'PNG');
+  t.ok((await psnr(png, dec.stdout)) > 24);
+});
+
+t.test('encoding twice gives byte-identical streams', async (t) => {
+  const a = await runBin('walloc-encode', [fixture('nagasaki_201x133.jpg'), ...MODEL]);
+  const b = await runBin('walloc-encode', [fixture('nagasaki_201x133.jpg'), ...MODEL]);
+  t.equal(a.code, 0);
+  t.ok(a.stdout.equals(b.stdout));
+});
+
+const ff = findFfmpeg();
+t.test('real ffmpeg y4m pipe in, every frame a record, y4m and numbered PNGs out', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-y4m-'));
+  const y4m = await new Promise<Buffer>((resolve, reject) => {
+    const p = spawn(ff!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=5', '-frames:v', '3', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', '-']);
+    const out: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => out.push(c));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg ${code}`))));
+  });
+  const enc = await runBin('walloc-encode', ['-', '-o', join(dir, 'v.wlc'), ...MODEL], { input: y4m });
+  t.equal(enc.code, 0, enc.stderr);
+  t.match(enc.stderr, /3 frames/);
+  const dec = await runBin('walloc-decode', [join(dir, 'v.wlc'), '-o', join(dir, 'v.y4m')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const back = readFileSync(join(dir, 'v.y4m'));
+  t.match(back.subarray(0, 40).toString('latin1'), /^YUV4MPEG2 W96 H64 F5:1/);
+  t.equal(back.toString('latin1').split('FRAME').length - 1, 3);
+  const pngs = await runBin('walloc-decode', [join(dir, 'v.wlc'), '-o', join(dir, 'f-%02d.png')]);
+  t.equal(pngs.code, 0, pngs.stderr);
+  t.ok(existsSync(join(dir, 'f-01.png')) && existsSync(join(dir, 'f-03.png')) && !existsSync(join(dir, 'f-04.png')));
+});
+
+t.test('bad input: coded errors, exit 1, no output file left behind', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-bad-'));
+  const cases: Array<[string, RegExp]> = [
+    [fixture('truncated.png'), /WALLOC_ERR_UNSUPPORTED_INPUT/],
+    [fixture('not-an-image.png'), /WALLOC_ERR_UNSUPPORTED_INPUT/],
+    [join(dir, 'missing.png'), /WALLOC_ERR_FILE_NOT_FOUND/],
+  ];
+  for (const [input, code] of cases) {
+    const r = await runBin('walloc-encode', [input, '-o', join(dir, 'out.wlc'), ...MODEL]);
+    t.equal(r.code, 1, input);
+    t.match(r.stderr, code);
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  // A header that claims 100000×100000 pixels is refused before anything is allocated.
+  const huge = Buffer.from(readFileSync(fixture('chelsea_128x96.png')));
+  huge.writeUInt32BE(100000, 16);
+  huge.writeUInt32BE(100000, 20);
+  writeFileSync(join(dir, 'huge.png'), huge);
+  const r = await runBin('walloc-encode', [join(dir, 'huge.png'), '-o', join(dir, 'out.wlc'), ...MODEL]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /WALLOC_ERR_(LIMIT_EXCEEDED|UNSUPPORTED_INPUT)/);
+  t.same(readdirSync(dir).sort(), ['huge.png'], 'nothing written');
+});
+
+t.test('a .wlc made with another model is refused by --model', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-model-'));
+  const enc = await runBin('walloc-encode', [fixture('chelsea_128x96.png'), '-o', join(dir, 'c.wlc'), ...MODEL]);
+  t.equal(enc.code, 0);
+  // A copy of the model with different weights has a different checksum.
+  const src = join(packageRoot(), 'fixtures', 'models', 'rgb-16x-linear');
+  const other = join(dir, 'other');
+  const { loadModel, saveModel } = await import('../../../src/models/model-file.js');
+  const m = loadModel(src);
+  const w = new Map([...m.weights].map(([k, v]) => [k, { shape: m.config.tensors.find((e) => e.name === k)!.shape, data: v.map((x) => x * 1.01) }]));
+  const { tensors: _t, weightsSha256: _s, format: _f, version: _v, ...cfg } = m.config;
+  saveModel(other, cfg, w);
+  const dec = await runBin('walloc-decode', [join(dir, 'c.wlc'), '-o', join(dir, 'c.png'), '--model', other]);
+  t.equal(dec.code, 1);
+  t.match(dec.stderr, /WALLOC_ERR_CONTAINER_MODEL/);
+  t.notOk(existsSync(join(dir, 'c.png')));
+});
+
+t.test('binary is not written to a terminal; usage errors exit 2', async (t) => {
+  const r = await runBin('walloc-encode', ['--effort', '9', fixture('chelsea_128x96.png')]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--effort must be an integer from 0 to 6/);
+  const d = await runBin('walloc-decode', [fixture('chelsea_128x96.png')]);
+  t.equal(d.code, 1);
+  t.match(d.stderr, /not a \.wlc stream/);
+});

@@ -25,6 +25,8 @@ import { loadModel, saveModel, type Model, type ModelConfig } from '../models/mo
 import { ResidualDecoder, type NamedWeights } from '../nn/decoder.js';
 import { fitScale, toNormal, toUniform, latentMax } from '../codec/companding.js';
 import { wptForward, wptInverse } from '../../transforms/wpt.js';
+import { project } from '../../transforms/analysis.js';
+import { quantizeArray } from '../../transforms/quantize.js';
 import { CovarianceAccumulator, pcaProjection } from './pca.js';
 import { cropFrame, loadPhotos, randomCrop, rng, type Photo } from './photos.js';
 
@@ -70,22 +72,6 @@ export const CODEC_TRAIN_DEFAULTS: Omit<CodecTrainOptions, 'data' | 'out' | 'nam
   width: 64, blocks: 3, kernel: 3, epochSteps: 500, checkpointEvery: 500, seed: 1, resume: false, pcaCrops: 4000,
   maxPixels: 12_000_000, valSize: 512, valImages: 64,
 };
-
-/** y = W·x + b over a planar [D, P] coeffs array, into planar [N, P]. */
-export function project(x: Float32Array, d: number, w: Float32Array, b: Float32Array, n: number, out = new Float32Array(n * (x.length / d))): Float32Array {
-  const p = x.length / d;
-  for (let o = 0; o < n; o++) {
-    const dst = o * p;
-    out.fill(b[o]!, dst, dst + p);
-    for (let i = 0; i < d; i++) {
-      const wi = w[o * d + i]!;
-      if (wi === 0) continue;
-      const src = i * p;
-      for (let k = 0; k < p; k++) out[dst + k] += wi * x[src + k]!;
-    }
-  }
-  return out;
-}
 
 /** Energy a unit coefficient in each wavelet channel puts into pixels (the loss weights). */
 export function synthesisGains(channels: number, levels: number, wavelet: string): Float32Array {
@@ -187,10 +173,7 @@ async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: Residu
   let sum = 0;
   for (const img of val) {
     const { coeffs, u } = encodeCrop(img, enc, o);
-    const lim = 2 ** (o.bits - 1) - 1;
-    const q = new Float32Array(u.length);
-    for (let i = 0; i < u.length; i++) q[i] = Math.max(-lim, Math.min(lim, roundHalfEven(u[i]!)));
-    const yhat = toNormal(q, o.latentDim, o.bits, enc.scale);
+    const yhat = toNormal(quantizeArray(u, o.bits, { saturate: true }), o.latentDim, o.bits, enc.scale);
     const [, h, w] = coeffs.shape as [number, number, number];
     const nhwc = new Float32Array(yhat.length);
     toNhwc(yhat, o.latentDim, nhwc, 0);
@@ -213,12 +196,6 @@ async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: Residu
   return sum / val.length;
 }
 
-/** torch.round semantics: halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 interface TrainState {
   step: number;
   seed: number;
@@ -237,10 +214,11 @@ interface TrainState {
 export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   const { tf, backend } = await getTf({ backend: o.backend });
   o.log(`loading photos from ${o.data} …`);
-  const photos = await loadPhotos(o.data, { maxPixels: o.maxPixels, minSide: o.crop, onProgress: (d, t) => o.progress?.(`decoded ${d}/${t} photos`) });
+  const onSkip = (path: string, reason: string) => o.log(`skipping ${path}: ${reason}`);
+  const photos = await loadPhotos(o.data, { maxPixels: o.maxPixels, minSide: o.crop, onSkip, onProgress: (d, t) => o.progress?.(`decoded ${d}/${t} photos`) });
   const mp = photos.reduce((s, p) => s + p.width * p.height, 0) / 1e6;
   o.log(`${photos.length} training photos, ${mp.toFixed(1)} MP in memory; backend ${backend}`);
-  const valPhotos = o.val ? await loadPhotos(o.val, { maxPixels: o.maxPixels }) : [];
+  const valPhotos = o.val ? await loadPhotos(o.val, { maxPixels: o.maxPixels, minSide: 1 << o.levels, onSkip }) : [];
   const val = validationSet(valPhotos, o);
   const statePath = join(o.out, 'train-state.json');
   const dim = 3 * 4 ** o.levels;

@@ -63,15 +63,22 @@ export async function decodeRgb(path: string, maxPixels = Infinity): Promise<Pho
 }
 
 /** Loads every image of a folder into memory. */
-export async function loadPhotos(dir: string, opts: { maxPixels?: number; minSide?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Photo[]> {
+export async function loadPhotos(dir: string, opts: { maxPixels?: number; minSide?: number; onProgress?: (done: number, total: number) => void; onSkip?: (path: string, reason: string) => void } = {}): Promise<Photo[]> {
   const files = listImages(dir);
   if (files.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no images (png, jpg, webp, tif) found' });
   const out: Photo[] = [];
   for (const [i, f] of files.entries()) {
-    const p = await decodeRgb(f, opts.maxPixels);
-    if (Math.min(p.width, p.height) >= (opts.minSide ?? 1)) out.push(p);
+    // One unreadable file must not stop a long run: it is reported and skipped.
+    try {
+      const p = await decodeRgb(f, opts.maxPixels);
+      if (Math.min(p.width, p.height) >= (opts.minSide ?? 1)) out.push(p);
+      else opts.onSkip?.(f, `smaller than ${opts.minSide} px on a side`);
+    } catch (e) {
+      opts.onSkip?.(f, (e as Error).message);
+    }
     opts.onProgress?.(i + 1, files.length);
   }
+  if (out.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no usable images' });
   return out;
 }
 

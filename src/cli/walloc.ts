@@ -8,6 +8,7 @@ import { version } from '../paths.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { decodeCommand } from './decode.js';
 import { encodeCommand } from './encode.js';
+import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { reportError, runCommand } from './run.js';
@@ -16,6 +17,7 @@ import { reportError, runCommand } from './run.js';
 export const SUBCOMMANDS: Record<string, CommandSpec> = {
   encode: encodeCommand,
   decode: decodeCommand,
+  eval: evalCommand,
   info: infoCommand,
   train: trainCommand,
 };

@@ -47,6 +47,7 @@ export const trainCommand: CommandSpec = {
     'pca-crops': { type: 'string', arg: 'N', default: String(d.pcaCrops), help: 'crops sampled for the PCA and the companding scale' },
     seed: { type: 'string', arg: 'N', default: String(d.seed), help: 'random seed (crops, noise, initial weights)' },
     resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+    'train-encoder': { type: 'boolean', help: 'train the 1×1 encoder projection as well (default: keep the PCA)' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend (default: best available)' },
   },
   examples: [
@@ -84,6 +85,7 @@ export const trainCommand: CommandSpec = {
       pcaCrops: num(values['pca-crops'], 'pca-crops', 16, 1_000_000, true),
       seed: num(values.seed, 'seed', 0, 2 ** 31, true),
       resume: values.resume === true,
+      trainEncoder: values['train-encoder'] === true,
       backend: values.backend as string | undefined,
       log: (line) => io.stderr.write((tty ? '\r\x1b[K' : '') + line + '\n'),
       progress: tty ? (line) => io.stderr.write('\r\x1b[K' + line) : plainEvery(30_000, (line) => io.stderr.write(line + '\n')),

@@ -23,6 +23,7 @@ import { makeFrame, type CoeffsFrame, type ImageFrame } from '../frame.js';
 import { getTf } from '../models/backend.js';
 import { loadModel, saveModel, type Model, type ModelConfig } from '../models/model-file.js';
 import { ResidualDecoder, type NamedWeights } from '../nn/decoder.js';
+import { convSame } from '../nn/conv.js';
 import { fitScale, toNormal, toUniform, latentMax } from '../codec/companding.js';
 import { wptForward, wptInverse } from '../../transforms/wpt.js';
 import { project } from '../../transforms/analysis.js';
@@ -54,6 +55,8 @@ export interface CodecTrainOptions {
   checkpointEvery: number;
   seed: number;
   resume: boolean;
+  /** Train the 1×1 encoder projection too (else it stays the PCA). */
+  trainEncoder: boolean;
   /** Crops used for the PCA and the companding scale. */
   pcaCrops: number;
   /** Largest photo kept in memory, in pixels (bigger ones are halved until they fit). */
@@ -69,7 +72,7 @@ export interface CodecTrainOptions {
 
 export const CODEC_TRAIN_DEFAULTS: Omit<CodecTrainOptions, 'data' | 'out' | 'name' | 'log'> = {
   levels: 3, latentDim: 12, bits: 8, wavelet: 'bior4.4', steps: 3000, batch: 16, crop: 128, lr: 2e-4, warmup: 200,
-  width: 64, blocks: 3, kernel: 3, epochSteps: 500, checkpointEvery: 500, seed: 1, resume: false, pcaCrops: 4000,
+  width: 64, blocks: 3, kernel: 3, epochSteps: 500, checkpointEvery: 500, seed: 1, resume: false, trainEncoder: false, pcaCrops: 4000,
   maxPixels: 12_000_000, valSize: 512, valImages: 64,
 };
 
@@ -89,6 +92,13 @@ export function synthesisGains(channels: number, levels: number, wavelet: string
     for (let c = 0; c < channels; c++) gains[c * k + band] = e;
   }
   return gains;
+}
+
+/** Row-major [r × c] → [c × r]. */
+function transpose(m: Float32Array, r: number, c: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = m[i * c + j]!;
+  return out;
 }
 
 /** Planar [C, P] → interleaved [P, C] (NHWC rows), into `out` at an offset. */
@@ -202,6 +212,7 @@ interface TrainState {
   history: Array<{ step: number; valPsnr: number; trainLoss: number; seconds: number }>;
   linearValPsnr?: number;
   seconds: number;
+  encoderTrained?: boolean;
 }
 
 /**
@@ -260,7 +271,7 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     const training = {
       recipe: 'walloc train codec', data: o.data, val: o.val, photos: photos.length, megapixels: Number(mp.toFixed(1)),
       steps: state.step, batch: o.batch, crop: o.crop, lr: o.lr, warmup: o.warmup, seed: o.seed, backend,
-      encoder: 'PCA (frozen)', companding: 'max|y|/3 per channel', linearValPsnr: state.linearValPsnr, history: state.history,
+      encoder: o.trainEncoder || state.encoderTrained ? 'PCA, then trained' : 'PCA (frozen)', companding: 'max|y|/3 per channel', linearValPsnr: state.linearValPsnr, history: state.history,
       seconds: Math.round(state.seconds),
     };
     const decoder: ModelConfig['decoder'] = o.width > 0 && o.steps > 0 ? { type: 'resnet', width: o.width, blocks: o.blocks, kernel: o.kernel } : { type: 'linear' };
@@ -278,11 +289,26 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   };
 
   if (o.steps === 0 || o.width === 0) return save(true);
+  if (o.trainEncoder) state.encoderTrained = true;
   mkdirSync(o.out, { recursive: true });
 
   const gains = tf.tensor1d(synthesisGains(3, o.levels, o.wavelet));
   const opt = tf.train.adam(o.lr);
   const vars = [...dec.vars.values()];
+  // With --train-encoder the 1×1 projection is trained too (initialised from the PCA). Rounding
+  // has no gradient, so the quantizer is modelled to first order in the latent domain: uniform
+  // noise of one step, scaled by the local slope dy/du of the inverse companding (treated as a
+  // constant, computed outside the tape).
+  const encW = o.trainEncoder ? tf.variable(tf.tensor4d(transpose(enc.weight, o.latentDim, dim), [1, 1, dim, o.latentDim])) : undefined;
+  const encB = o.trainEncoder ? tf.variable(tf.tensor1d(enc.bias)) : undefined;
+  if (encW && encB) vars.push(encW, encB);
+  const scaleT = tf.tensor1d(enc.scale);
+  const slopeK = Math.sqrt(2 * Math.PI) / (2 * lmax);
+  const syncEncoder = () => {
+    if (!encW || !encB) return;
+    enc.weight = transpose(encW.dataSync() as Float32Array, dim, o.latentDim);
+    enc.bias = Float32Array.from(encB.dataSync());
+  };
   const g = o.crop >> o.levels;
   const per = g * g;
   const yBatch = new Float32Array(o.batch * per * o.latentDim);
@@ -295,7 +321,13 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     // Crops and noise depend only on (seed, step): a resumed run sees the same data it would have.
     const next = rng(o.seed * 1_000_003 + state.step);
     for (let b = 0; b < o.batch; b++) {
-      const { coeffs, u } = encodeCrop(randomCrop(photos, o.crop, next), enc, o);
+      const crop = randomCrop(photos, o.crop, next);
+      if (encW) {
+        // The encoder runs on the tape; only the coefficients are needed here.
+        toNhwc(wptForward(crop, { levels: o.levels, wavelet: o.wavelet }).data, dim, xBatch, b * per * dim);
+        continue;
+      }
+      const { coeffs, u } = encodeCrop(crop, enc, o);
       for (let i = 0; i < u.length; i++) noisy[i] = Math.max(-lmax, Math.min(lmax, u[i]! + next() - 0.5));
       toNhwc(toNormal(noisy, o.latentDim, o.bits, enc.scale), o.latentDim, yBatch, b * per * o.latentDim);
       toNhwc(coeffs.data, dim, xBatch, b * per * dim);
@@ -304,9 +336,20 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     const lr = o.lr * Math.min(1, (state.step + 1) / o.warmup) * (0.1 + 0.45 * (1 + Math.cos((Math.PI * state.step) / o.steps)));
     (opt as unknown as { learningRate: number }).learningRate = lr;
     const loss = tf.tidy(() => {
-      const y = tf.tensor4d(yBatch, [o.batch, g, g, o.latentDim]);
       const x = tf.tensor4d(xBatch, [o.batch, g, g, dim]);
-      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(dec.apply(y, true), x)), gains)), o.batch * 3 * o.crop * o.crop) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
+      let input: () => tfTypes.Tensor4D;
+      if (encW && encB) {
+        const noise = tf.sub(tf.randomUniform([o.batch, g, g, o.latentDim], 0, 1, 'float32', o.seed * 7919 + state.step), 0.5);
+        const y0 = tf.add(tf.conv2d(x, encW, 1, 'same'), encB);
+        // dy/du of y = s·Φ⁻¹(u/2L + 1/2) is s·√(2π)·exp(y²/2s²)/(2L); clipped where Φ saturates.
+        const slope = tf.minimum(tf.mul(tf.mul(scaleT, slopeK), tf.exp(tf.div(tf.square(y0), tf.mul(tf.square(scaleT), 2)))), tf.mul(scaleT, 1));
+        const step = tf.mul(noise, slope);
+        input = () => tf.add(tf.add(convSame(tf, 1)(x, encW as tfTypes.Tensor4D), encB), step) as tfTypes.Tensor4D;
+      } else {
+        const y = tf.tensor4d(yBatch, [o.batch, g, g, o.latentDim]);
+        input = () => y;
+      }
+      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(dec.apply(input(), true), x)), gains)), o.batch * 3 * o.crop * o.crop) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
     });
     const lv = loss.dataSync()[0]!;
     loss.dispose();
@@ -322,14 +365,19 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     const trainPsnr = 10 * Math.log10(1 / (lossSum / lossCount));
     o.progress?.(`step ${state.step}/${o.steps}  loss ${(lossSum / lossCount).toExponential(3)} (${trainPsnr.toFixed(2)} dB)  lr ${lr.toExponential(1)}  ${dt.toFixed(2)} s/step  eta ${eta} min`);
     if (state.step % o.epochSteps === 0 || state.step === o.steps) {
+      syncEncoder();
       const valPsnr = val.length ? await validate(tf, dec, enc, val, o) : NaN;
       state.history.push({ step: state.step, valPsnr: Number(valPsnr.toFixed(3)), trainLoss: lossSum / lossCount, seconds: Math.round(state.seconds) });
       o.log(`epoch ${Math.ceil(state.step / o.epochSteps)} (step ${state.step}): train ${trainPsnr.toFixed(2)} dB, validation ${valPsnr.toFixed(2)} dB` + (state.linearValPsnr ? ` (linear floor ${state.linearValPsnr.toFixed(2)} dB)` : ''));
       lossSum = 0;
       lossCount = 0;
     }
-    if (state.step % o.checkpointEvery === 0 && state.step < o.steps) save(false);
+    if (state.step % o.checkpointEvery === 0 && state.step < o.steps) {
+      syncEncoder();
+      save(false);
+    }
   }
+  syncEncoder();
   gains.dispose();
   return save(true);
 }

@@ -54,3 +54,22 @@ t.test('--steps 0 writes the linear floor (PCA transpose decoder, no TensorFlow.
   t.same(m.config.decoder, { type: 'linear' });
   t.same(m.config.tensors.map((e) => e.name).sort(), ['decoder.linear.bias', 'decoder.linear.weight', 'encoder.bias', 'encoder.scale', 'encoder.weight']);
 });
+
+t.test('--train-encoder moves the projection away from the PCA and still yields a working codec', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'walloc-enc-')), 'e');
+  const common = { ...CODEC_TRAIN_DEFAULTS, data: photos, out, name: 'enc', crop: 32, batch: 2, pcaCrops: 32, width: 8, blocks: 1, warmup: 1, lr: 1e-2, epochSteps: 3, checkpointEvery: 3, log: () => {} };
+  await trainCodec({ ...common, steps: 0 });
+  const pca = loadModel(out).weights.get('encoder.weight')!;
+  await trainCodec({ ...common, steps: 3, trainEncoder: true });
+  const m = loadModel(out);
+  const w = m.weights.get('encoder.weight')!;
+  let diff = 0;
+  for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs(w[i]! - pca[i]!));
+  t.ok(diff > 1e-4, `encoder changed by up to ${diff}`);
+  t.match(String((m.config.training as { encoder: string }).encoder), /trained/);
+  const codec = Codec.fromModel(m);
+  const { readImage } = await import('../../../src/io/image.js');
+  const img = await readImage(join(photos, 'coffee_255x171.jpg'));
+  t.same((await codec.decodeFrame(await codec.encodeFrame(img))).shape, img.shape);
+  codec.dispose();
+});

@@ -1,0 +1,78 @@
+/**
+ * Input sniffing by magic bytes. walloc-encode reads stdin as readily as a file, and a pipe has no
+ * name to go by, so the first bytes decide which source reads the rest: walloc's own .wlc, a y4m
+ * pipe from ffmpeg, an image for sharp, a WAV, a NIfTI volume — and anything else goes to ffmpeg,
+ * which knows hundreds of formats. File extensions are deliberately ignored: they lie more often
+ * than magic bytes do (the fixture `not-an-image.png` is text).
+ */
+
+/** What {@link detectInput} can recognise. 'unknown' means "let ffmpeg try". */
+export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'nifti' | 'gzip' | 'unknown';
+
+/**
+ * How many leading bytes a caller should collect before calling {@link detectInput}: NIfTI-1 keeps
+ * its magic at offset 344, the furthest in. Fewer bytes (a short stream) still work; formats whose
+ * magic lies beyond the end simply are not recognised.
+ */
+export const DETECT_BYTES = 352;
+
+const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
+
+function at(bytes: Uint8Array, offset: number, magic: readonly number[]): boolean {
+  if (bytes.length < offset + magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (bytes[offset + i] !== magic[i]) return false;
+  return true;
+}
+
+const WLOC = ascii('WLOC');
+const Y4M = ascii('YUV4MPEG2 ');
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG = [0xff, 0xd8, 0xff];
+const GIF87 = ascii('GIF87a');
+const GIF89 = ascii('GIF89a');
+const TIFF_LE = [0x49, 0x49, 0x2a, 0x00];
+const TIFF_BE = [0x4d, 0x4d, 0x00, 0x2a];
+const BIGTIFF_LE = [0x49, 0x49, 0x2b, 0x00];
+const BIGTIFF_BE = [0x4d, 0x4d, 0x00, 0x2b];
+const RIFF = ascii('RIFF');
+const RF64 = ascii('RF64');
+const BW64 = ascii('BW64');
+const WAVE = ascii('WAVE');
+const WEBP = ascii('WEBP');
+const NIFTI1_SINGLE = ascii('n+1\0');
+const NIFTI1_PAIR = ascii('ni1\0');
+const NIFTI2_SINGLE = ascii('n+2\0');
+const NIFTI2_PAIR = ascii('ni2\0');
+const GZIP = [0x1f, 0x8b];
+
+/**
+ * Names the format of an input from its first bytes (ideally {@link DETECT_BYTES} of them).
+ * 'gzip' is returned as such (a .nii.gz is the common case): the caller gunzips and sniffs again.
+ *
+ * @example
+ * detectInput(await readFile('photo.png'));          // 'png'
+ * detectInput(Buffer.from('YUV4MPEG2 W64 H48 F5:1')); // 'y4m'
+ * detectInput(Buffer.from('hello'));                  // 'unknown' → hand it to ffmpeg
+ */
+export function detectInput(firstBytes: Uint8Array): InputKind {
+  const b = firstBytes;
+  if (at(b, 0, WLOC)) return 'wlc';
+  if (at(b, 0, Y4M)) return 'y4m';
+  if (at(b, 0, PNG)) return 'png';
+  if (at(b, 0, JPEG)) return 'jpeg';
+  if (at(b, 0, GIF87) || at(b, 0, GIF89)) return 'gif';
+  if (at(b, 0, TIFF_LE) || at(b, 0, TIFF_BE) || at(b, 0, BIGTIFF_LE) || at(b, 0, BIGTIFF_BE)) return 'tiff';
+  if (at(b, 0, RIFF) && at(b, 8, WEBP)) return 'webp';
+  // RF64 and BW64 are the 64-bit WAV variants ffmpeg writes for long recordings.
+  if ((at(b, 0, RIFF) || at(b, 0, RF64) || at(b, 0, BW64)) && at(b, 8, WAVE)) return 'wav';
+  if (at(b, 0, GZIP)) return 'gzip';
+  // NIfTI-2 keeps its magic at offset 4, right after sizeof_hdr; NIfTI-1 at 344.
+  if (at(b, 4, NIFTI2_SINGLE) || at(b, 4, NIFTI2_PAIR)) return 'nifti';
+  if (at(b, 344, NIFTI1_SINGLE) || at(b, 344, NIFTI1_PAIR)) return 'nifti';
+  return 'unknown';
+}
+
+/** True for the kinds {@link detectInput} returns that sharp decodes (see src/io/image.ts). */
+export function isImageKind(kind: InputKind): kind is 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' {
+  return kind === 'png' || kind === 'jpeg' || kind === 'webp' || kind === 'gif' || kind === 'tiff';
+}

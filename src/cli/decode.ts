@@ -8,7 +8,10 @@ import { extname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
-import { WlcReader, type WlcHeader } from '../container/index.js';
+import { MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption, type WlcHeader } from '../container/index.js';
+import { MAX_LATENT_VALUES_CAP } from '../../transforms/pack.js';
+import { MAX_PIXELS_CAP, MAX_SIDE_CAP } from '../io/limits.js';
+import { intOption } from './options.js';
 import { werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
@@ -23,18 +26,25 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 export const decodeCommand: CommandSpec = {
   name: 'walloc-decode',
   summary: 'turn a .wlc stream back into images (PNG, JPEG, WebP), y4m or video',
-  usage: ['walloc-decode [INPUT|-] [-o OUTPUT|-] [--format png|y4m] [--model NAME|DIR]'],
+  usage: ['walloc-decode [INPUT|-] [-o OUTPUT|-] [--format png|y4m] [--model NAME|DIR] [--skip-corrupt] [limits]'],
   options: {
     output: { type: 'string', short: 'o', arg: 'FILE', help: 'output: image file, pattern with %d for numbered images, .y4m, a video file (through ffmpeg), or - for stdout (default)' },
     format: { type: 'string', arg: 'FMT', help: 'output format when it cannot come from the name: png or y4m (default: png for one image, y4m for several)' },
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'decoder model (default: the one named in the stream header)' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
     force: { type: 'boolean', short: 'f', help: 'write binary to a terminal anyway' },
+    // Issue 11: damaged records and resource limits (docs/reliability.md).
+    'skip-corrupt': { type: 'boolean', help: 'report a damaged record on stderr and carry on with the next good one (default: stop with an error)' },
+    'max-pixels': { type: 'string', arg: 'N', help: 'refuse decoded frames with more pixels than this (default: 268 MP)' },
+    'max-side': { type: 'string', arg: 'N', help: 'refuse decoded frames wider or taller than this (default: 65535)' },
+    'max-latent': { type: 'string', arg: 'N', help: 'refuse packed latent images of more bytes than this (default: 67108864)' },
+    'max-record-bytes': { type: 'string', arg: 'N', help: 'refuse .wlc records longer than this (default: 268435456)' },
   },
   examples: [
     'walloc-decode photo.wlc -o photo.png',
     'walloc-decode cam.wlc | ffmpeg -f yuv4mpegpipe -i - cam-decoded.mp4',
     'walloc-decode cam.wlc -o frame-%04d.png',
+    'walloc-decode damaged.wlc --skip-corrupt -o recovered.y4m',
   ],
   async run({ values, positionals }, io) {
     return decodeMain(values, positionals, io);
@@ -51,7 +61,19 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
 
   const input = await openInput(inPath, io.stdin);
   if (input.kind !== 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
-  const reader = new WlcReader();
+  const limits = {
+    maxPixels: intOption(values['max-pixels'], 'max-pixels', 1, MAX_PIXELS_CAP),
+    maxSide: intOption(values['max-side'], 'max-side', 1, MAX_SIDE_CAP),
+    maxLatentValues: intOption(values['max-latent'], 'max-latent', 1, MAX_LATENT_VALUES_CAP),
+  };
+  const maxRecordBytes = intOption(values['max-record-bytes'], 'max-record-bytes', 1, MAX_RECORD_BYTES_CAP);
+  const skipCorrupt = values['skip-corrupt'] === true;
+  const reader = new WlcReader({ skipCorrupt, ...(maxRecordBytes !== undefined ? { maxRecordBytes } : {}) });
+  // Without --skip-corrupt a damaged record stays fatal (the reader throws); with it, say what was lost.
+  reader.on('corrupt', (c: WlcCorruption) => {
+    const lost = c.nextRecord === undefined ? `record ${c.record} to the end of the stream` : c.nextRecord === c.record ? 'no record' : c.nextRecord - c.record === 1 ? `record ${c.record}` : `records ${c.record}–${c.nextRecord - 1}`;
+    io.stderr.write(`walloc-decode: warning: ${c.reason} [${c.code}]; skipped bytes ${c.start}–${c.end - 1} (${lost})\n`);
+  });
   const { signal, release } = interruptSignal();
   const headerP = reader.headerReady;
   headerP.catch(() => {});
@@ -60,7 +82,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   let codec: Codec | undefined;
   try {
     const header = await headerP;
-    codec = Codec.load((values.model as string | undefined) ?? modelFromHeader(header), { backend: values.backend as string | undefined });
+    codec = Codec.load((values.model as string | undefined) ?? modelFromHeader(header), { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
     const single = header.frames === 1;
     const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();

@@ -9,6 +9,7 @@ import type { CommandIo, CommandSpec } from './command.js';
 import { decodeCommand } from './decode.js';
 import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
+import { filterCommand, filtersCommand } from './filter.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { reportError, runCommand } from './run.js';
@@ -18,6 +19,8 @@ export const SUBCOMMANDS: Record<string, CommandSpec> = {
   encode: encodeCommand,
   decode: decodeCommand,
   eval: evalCommand,
+  filter: filterCommand,
+  filters: filtersCommand,
   info: infoCommand,
   train: trainCommand,
 };
@@ -49,6 +52,7 @@ export async function wallocMain(argv: string[], io: CommandIo): Promise<number>
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     if (first === 'help' && rest[0] !== undefined && SUBCOMMANDS[rest[0]]) return runCommand(SUBCOMMANDS[rest[0]], ['--help'], io);
+    if (first === 'help' && rest[0]?.startsWith('filter=')) return runCommand(filtersCommand, [rest[0]], io);
     (first === undefined ? io.stderr : io.stdout).write(wallocHelp());
     return first === undefined ? 2 : 0;
   }

@@ -1,0 +1,170 @@
+/**
+ * `save`: a sink filter that writes frames to a file or stdout (`-`). Latents, packed latents and
+ * raw media frames go into a .wlc stream, whose header is filled from the first frame; image
+ * frames may instead be written as PNG, JPEG or WebP (src/io/image.ts), one file per frame with a
+ * `%d` pattern in the name (`frame%03d.png`, as ffmpeg's image2 muxer). Files are written under a
+ * temporary name and renamed only when complete, so a failed or interrupted graph leaves nothing
+ * half-written. WAV, y4m and NIfTI sinks are left to src/io's writers when they land.
+ */
+import { extname } from 'node:path';
+import { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { werr } from '../src/errors.js';
+import { sizeOf, type Frame, type ImageFrame } from '../src/frame.js';
+import { WlcWriter, type WlcHeader } from '../src/container/index.js';
+import type { Model } from '../src/models/model-file.js';
+import { writeImage, type ImageFormat } from '../src/io/image.js';
+import { PACK_META_KEY, type PackInfo } from '../transforms/pack.js';
+import { defineFilter, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
+
+const IMAGE_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+
+/**
+ * The .wlc header for a stream whose first frame is `frame`: model (and its sha256 when the model
+ * is known), modality, levels, wavelet, latent size, bits, pack format, original shape and sample
+ * rate, each only when the frame says it.
+ *
+ * @example
+ * wlcHeaderFor(packedFrame, loadModel('rgb-16x'));
+ * // { model: 'rgb-16x', modelSha256: '…', modality: 'image', levels: 3, wavelet: 'bior4.4', latentDim: 12, bits: 8, pack: 'webp', shape: [3, 96, 128] }
+ */
+export function wlcHeaderFor(frame: Frame, model?: Model): WlcHeader {
+  const m = frame.meta;
+  const h: WlcHeader = {};
+  if (m.model !== undefined) h.model = m.model;
+  if (model !== undefined) h.modelSha256 = model.sha256;
+  const media = frame.kind === 'image' || frame.kind === 'audio' || frame.kind === 'volume' ? frame.kind : m.source;
+  if (media !== undefined) h.modality = media;
+  if (m.levels !== undefined) h.levels = m.levels;
+  if (m.wavelet !== undefined) h.wavelet = m.wavelet;
+  const pack = m.extra?.[PACK_META_KEY] as PackInfo | undefined;
+  if (frame.kind === 'latent') h.latentDim = frame.shape[0]!;
+  else if (pack && Array.isArray(pack.latentShape)) h.latentDim = pack.latentShape[0]!;
+  if (m.bits !== undefined) h.bits = m.bits;
+  if (frame.kind === 'packed' && pack) h.pack = pack.format;
+  else if (frame.kind === 'latent') h.pack = 'raw';
+  const shape = m.sourceShape ?? (media === frame.kind ? [...frame.shape] : undefined);
+  if (shape !== undefined) h.shape = [...shape];
+  if (m.sampleRate !== undefined) h.sampleRate = m.sampleRate;
+  return h;
+}
+
+/** `name%03d.png` with index 7 → `name007.png`; `%%` is a literal `%`. */
+function expandPattern(path: string, index: number): string {
+  return path.replace(/%(%|0?(\d*)d)/g, (all, what: string, width: string) => (what === '%' ? '%' : String(index).padStart(Number(width || 0), '0')));
+}
+
+export const saveFilter = defineFilter({
+  name: 'save',
+  description: 'sink: write frames to a .wlc stream or image files (- is stdout)',
+  inputs: [{ name: 'default', kinds: PAD_KINDS }],
+  outputs: [],
+  options: {
+    file: { type: 'string', required: true, aliases: ['filename', 'f'], help: "path to write, or - for stdout; %d in an image name numbers the frames" },
+    format: { type: 'enum', choices: ['auto', 'wlc', 'png', 'jpeg', 'webp'], default: 'auto', help: 'output format; auto: from the extension (.png, .jpg, .webp), else .wlc' },
+    quality: { type: 'int', min: 1, max: 100, default: 90, help: 'JPEG and lossy WebP quality' },
+  },
+  examples: ['wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'unpack,dequantize,synthesis=model=rgb-16x,iwpt,save=out%03d.png'],
+  create: (o, ctx) => {
+    const ext = extname(o.file).toLowerCase();
+    const format = o.format !== 'auto' ? o.format : (IMAGE_EXT[ext] ?? 'wlc');
+    if (format === 'wlc') return wlcSink(o.file, ctx);
+    return imageSink(o.file, format, o.quality, ctx);
+  },
+});
+
+type Ctx = FilterContext;
+
+/**
+ * Removes a partial output. A file stream still opening (`pending`) would create its temporary
+ * file after the removal, so abort again once it has closed.
+ */
+function abortOutput(out: OpenedSink): void {
+  out.abort();
+  const s = out.stream as NodeJS.WritableStream & { pending?: boolean; once?: (e: string, f: () => void) => void };
+  if (s.pending === true) s.once?.('close', () => out.abort());
+}
+
+function wlcSink(path: string, ctx: Ctx): Writable {
+  // Opened at once, so that an unwritable path fails before any data flows.
+  const out: OpenedSink = ctx.io.openOutput(path, { binary: true });
+  let writer: WlcWriter | undefined;
+  let done: Promise<void> | undefined;
+  let committed = false;
+  const start = (frame: Frame): WlcWriter => {
+    const model = frame.meta.model === undefined ? undefined : ctx.findModel(frame.meta.model);
+    const w = new WlcWriter({ header: wlcHeaderFor(frame, model) });
+    // stdout is shared with the rest of the process: never end it.
+    done = pipeline(w, out.stream, { end: out.label !== '-' });
+    done.catch(() => {});
+    return w;
+  };
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write(frame: Frame, _enc, cb) {
+      let w: WlcWriter;
+      try {
+        w = writer ??= start(frame);
+      } catch (e) {
+        cb(e as Error);
+        return;
+      }
+      if (w.write(frame)) cb();
+      else w.once('drain', () => cb());
+    },
+    final(cb) {
+      // No frame came: still a valid file, with an empty header since there was nothing to describe.
+      const w = writer ?? new WlcWriter({ header: {} });
+      if (!writer) {
+        writer = w;
+        done = pipeline(w, out.stream, { end: out.label !== '-' });
+      }
+      w.end();
+      done!.then(() => out.commit()).then(() => {
+        committed = true;
+        cb();
+      }, (e: unknown) => cb(e as Error));
+    },
+    destroy(err, cb) {
+      // Any end but a committed one (an error, an abort, a torn-down graph) leaves no file.
+      if (!committed) {
+        writer?.destroy();
+        abortOutput(out);
+      }
+      cb(err);
+    },
+  });
+}
+
+function imageSink(path: string, format: ImageFormat, quality: number, ctx: Ctx): Writable {
+  const numbered = /%0?\d*d/.test(path);
+  let index = 0;
+  let current: OpenedSink | undefined;
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write(frame: Frame, _enc, cb) {
+      void (async () => {
+        if (frame.kind !== 'image') throw werr('WALLOC_ERR_FRAME_KIND', { stage: `save (${format})`, expected: 'image', actual: frame.kind });
+        if (!numbered && index > 0) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `save: ${path} can hold one image; use a %d pattern (out%03d.png) or a .wlc file for several frames` });
+        if (sizeOf(frame.shape) === 0) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: 'empty image' });
+        const bytes = await writeImage(frame as ImageFrame, undefined, { format, quality });
+        const out = (current = ctx.io.openOutput(numbered ? expandPattern(path, index) : path, { binary: true }));
+        index++;
+        if (out.label === '-') {
+          await new Promise<void>((resolve, reject) => out.stream.write(bytes, (e?: Error | null) => (e ? reject(e) : resolve())));
+        } else {
+          out.stream.end(bytes);
+          await finished(out.stream as Writable);
+        }
+        await out.commit();
+        current = undefined;
+      })().then(() => cb(), (e: unknown) => cb(e as Error));
+    },
+    destroy(err, cb) {
+      if (current) abortOutput(current);
+      cb(err);
+    },
+  });
+}

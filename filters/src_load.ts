@@ -1,0 +1,55 @@
+/**
+ * `load`: a source filter that reads a file or stdin (`-`) and emits frames. The kind is sniffed
+ * from the first bytes: a .wlc stream gives whatever frames it holds (latents, packed latents, or
+ * raw image/audio/volume frames); a PNG, JPEG, WebP, GIF or TIFF gives one image frame
+ * (src/io/image.ts). y4m, WAV and NIfTI inputs are read by src/io once those readers land; until
+ * then `load` reports them as unsupported.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isWallocError, werr } from '../src/errors.js';
+import { WlcReader } from '../src/container/index.js';
+import { readImage } from '../src/io/image.js';
+import { defineFilter, PAD_KINDS } from './definition.js';
+
+const IMAGE_KINDS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff']);
+
+export const loadFilter = defineFilter({
+  name: 'load',
+  description: 'source: read frames from a .wlc stream or an image file (- is stdin)',
+  inputs: [],
+  outputs: [{ name: 'default', kinds: PAD_KINDS }],
+  options: {
+    file: { type: 'string', required: true, aliases: ['filename', 'f'], help: 'path to read, or - for stdin' },
+    model: { type: 'string', help: 'refuse a .wlc stream whose header names another model' },
+    strict: { type: 'bool', default: false, help: 'refuse a .wlc stream that lacks its end record' },
+  },
+  details: 'What a source produces is only known once its file is open, so its pad accepts every kind; the next filter checks each frame.',
+  examples: ['load=photo.png,wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'load=file=-:model=rgb-16x,unpack'],
+  create: async (o, ctx) => {
+    const input = await ctx.io.openInput(o.file);
+    if (input.kind === 'wlc') {
+      const reader = new WlcReader({ strict: o.strict, ...(o.model === undefined ? {} : { expect: { model: o.model } }) });
+      // The reader's own errors reach the graph through its edge; this only ties the file's life to it.
+      pipeline(input.stream, reader).catch(() => {});
+      return reader;
+    }
+    if (IMAGE_KINDS.has(input.kind)) {
+      // One frame, decoded lazily so that opening many sources does not decode them all up front.
+      const source = input;
+      return Readable.from((async function* () {
+        let frame;
+        try {
+          frame = await readImage(await source.readAll());
+        } catch (e) {
+          // readImage only knows it was given bytes; say which file they came from.
+          if (isWallocError(e) && e.details.path === 'image buffer') throw werr(e.code, { ...e.details, path: source.label }, e);
+          throw e;
+        }
+        yield { ...frame, meta: { ...frame.meta, extra: { ...frame.meta.extra, source: source.label } } };
+      })(), { objectMode: true, highWaterMark: 1 });
+    }
+    input.stream.destroy();
+    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: input.label, reason: `load reads .wlc streams and images; ${input.kind} input is not supported in filter graphs yet` });
+  },
+});

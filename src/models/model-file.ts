@@ -69,6 +69,8 @@ const sha256 = (...parts: Uint8Array[]): string => {
 
 /** Resolves a model argument: a bundled name (`rgb-16x`) or a folder path. */
 export function resolveModelDir(nameOrPath: string): string {
+  // A model id (`rgb-16x@3f2a…`, as frames carry it) names the bundled model before the '@'.
+  if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) nameOrPath = nameOrPath.slice(0, nameOrPath.indexOf('@'));
   if (nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.')) {
     if (!existsSync(join(nameOrPath, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels().map((m) => m.name).join(', ') || 'none' });
     return nameOrPath;
@@ -109,9 +111,17 @@ export function loadModel(nameOrPath: string): Model {
   } catch (e) {
     throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: (e as Error).message }, e);
   }
+  return parseModel(json, bin, nameOrPath, dir);
+}
+
+/**
+ * Checks and decodes a model from the bytes of its two files (split out of {@link loadModel} for
+ * the fuzz harness, issue 11; `name` only labels errors). Every failure is WALLOC_ERR_MODEL_*.
+ */
+export function parseModel(json: Uint8Array, bin: Uint8Array, nameOrPath: string, dir?: string): Model {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(json.toString('utf8'));
+    parsed = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
   } catch {
     throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: 'model.json is not valid JSON' });
   }
@@ -119,6 +129,12 @@ export function loadModel(nameOrPath: string): Model {
   if (sha256(bin) !== config.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
   const weights = new Map<string, Float32Array>();
   for (const t of config.tensors) {
+    // Issue 11 fix: a tensor entry that is not {name, shape: [non-negative integers], offset} used to
+    // crash here with a TypeError/RangeError (t.shape.reduce, new Float32Array(-1)).
+    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || t.shape.length > 8
+      || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset) || t.offset < 0) {
+      throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: `tensor entry ${JSON.stringify(t)?.slice(0, 80)} is not {name, shape, offset}` });
+    }
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: `tensor ${t.name} lies outside weights.bin` });
     // Copy out so the tensor is aligned and independent of the file buffer.

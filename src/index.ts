@@ -1,0 +1,33 @@
+/**
+ * walloc's public API. Every codec stage is a Transform stream (object mode, one frame at a time)
+ * and a plain function; `Codec` wires a bundled or trained model's stages; the container, filter
+ * graphs, metrics and I/O helpers are the same code the command-line tools use.
+ *
+ * @example
+ * import { pipeline } from 'node:stream/promises';
+ * import { Codec, WlcWriter, readImage } from 'walloc';
+ * const codec = Codec.load('rgb-16x');
+ * const frame = await readImage('photo.png');
+ * await pipeline([frame], codec.encoder(), new WlcWriter({ header: codec.header({ frames: 1 }) }), createWriteStream('photo.wlc'));
+ */
+export * from './errors.js';
+export * from './frame.js';
+export { frameTransform, FRAME_HIGH_WATER_MARK } from './streams.js';
+export { Codec, type CodecOptions } from './codec/codec.js';
+export * from './container/index.js';
+export { loadModel, saveModel, type Model, type ModelConfig } from './models/model-file.js';
+export { listBundledModels } from './models/registry.js';
+export { getTf, availableBackends, BACKENDS, type BackendName } from './models/backend.js';
+export { wpt, iwpt, wptForward, wptInverse, type WptOptions } from '../transforms/wpt.js';
+export { analysis, Analysis, analysisFrame, project, linearSynthesis, LinearSynthesis } from '../transforms/analysis.js';
+export { quantize, dequantize, quantizeFrame, dequantizeFrame, roundHalfEven } from '../transforms/quantize.js';
+export { pack, unpack, packFrame, unpackFrame, packLatents, unpackLatents, type PackOptions, type PackInfo } from '../transforms/pack.js';
+export { synthesis, Synthesizer } from '../transforms/synthesis.js';
+export { readImage, writeImage, imageToRgbBytes, imageFromRgbBytes } from './io/image.js';
+export { Y4mParser, Y4mWriter, readY4m, writeY4m } from './io/y4m.js';
+export { ffmpegFrames, ffmpegSink } from './io/video.js';
+export * as metrics from './metrics/index.js';
+export { evalImages } from './eval/image-eval.js';
+export { parseGraph, printGraph } from '../filters/grammar.js';
+export { FilterGraph, runGraph } from '../filters/graph.js';
+export { defaultRegistry } from '../filters/registry.js';

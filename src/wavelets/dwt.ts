@@ -14,6 +14,11 @@
  * window of locals keeps every input sample to one load. The periodic wrap never appears inside a
  * hot loop: contiguous rows are first copied into a periodically extended scratch row, and when the
  * axis is not the last one whole rows are combined, so the wrap is resolved once per row index.
+ *
+ * Forward bior4.4 over contiguous rows, and the fused 2-D level every image model runs
+ * ({@link analyzeLevel2D}), use the CDF 9/7 lifting factorization instead (6 multiplies per pair
+ * instead of 9, float64 throughout): same phase, results within float32 rounding of the
+ * convolution (max |Δ| 4.8e−7 on a 1080p J=3 packet transform with |c| ≤ 4.4).
  */
 import { werr } from '../errors.js';
 import { filterBank, type FilterBank } from './filters.js';
@@ -36,6 +41,138 @@ const QO0 = B.recHi[5]!, QO1 = B.recHi[3]!, QO2 = B.recHi[1]!;
 const HA = filterBank('haar');
 const HL0 = HA.decLo[0]!, HL1 = HA.decLo[1]!, HH0 = HA.decHi[0]!, HH1 = HA.decHi[1]!;
 const HR0 = HA.recLo[0]!, HR1 = HA.recLo[1]!, HS0 = HA.recHi[0]!, HS1 = HA.recHi[1]!;
+
+// bior4.4 is CDF 9/7, so the forward transform also factors into four lifting steps and a
+// scaling (Daubechies & Sweldens 1998), with s_i = x[2i], d_i = x[2i+1] and periodic indices:
+//   d += α(s_i + s_{i+1});  s += β(d_{i−1} + d_i);  d += γ(s_i + s_{i+1});  s += δ(d_{i−1} + d_i)
+//   lo_i = ζ·s_i,  hi_i = −d_i/ζ
+// That is pywt's periodization phase exactly (lo_i centred on x[2i], hi_i on x[2i+1]; checked
+// against the convolution above down to n = 2) with 6 multiplies per pair instead of 9. The
+// constants agree with the pywt taps to ~1e−12 relative, far below float32 rounding.
+const LA = -1.586134342059924, LB = -0.052980118572961, LG = 0.882911075530934, LD = 0.443506852043971;
+const LZ = 1.149604398860241, LZH = -1 / LZ;
+
+/**
+ * Forward bior4.4 lifting of the contiguous length-`n` row at `x[s..]` into float64 `e`:
+ * lo_k at e[k + 2], hi_k at e[h + 4 + k] (h = n/2; e needs n + 4 entries). The steps run as one
+ * software pipeline over input pairs j = −2 … h+1: pair j completes step 1 of j−1, step 2 of
+ * j−1, step 3 of j−2 and step 4 of j−2, so outputs lag two pairs. The state starts at zero; the
+ * values it pollutes (indices below −1) never reach an output.
+ */
+function liftRow(x: Float32Array, s: number, n: number, e: Float64Array): void {
+  const a = LA, b = LB, g = LG, dd = LD, z = LZ, zh = LZH;
+  const h = n >> 1;
+  const H = h + 2; // start of the hi region, minus the 2 slots of pipeline lag
+  let sp = 0, dp = 0, d1p = 0, s2p = 0, d3p = 0;
+  // pairs −2, −1 (wrapped): fill the pipeline, nothing to emit
+  for (let j = -2; j < 0; j++) {
+    const i = ((2 * j) % n + n) % n;
+    const sn = x[s + i]!, dn = x[s + i + 1]!;
+    const d1 = dp + a * (sp + sn), s2 = sp + b * (d1p + d1), d3 = d1p + g * (s2p + s2);
+    sp = sn; dp = dn; d1p = d1; s2p = s2; d3p = d3;
+  }
+  // pairs 0 … h−1: output index j − 2 lands at e[j] and e[H + j] (the first two are slack)
+  for (let j = 0, i = s; j < h; j++, i += 2) {
+    const sn = x[i]!, dn = x[i + 1]!;
+    const d1 = dp + a * (sp + sn);
+    const s2 = sp + b * (d1p + d1);
+    const d3 = d1p + g * (s2p + s2);
+    const s4 = s2p + dd * (d3p + d3);
+    e[j] = z * s4;
+    e[H + j] = zh * d3;
+    sp = sn; dp = dn; d1p = d1; s2p = s2; d3p = d3;
+  }
+  // pairs h, h+1 (wrapped to the start)
+  for (let j = h; j < h + 2; j++) {
+    const i = (2 * j) % n;
+    const sn = x[s + i]!, dn = x[s + i + 1]!;
+    const d1 = dp + a * (sp + sn);
+    const s2 = sp + b * (d1p + d1);
+    const d3 = d1p + g * (s2p + s2);
+    const s4 = s2p + dd * (d3p + d3);
+    e[j] = z * s4;
+    e[H + j] = zh * d3;
+    sp = sn; dp = dn; d1p = d1; s2p = s2; d3p = d3;
+  }
+}
+
+/**
+ * The vertical half of one fused 2-D lifting level, for columns [c0, c1) of the width-lifted rows:
+ * `sn` is the new even row s_j; `sp`, `dp` rows s_{j−1}, d_{j−1}; `d1p`, `s2p`, `d3p` the pipeline
+ * rows (updated in place). Writes lo row j−2 at out[oLo..] and hi row j−2 at out[oHi..].
+ */
+function liftCols(
+  sn: Float64Array, sp: Float64Array, dp: Float64Array, d1p: Float64Array, s2p: Float64Array, d3p: Float64Array,
+  c0: number, c1: number, out: Float32Array, oLo: number, oHi: number,
+): void {
+  const a = LA, b = LB, g = LG, dd = LD, z = LZ, zh = LZH;
+  for (let c = c0, ol = oLo - c0, oh = oHi - c0; c < c1; c++) {
+    const s0 = sp[c]!, d1o = d1p[c]!, s2o = s2p[c]!;
+    const d1 = dp[c]! + a * (s0 + sn[c]!);
+    const s2 = s0 + b * (d1o + d1);
+    const d3 = d1o + g * (s2o + s2);
+    const s4 = s2o + dd * (d3p[c]! + d3);
+    out[ol + c] = z * s4;
+    out[oh + c] = zh * d3;
+    d1p[c] = d1; s2p[c] = s2; d3p[c] = d3;
+  }
+}
+
+/** Scratch of {@link analyzeLevel2D} for rows up to `w` wide. */
+export interface Level2DScratch { rows: Float64Array[]; dummy: Float32Array; w: number }
+
+/**
+ * Scratch for {@link analyzeLevel2D} on rows of width up to `w`; reuse it across levels.
+ *
+ * @example
+ * const scratch = level2DScratch(1920);
+ */
+export function level2DScratch(w: number): Level2DScratch {
+  const rows: Float64Array[] = [];
+  for (let i = 0; i < 7; i++) rows.push(new Float64Array(w + 4));
+  return { rows, dummy: new Float32Array(w + 4), w };
+}
+
+/**
+ * One whole 2-D bior4.4 analysis level, width then height, fused into one sweep: reads `src` as
+ * [C, H, W] and writes `dst` as [C, 2 (width band), 2 (height band), H/2, W/2], i.e. exactly what
+ * `analyzeAxis` over the width (P = C) then over the height (P = 2C, B = W/2) produces, without
+ * the intermediate full-size buffer: rows are width-lifted into float64 as the vertical lifting
+ * pipeline needs them (rows wrap periodically), and the vertical steps run on whole rows.
+ *
+ * @example
+ * analyzeLevel2D(img, out, 3, 1080, 1920); // out: [12, 540, 960]
+ */
+export function analyzeLevel2D(src: Float32Array, dst: Float32Array, C: number, H: number, W: number, scratch?: Level2DScratch): void {
+  checkGeometry('analysis', src, dst, C, H, W, 1);
+  if (!(Number.isInteger(H) && H >= 2 && H % 2 === 0)) {
+    throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `analysis: periodized DWT needs an even axis length of at least 2, got ${H} (pad first)` });
+  }
+  const sc = scratch !== undefined && scratch.w >= W ? scratch : level2DScratch(W);
+  let [sn, dn, sp, dp, d1p, s2p, d3p] = sc.rows as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const h2 = H >> 1, w2 = W >> 1, plane = h2 * w2;
+  for (let c = 0; c < C; c++) {
+    const base = c * H * W;
+    const oLL = 4 * c * plane; // bands: +0 width-lo/height-lo, +1 lo/hi, +2 hi/lo, +3 hi/hi
+    d1p.fill(0); s2p.fill(0); d3p.fill(0); sp.fill(0); dp.fill(0);
+    for (let j = -2; j < h2 + 2; j++) {
+      const r = ((2 * j) % H + H) % H;
+      liftRow(src, base + r * W, W, sn);
+      liftRow(src, base + r * W + W, W, dn);
+      if (j < 2) {
+        // pipeline fill: outputs go to a dummy row
+        liftCols(sn, sp, dp, d1p, s2p, d3p, 2, w2 + 2, sc.dummy, 0, w2);
+        liftCols(sn, sp, dp, d1p, s2p, d3p, w2 + 4, W + 4, sc.dummy, 0, w2);
+      } else {
+        const row = (j - 2) * w2;
+        liftCols(sn, sp, dp, d1p, s2p, d3p, 2, w2 + 2, dst, oLL + row, oLL + plane + row);
+        liftCols(sn, sp, dp, d1p, s2p, d3p, w2 + 4, W + 4, dst, oLL + 2 * plane + row, oLL + 3 * plane + row);
+      }
+      [sp, sn] = [sn, sp];
+      [dp, dn] = [dn, dp];
+    }
+  }
+}
 
 /** Extra samples a periodically extended scratch row needs beyond the row itself. */
 const EXT = 8;
@@ -147,20 +284,12 @@ export function synthesizeAxis(
 // bior4.4, contiguous rows
 
 function bior44Row(x: Float32Array, s: number, out: Float32Array, lo: number, hi: number, n: number, e: Float64Array): void {
-  // Taps copied to locals so the loop can keep them in registers instead of re-reading module bindings.
-  const kL0 = L0, kL1 = L1, kL2 = L2, kL3 = L3, kL4 = L4, kH0 = H0, kH1 = H1, kH2 = H2, kH3 = H3;
-  // e[j] = x[(j − 4) mod n]: output k reads x[2k−4 .. 2k+4] = e[2k .. 2k+8].
-  for (let j = 0; j < 4; j++) e[j] = x[s + ((j - 4) % n + n) % n]!;
-  for (let i = 0; i < n; i++) e[i + 4] = x[s + i]!;
-  for (let j = n + 4; j < n + EXT; j++) e[j] = x[s + (j - 4) % n]!;
-  let a0 = e[0]!, a1 = e[1]!, a2 = e[2]!, a3 = e[3]!, a4 = e[4]!, a5 = e[5]!, a6 = e[6]!;
+  liftRow(x, s, n, e);
+  // e holds lo_k at e[k + 2] and hi_k at e[h + 4 + k] (see liftRow).
   const h = n >> 1;
-  for (let k = 0, j = 7; k < h; k++, j += 2) {
-    const a7 = e[j]!, a8 = e[j + 1]!;
-    // centre a4 = x[2k]
-    out[lo + k] = kL0 * a4 + kL1 * (a3 + a5) + kL2 * (a2 + a6) + kL3 * (a1 + a7) + kL4 * (a0 + a8);
-    out[hi + k] = kH0 * a5 + kH1 * (a4 + a6) + kH2 * (a3 + a7) + kH3 * (a2 + a8);
-    a0 = a2; a1 = a3; a2 = a4; a3 = a5; a4 = a6; a5 = a7; a6 = a8;
+  for (let k = 0; k < h; k++) {
+    out[lo + k] = e[k + 2]!;
+    out[hi + k] = e[h + 4 + k]!;
   }
 }
 

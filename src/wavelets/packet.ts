@@ -19,7 +19,7 @@
  * final channel layout directly: there is no transpose and only two full-size buffers in play.
  */
 import { werr } from '../errors.js';
-import { analyzeAxis, dwtScratch, synthesizeAxis, type WaveletLike } from './dwt.js';
+import { analyzeAxis, analyzeLevel2D, dwtScratch, level2DScratch, synthesizeAxis, type WaveletLike } from './dwt.js';
 import { filterBank } from './filters.js';
 
 /** Largest J accepted; 2^12 = 4096 already exceeds any axis WaLLoC would split to one sample. */
@@ -99,10 +99,16 @@ export function wptAnalysis(
   const passes: Array<(from: Float32Array, to: Float32Array) => void> = [];
   const sizes = shape.slice(1);
   let C = shape[0]!;
+  // 2-D bior4.4 (every image model): each level is one fused width+height lifting sweep.
+  const fused2D = d === 2 && bank.name === 'bior4.4' ? level2DScratch(shape[2]!) : undefined;
   for (let j = 0; j < J; j++) {
     const full = [...sizes];
     const half = sizes.map((s) => s / 2);
-    for (let t = 0; t < d; t++) {
+    if (fused2D !== undefined) {
+      const Cj = C, Hj = full[0]!, Wj = full[1]!;
+      passes.push((from, to) => analyzeLevel2D(from, to, Cj, Hj, Wj, fused2D));
+    }
+    for (let t = 0; t < d && fused2D === undefined; t++) {
       const ax = d - 1 - t; // width first
       const P = C * 2 ** t;
       let Q = 1, Bn = 1;

@@ -45,12 +45,40 @@ export const WEBP_MAX_SIDE = 16383;
 /** Default row width for 1-D latents, as WaLLoC's audio evaluation. */
 export const DEFAULT_ROW_WIDTH = 256;
 /**
- * Default WebP effort (sharp's 0..6). On a 12×135×240 latent (test/bench/pack.ts) effort 4 was
- * 21% smaller than effort 0 at 4.5 vs 35 MB/s; effort 6 gave the same bytes at half the speed.
+ * Default WebP effort (sharp's 0..6). Measured on the latents of the 28 held-out photos: effort 1
+ * packs 5.8× faster than effort 4 for 3.5% more bytes (effort 2: 3.1× for 2.2%; effort 0: 20×
+ * for 22%; effort 6: no smaller than 4). Packing at effort 4 alone took as long as sharp's whole
+ * lossy WebP encode of the photo, so effort 1 is what lets encoding keep up with WebP.
  */
-export const DEFAULT_WEBP_EFFORT = 4;
+export const DEFAULT_WEBP_EFFORT = 1;
 /** Default PNG zlib level (0..9): level 9 was only 5% smaller than 6 and 5× slower (same bench). */
 export const DEFAULT_PNG_LEVEL = 6;
+/**
+ * Default most bytes one packed frame may decode to (image width × height × planes, which is at
+ * least the number of latent values): 2^26 = 67,108,864. A 16383×16383 RGB photo at 16× needs
+ * 12 × 2048 × 2048 = 50 M, so every image the sources accept by default unpacks by default. The
+ * check runs on `PackInfo` before sharp decodes anything, so a 100 KB PNG of 32000×32000 grey
+ * pixels (a decompression bomb) costs nothing. Raise it per call (`maxValues`, `--max-latent`).
+ */
+export const DEFAULT_MAX_LATENT_VALUES = 2 ** 26;
+/** Hard cap for {@link DEFAULT_MAX_LATENT_VALUES} overrides: 2^30 bytes (1 GiB of pixels). */
+export const MAX_LATENT_VALUES_CAP = 2 ** 30;
+
+/** Resource limits of {@link unpackLatents}. */
+export interface UnpackOptions {
+  /** Most bytes the packed image may decode to (default {@link DEFAULT_MAX_LATENT_VALUES}, at most {@link MAX_LATENT_VALUES_CAP}). */
+  maxValues?: number;
+}
+
+/** Checks an unpack limit override against the hard cap (a bad override is a usage error). */
+export function resolveMaxLatentValues(maxValues: number | undefined): number {
+  if (maxValues === undefined) return DEFAULT_MAX_LATENT_VALUES;
+  if (!Number.isSafeInteger(maxValues) || maxValues < 1 || maxValues > MAX_LATENT_VALUES_CAP) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--max-latent must be an integer from 1 to ${MAX_LATENT_VALUES_CAP}, got ${maxValues}` });
+  }
+  return maxValues;
+}
+
 /** Where {@link PackInfo} lives in a packed frame's `meta.extra`. */
 export const PACK_META_KEY = 'pack';
 
@@ -330,9 +358,16 @@ function readInfo(raw: unknown): PackInfo {
  * @example
  * const q = await unpackLatents(data, info); // Int8Array of sizeOf(info.latentShape) values
  */
-export async function unpackLatents(data: Uint8Array, info: PackInfo): Promise<Int8Array> {
+export async function unpackLatents(data: Uint8Array, info: PackInfo, options: UnpackOptions = {}): Promise<Int8Array> {
+  const maxValues = resolveMaxLatentValues(options.maxValues);
   const checked = readInfo(info);
   const layout = packLayout(checked, 'WALLOC_ERR_UNPACK');
+  // Issue 11 (decompression bombs): refuse a frame whose PackInfo promises more than the limit
+  // before sharp is asked to decode it (packLayout alone allowed up to 2^31 pixels × 4 planes).
+  const bytes = layout.width * layout.height * layout.planes;
+  if (bytes > maxValues) {
+    throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `packed latent image (${layout.width}×${layout.height}×${layout.planes})`, value: bytes, limit: maxValues, flag: '--max-latent', cap: MAX_LATENT_VALUES_CAP });
+  }
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     let img = sharp(data, { limitInputPixels: layout.width * layout.height });
@@ -394,11 +429,11 @@ export function packInfoOf(frame: Frame): PackInfo {
  * @example
  * const latent = await unpackFrame(packed); // kind 'latent', Int8Array
  */
-export async function unpackFrame(frame: Frame): Promise<LatentFrame> {
+export async function unpackFrame(frame: Frame, options: UnpackOptions = {}): Promise<LatentFrame> {
   const f = expectKind(frame, ['packed'], 'unpack');
   if (!(f.data instanceof Uint8Array)) throw werr('WALLOC_ERR_UNPACK', { reason: 'packed data must be a Uint8Array' });
   const info = packInfoOf(f);
-  const q = await unpackLatents(f.data, info);
+  const q = await unpackLatents(f.data, info, options);
   const meta: FrameMeta = { ...f.meta, bits: info.bits };
   const extra: Record<string, unknown> = { ...f.meta.extra };
   delete extra[PACK_META_KEY];

@@ -13,7 +13,8 @@ import { frameTransform } from '../streams.js';
 import { wptForward, wptInverse } from '../../transforms/wpt.js';
 import { Analysis } from '../../transforms/analysis.js';
 import { quantizeFrame, dequantizeFrame } from '../../transforms/quantize.js';
-import { packFrame, unpackFrame, type PackOptions } from '../../transforms/pack.js';
+import { packFrame, packInfoOf, resolveMaxLatentValues, unpackFrame, type PackOptions } from '../../transforms/pack.js';
+import { checkImageSize, resolveImageLimits, type ImageLimits } from '../io/limits.js';
 import { Synthesizer } from '../../transforms/synthesis.js';
 
 export interface CodecOptions {
@@ -21,6 +22,13 @@ export interface CodecOptions {
   backend?: string;
   /** Packing overrides (format, effort…); defaults come from the model. */
   pack?: PackOptions;
+  /**
+   * Decoding limits, checked against the latent shape before anything is unpacked or synthesised
+   * (issue 11: a small .wlc must not make the decoder allocate gigabytes). `maxPixels`/`maxSide`
+   * bound the decoded frame (src/io/limits.ts; for audio and volumes `maxPixels` bounds the samples
+   * per channel); `maxLatentValues` bounds the packed image (transforms/pack.ts).
+   */
+  limits?: ImageLimits & { maxLatentValues?: number };
 }
 
 /** Sub-bands per level for each media kind's dimensionality. */
@@ -97,8 +105,10 @@ export class Codec {
 
   /** One packed (or int8 latent) frame → the reconstructed media frame, clamped to range. */
   async decodeFrame(frame: Frame): Promise<MediaFrame> {
+    const maxValues = resolveMaxLatentValues(this.opts.limits?.maxLatentValues);
+    this.checkDecodedSize(frame.kind === 'packed' ? packInfoOf(frame).latentShape : frame.shape);
     this.synth ??= await Synthesizer.create(this.model, { backend: this.opts.backend });
-    const q = frame.kind === 'packed' ? await unpackFrame(frame) : frame;
+    const q = frame.kind === 'packed' ? await unpackFrame(frame, { maxValues }) : frame;
     const coeffs = this.synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
     const media = wptInverse(coeffs);
     const lo = media.kind === 'audio' ? -1 : -0.5;
@@ -106,6 +116,30 @@ export class Codec {
     const d = media.data;
     for (let i = 0; i < d.length; i++) d[i] = d[i]! < lo ? lo : d[i]! > hi ? hi : d[i]!;
     return makeFrame(media.kind, media.shape, d, media.meta) as MediaFrame;
+  }
+
+  /**
+   * Refuses a latent shape the model cannot decode, or whose decoded frame (spatial × 2^J per axis)
+   * exceeds the limits, before anything is allocated (issue 11).
+   */
+  private checkDecodedSize(shape: unknown): void {
+    const c = this.model.config;
+    const dims = SPATIAL_DIMS[c.modality];
+    if (!Array.isArray(shape) || shape.length !== dims + 1 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
+      throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `latent shape ${JSON.stringify(shape)} is not [${c.latentDim}, ...${dims} spatial axes] for model ${c.name}` });
+    }
+    if (shape[0] !== c.latentDim) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `latent has ${String(shape[0])} channels but model ${c.name} expects ${c.latentDim}` });
+    const step = 2 ** c.levels;
+    const spatial = (shape as number[]).slice(1).map((d) => d * step);
+    const limits = resolveImageLimits(this.opts.limits);
+    if (c.modality === 'image') {
+      checkImageSize(spatial[1]!, spatial[0]!, limits, 'decoded frame');
+      return;
+    }
+    const samples = spatial.reduce((a, b) => a * b, 1);
+    if (samples > limits.maxPixels) {
+      throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `decoded ${c.modality} samples per channel`, value: samples, limit: limits.maxPixels, flag: '--max-pixels', cap: 2 ** 30 });
+    }
   }
 
   /**

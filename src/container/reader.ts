@@ -7,7 +7,7 @@ import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { FRAME_HIGH_WATER_MARK } from '../streams.js';
 import type { WlcHeader } from './format.js';
-import { WlcParser, type WlcEvent, type WlcParserOptions } from './parser.js';
+import { WlcParser, type WlcCorruption, type WlcEvent, type WlcParserOptions } from './parser.js';
 
 /** A meta record as it travels in object mode: what `WlcWriter` accepts and an inline `WlcReader` emits. */
 export interface WlcMeta {
@@ -99,6 +99,7 @@ export class WlcReader extends Transform {
   override _flush(callback: TransformCallback): void {
     let result: { terminated: boolean; records: number };
     try {
+      for (const ev of this.parser.finish()) this.deliver(ev); // skipCorrupt only: what the tail still holds
       result = this.parser.end();
     } catch (e) {
       this.rejectHeader(e);
@@ -131,6 +132,9 @@ export class WlcReader extends Transform {
       case 'end':
         this.terminated = true;
         break;
+      case 'corrupt':
+        this.emit('corrupt', ev.corrupt);
+        break;
     }
   }
 }
@@ -140,6 +144,8 @@ export interface WlcReader {
   on(event: 'header', listener: (header: WlcHeader) => void): this;
   on(event: 'meta', listener: (data: unknown, record: number) => void): this;
   on(event: 'unterminated', listener: (records: number) => void): this;
+  /** Only with `skipCorrupt`: a damaged stretch was skipped (before the next good record is pushed). */
+  on(event: 'corrupt', listener: (corrupt: WlcCorruption) => void): this;
   on(event: 'data', listener: (item: Frame | WlcMeta) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: 'header', listener: (header: WlcHeader) => void): this;
@@ -156,11 +162,14 @@ export interface WlcContents {
   meta: Array<WlcMeta & { readonly before: number }>;
   /** False when the input stopped between records without an end record (never in strict mode). */
   terminated: boolean;
+  /** Damaged stretches skipped; present only with `skipCorrupt`. */
+  corrupt?: WlcCorruption[];
 }
 
-function collect(events: Iterable<WlcEvent>, into: Omit<WlcContents, 'header' | 'terminated'>): void {
+function collect(events: Iterable<WlcEvent>, into: Omit<WlcContents, 'header' | 'terminated'> & { corrupt: WlcCorruption[] }): void {
   for (const ev of events) {
-    if (ev.type === 'frame') into.frames.push(ev.frame);
+    if (ev.type === 'corrupt') into.corrupt.push(ev.corrupt);
+    else if (ev.type === 'frame') into.frames.push(ev.frame);
     else if (ev.type === 'meta') into.meta.push({ type: 'meta', data: ev.data, before: into.frames.length });
   }
 }
@@ -173,10 +182,12 @@ function collect(events: Iterable<WlcEvent>, into: Omit<WlcContents, 'header' | 
  */
 export function readWlcSync(input: Uint8Array, options: WlcParserOptions = {}): WlcContents {
   const parser = new WlcParser(options);
-  const acc = { frames: [] as Frame[], meta: [] as WlcContents['meta'] };
+  const acc = { frames: [] as Frame[], meta: [] as WlcContents['meta'], corrupt: [] as WlcCorruption[] };
   collect(parser.write(input), acc);
+  collect(parser.finish(), acc);
   const { terminated } = parser.end();
-  return { header: parser.header!, ...acc, terminated };
+  const { corrupt, ...rest } = acc;
+  return { header: parser.header!, ...rest, terminated, ...(options.skipCorrupt ? { corrupt } : {}) };
 }
 
 /**
@@ -193,12 +204,14 @@ export async function readWlc(
 ): Promise<WlcContents> {
   if (input instanceof Uint8Array) return readWlcSync(input, options);
   const parser = new WlcParser(options);
-  const acc = { frames: [] as Frame[], meta: [] as WlcContents['meta'] };
+  const acc = { frames: [] as Frame[], meta: [] as WlcContents['meta'], corrupt: [] as WlcCorruption[] };
   for await (const chunk of input as AsyncIterable<unknown>) {
     // A string chunk means someone called setEncoding() on a binary stream: the bytes are already lost.
     if (!(chunk instanceof Uint8Array)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `readWlc needs byte chunks, got ${typeof chunk} (was setEncoding() called on the stream?)` });
     collect(parser.write(chunk), acc);
   }
+  collect(parser.finish(), acc);
   const { terminated } = parser.end();
-  return { header: parser.header!, ...acc, terminated };
+  const { corrupt, ...rest } = acc;
+  return { header: parser.header!, ...rest, terminated, ...(options.skipCorrupt ? { corrupt } : {}) };
 }

@@ -83,6 +83,17 @@ export const codes = {
   WALLOC_ERR_DATASET: spec('dataset {path}: {reason}'),
   WALLOC_ERR_TRAIN: spec('training failed: {reason}'),
   WALLOC_ERR_CLASSIFIER_CODEC: spec('classifier "{classifier}" was trained on codec {expected}, but the stream uses {found}'),
+
+  // --- batch conversion and job queues ---------------------------------------------------
+  WALLOC_ERR_BATCH_COLLISION: spec('{path}: output {output} is also the output of {other} (rename one of them)'),
+  WALLOC_ERR_ARCHIVE: spec('archive {path}: {reason}'),
+  WALLOC_ERR_QUEUE: spec('job queue {url}: {reason}'),
+
+  // --- audio -----------------------------------------------------------------------------
+  WALLOC_ERR_AUDIO_FORMAT: spec('{source}: unsupported audio ({reason})'),
+  WALLOC_ERR_AUDIO_TRUNCATED: spec('{source}: audio is truncated ({reason})'),
+  WALLOC_ERR_AUDIO_EMPTY: spec('{source}: no audio samples in the input'),
+  WALLOC_ERR_AUDIO_CHANNELS: spec('{source}: {channels} audio channels; walloc codes mono or stereo (pick two with ffmpeg, e.g. -ac 2 or -af pan=stereo|c0=c0|c1=c1)'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof codes;

@@ -1,0 +1,273 @@
+/**
+ * Dataset archives: a converted dataset as one file, to ship it or stream it into `classify` or a
+ * training loop without touching thousands of small files.
+ *
+ * Two formats, picked by the archive's extension:
+ * - `.wlc`: one .wlc stream of many images. Its header holds the codec fields all entries share plus
+ *   `archive: "walloc-batch/1"` and `entries`; then, per image, a meta record
+ *   `{path, header}` (the entry's relative .wlc name and its full single-file header) followed by
+ *   its frame record. Any .wlc reader can stream it (frames are ordinary records); extracting an
+ *   entry rebuilds exactly the single-image file the batch wrote.
+ * - `.tar`: a POSIX ustar archive of the .wlc files, for tools that know tar and not walloc.
+ *   Entries are written with mtime 0, uid/gid 0 and mode 0644, so the archive is a function of the
+ *   files alone.
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import {
+  WlcParser, decodeHeader, encodeHeader, encodeRecord, encodeFramePayload, encodeMetaPayload, readWlcSync, writeWlc,
+  RecordType, type WlcHeader,
+} from '../container/index.js';
+import { isWallocError, werr } from '../errors.js';
+import type { Frame } from '../frame.js';
+import { openAtomic } from './atomic.js';
+
+export type ArchiveFormat = 'wlc' | 'tar';
+
+/** Marks a .wlc stream as a dataset archive (and its layout version). */
+export const ARCHIVE_TAG = 'walloc-batch/1';
+
+/** The header fields every entry of a .wlc archive must share (the codec). */
+const SHARED_FIELDS = ['model', 'modelSha256', 'modality', 'levels', 'wavelet', 'latentDim', 'bits', 'pack'] as const;
+
+/** One entry of an archive. */
+export interface ArchiveEntry {
+  /** The entry's relative name, a `.wlc` path (`cats/1.wlc`). */
+  name: string;
+  /** The original input's relative path as recorded in the entry's header (`cats/1.jpg`), if any. */
+  source?: string;
+  /** The complete single-image .wlc file. */
+  wlc: Buffer;
+}
+
+/** The archive format for a path: `.tar` is tar, anything else a .wlc archive. */
+export function archiveFormatOf(path: string): ArchiveFormat {
+  return extname(path).toLowerCase() === '.tar' ? 'tar' : 'wlc';
+}
+
+// ---------------------------------------------------------------------------------------------
+// tar (ustar)
+
+const BLOCK = 512;
+
+function octal(n: number, width: number): string {
+  return n.toString(8).padStart(width - 1, '0') + '\0';
+}
+
+/** Splits a long name into ustar's prefix (≤155) and name (≤100) at a slash. */
+function splitName(name: string): [string, string] {
+  if (Buffer.byteLength(name) <= 100) return ['', name];
+  for (let i = name.lastIndexOf('/'); i > 0; i = name.lastIndexOf('/', i - 1)) {
+    const prefix = name.slice(0, i);
+    const rest = name.slice(i + 1);
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100) return [prefix, rest];
+  }
+  throw werr('WALLOC_ERR_ARCHIVE', { path: name, reason: 'the name is too long for a ustar archive (100 + 155 bytes)' });
+}
+
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(BLOCK);
+  const [prefix, base] = splitName(name);
+  h.write(base, 0, 100, 'utf8');
+  h.write(octal(0o644, 8), 100, 'ascii');
+  h.write(octal(0, 8), 108, 'ascii');
+  h.write(octal(0, 8), 116, 'ascii');
+  h.write(octal(size, 12), 124, 'ascii');
+  h.write(octal(0, 12), 136, 'ascii');
+  h.write('        ', 148, 'ascii');
+  h.write('0', 156, 'ascii');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  h.write(prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(octal(sum, 7) + ' ', 148, 'ascii');
+  return h;
+}
+
+const cstr = (b: Buffer, off: number, len: number): string => {
+  const s = b.subarray(off, off + len);
+  const z = s.indexOf(0);
+  return s.subarray(0, z < 0 ? len : z).toString('utf8');
+};
+
+// ---------------------------------------------------------------------------------------------
+// writing
+
+/**
+ * Writes an archive of single-image .wlc files, atomically. Entries are written in the order
+ * given (sort them for a reproducible archive).
+ *
+ * @throws WALLOC_ERR_ARCHIVE when a .wlc archive would mix models or an entry is not one image
+ * @example
+ * writeArchive('cats.wlc', [{ name: 'cats/1.wlc', wlc: readFileSync('out/cats/1.wlc') }]);
+ * writeArchive('cats.tar', entries);
+ */
+export function writeArchive(path: string, entries: Iterable<{ name: string; wlc: Uint8Array }>, opts: { format?: ArchiveFormat; fsync?: boolean; count?: number } = {}): { entries: number; bytes: number } {
+  const format = opts.format ?? archiveFormatOf(path);
+  // With the count known up front, entries are read one at a time (e.g. lazily from disk).
+  const list = opts.count === undefined ? [...entries] : entries;
+  const count = opts.count ?? (list as unknown[]).length;
+  let written = 0;
+  const out = openAtomic(path, { fsync: opts.fsync });
+  try {
+    if (format === 'tar') {
+      for (const e of list) {
+        out.write(tarHeader(e.name, e.wlc.length));
+        out.write(e.wlc);
+        const pad = (BLOCK - (e.wlc.length % BLOCK)) % BLOCK;
+        if (pad) out.write(Buffer.alloc(pad));
+        written++;
+      }
+      out.write(Buffer.alloc(2 * BLOCK));
+    } else {
+      let shared: Record<string, unknown> | undefined;
+      let seq = 0;
+      for (const e of list) {
+        let c;
+        try {
+          c = readWlcSync(e.wlc, { strict: true });
+        } catch (err) {
+          throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name}: ${(err as Error).message}` }, err);
+        }
+        if (c.frames.length !== 1 || !c.terminated) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} holds ${c.frames.length} frames; a .wlc archive holds single images (use .tar)` });
+        const mine = Object.fromEntries(SHARED_FIELDS.map((k) => [k, c.header[k]]));
+        if (!shared) {
+          shared = mine;
+          out.write(encodeHeader({ ...shared, archive: ARCHIVE_TAG, entries: count } as WlcHeader));
+        } else if (JSON.stringify(mine) !== JSON.stringify(shared)) {
+          throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} was made with ${String(mine.model)}, the others with ${String(shared.model)}; one .wlc archive holds one codec's latents (use .tar)` });
+        }
+        out.write(encodeRecord(RecordType.meta, seq++, encodeMetaPayload({ path: e.name, header: c.header })));
+        out.write(encodeRecord(RecordType.frame, seq++, encodeFramePayload(c.frames[0]!)));
+        written++;
+      }
+      if (written !== count) throw werr('WALLOC_ERR_INTERNAL', { reason: `archive promised ${count} entries but got ${written}` });
+      if (!shared) out.write(encodeHeader({ archive: ARCHIVE_TAG, entries: 0 }));
+      out.write(encodeRecord(RecordType.end, seq, new Uint8Array(0)));
+    }
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  return { entries: written, bytes: out.bytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading
+
+/** True when `path` is a file that starts like an archive (a .wlc dataset archive or a tar). */
+export function isArchiveFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+  } catch {
+    return false;
+  }
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(BLOCK);
+    const n = readSync(fd, b, 0, BLOCK, 0);
+    if (n >= 4 && b.subarray(0, 4).toString('latin1') === 'WLOC') return true;
+    return n === BLOCK && b.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads an archive entry by entry, without loading the whole archive (chunks of 1 MiB for .wlc,
+ * one entry at a time for tar). The format is detected from the first bytes.
+ *
+ * @throws WALLOC_ERR_ARCHIVE, WALLOC_ERR_CONTAINER_* for damaged archives
+ * @example
+ * for (const e of readArchive('cats.wlc')) console.log(e.name, e.source, e.wlc.length);
+ */
+export function* readArchive(path: string): Generator<ArchiveEntry> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' ? werr('WALLOC_ERR_FILE_NOT_FOUND', { path }) : werr('WALLOC_ERR_FILE_READ', { path, reason: code ?? (e as Error).message });
+  }
+  try {
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    if (head.toString('latin1') === 'WLOC') yield* readWlcArchive(fd, path);
+    else yield* readTar(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function* readTar(fd: number, path: string): Generator<ArchiveEntry> {
+  let pos = 0;
+  let longName: string | undefined;
+  const h = Buffer.alloc(BLOCK);
+  for (;;) {
+    const n = readSync(fd, h, 0, BLOCK, pos);
+    if (n === 0) return;
+    if (n < BLOCK) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `truncated tar header at byte ${pos}` });
+    if (h.every((b) => b === 0)) return;
+    if (h.subarray(257, 262).toString('latin1') !== 'ustar') throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `not a tar archive (no ustar header at byte ${pos})` });
+    const size = parseInt(cstr(h, 124, 12).trim() || '0', 8);
+    const type = String.fromCharCode(h[156]!);
+    const prefix = cstr(h, 345, 155);
+    const name = longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
+    const body = Buffer.alloc(size);
+    if (readSync(fd, body, 0, size, pos + BLOCK) < size) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${name} is truncated` });
+    pos += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    longName = undefined;
+    if (type === 'x') {
+      // A pax header (other tar writers): take the path it gives to the next entry.
+      const m = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
+      if (m) longName = m[1];
+      continue;
+    }
+    if ((type !== '0' && type !== '\0') || !name.toLowerCase().endsWith('.wlc')) continue;
+    let source: string | undefined;
+    try {
+      const s = decodeHeader(body).header.source;
+      if (typeof s === 'string') source = s;
+    } catch (e) {
+      if (!isWallocError(e)) throw e;
+    }
+    yield { name, ...(source !== undefined ? { source } : {}), wlc: body };
+  }
+}
+
+function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
+  const parser = new WlcParser({ strict: true });
+  let pos = 0;
+  let pending: { path: string; header: WlcHeader } | undefined;
+  let checked = false;
+  const handle = function* (events: Iterable<{ type: string; frame?: Frame; data?: unknown }>): Generator<ArchiveEntry> {
+    if (!checked && parser.header) {
+      checked = true;
+      if (parser.header.archive !== ARCHIVE_TAG) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'a .wlc stream but not a dataset archive (no "archive" field in its header); decode it with walloc-decode' });
+    }
+    for (const ev of events) {
+      if (ev.type === 'meta') {
+        const d = ev.data as { path?: unknown; header?: unknown };
+        if (typeof d?.path !== 'string' || typeof d.header !== 'object' || d.header === null) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'an entry record lacks its path or header' });
+        pending = { path: d.path, header: d.header as WlcHeader };
+      } else if (ev.type === 'frame') {
+        if (!pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'a frame without the entry record before it' });
+        const source = pending.header.source;
+        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, [ev.frame!]) };
+        pending = undefined;
+      }
+    }
+  };
+  for (;;) {
+    // A fresh buffer per read: the parser keeps views into earlier chunks (frames are not copied).
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    const n = readSync(fd, chunk, 0, chunk.length, pos);
+    if (n === 0) break;
+    pos += n;
+    yield* handle(parser.write(chunk.subarray(0, n)) as Iterable<{ type: string; frame?: Frame; data?: unknown }>);
+  }
+  yield* handle(parser.finish() as Iterable<{ type: string; frame?: Frame; data?: unknown }>);
+  parser.end();
+}

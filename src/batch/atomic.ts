@@ -1,0 +1,178 @@
+/**
+ * Atomic file writes for batches. An output appears under its name only once it is complete and on
+ * disk: bytes go to a temporary dot-file beside the target, are fsync'ed, and the file is renamed
+ * into place (rename is atomic within a folder on POSIX file systems). So SIGINT, kill -9 or a power
+ * cut leave either the old state or the whole new file, and a rerun can trust every visible output.
+ *
+ * Temporary names carry host, pid and thread id: two writers (threads, processes, or machines on a
+ * shared file system) never share one, and a later run can tell which leftovers belong to dead
+ * processes on this host and remove them.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { werr } from '../errors.js';
+
+/** Host names may hold dots and dashes; keep only what is safe in a file name. */
+const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
+const TEMP_RE = /^\..+\.wtmp-([A-Za-z0-9_]+)-(\d+)-(\d+)$/;
+let counter = 0;
+
+/** The temporary name used for `path` by this thread. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${++counter}.wtmp-${HOST}-${process.pid}-${threadId}`);
+}
+
+/**
+ * Writes `data` to `path` atomically (temp file, fsync, rename), creating parent folders.
+ * `fsync: false` skips the flush to disk (still atomic against crashes of the process, not of the
+ * machine); useful on throwaway scratch space.
+ *
+ * @throws WALLOC_ERR_FILE_WRITE
+ * @example
+ * writeFileAtomic('out/a/b.wlc', bytes);
+ */
+export function writeFileAtomic(path: string, data: Uint8Array, opts: { fsync?: boolean } = {}): void {
+  let tmp: string | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    tmp = tempPathFor(path);
+    const fd = openSync(tmp, 'wx');
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      if (opts.fsync !== false) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    tmp = undefined;
+    if (opts.fsync !== false) fsyncDir(dirname(path));
+  } catch (e) {
+    if (tmp !== undefined) rmSync(tmp, { force: true });
+    throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e);
+  }
+}
+
+/** Makes the rename itself durable; some file systems refuse to open folders, which is harmless. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* best effort */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes temporary files that a killed batch on this host left under `root` (those whose process
+ * is gone). Temporaries of live processes and of other hosts are left alone, so it is safe while
+ * other shards write into the same tree. Returns how many were removed.
+ *
+ * @example
+ * sweepStaleTemps('out'); // after a kill -9, before the rerun
+ */
+export function sweepStaleTemps(root: string): number {
+  let removed = 0;
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!e.name.startsWith('.')) walk(p);
+        continue;
+      }
+      const m = TEMP_RE.exec(e.name);
+      if (m && m[1] === HOST && !alive(Number(m[2]))) {
+        rmSync(p, { force: true });
+        removed++;
+      }
+    }
+  };
+  walk(root);
+  return removed;
+}
+
+/** A file being written piece by piece that appears under its name only on {@link AtomicFile.commit}. */
+export interface AtomicFile {
+  write(data: Uint8Array): void;
+  /** Flushes, closes and renames into place. */
+  commit(): void;
+  /** Closes and removes the temporary file; safe after commit. */
+  abort(): void;
+  /** Bytes written so far. */
+  readonly bytes: number;
+}
+
+/**
+ * Opens `path` for an atomic, incremental write (for archives too big to hold in memory).
+ *
+ * @example
+ * const f = openAtomic('dataset.wlc');
+ * try { for (const b of chunks) f.write(b); f.commit(); } catch (e) { f.abort(); throw e; }
+ */
+export function openAtomic(path: string, opts: { fsync?: boolean } = {}): AtomicFile {
+  const fail = (e: unknown) => werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e);
+  let tmp: string;
+  let fd: number | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    tmp = tempPathFor(path);
+    fd = openSync(tmp, 'wx');
+  } catch (e) {
+    throw fail(e);
+  }
+  let bytes = 0;
+  let finished = false;
+  return {
+    get bytes() {
+      return bytes;
+    },
+    write(data) {
+      try {
+        let off = 0;
+        while (off < data.length) off += writeSync(fd!, data, off, data.length - off);
+        bytes += data.length;
+      } catch (e) {
+        throw fail(e);
+      }
+    },
+    commit() {
+      try {
+        if (opts.fsync !== false) fsyncSync(fd!);
+        closeSync(fd!);
+        fd = undefined;
+        renameSync(tmp, path);
+        finished = true;
+        if (opts.fsync !== false) fsyncDir(dirname(path));
+      } catch (e) {
+        this.abort();
+        throw fail(e);
+      }
+    },
+    abort() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      if (!finished) rmSync(tmp, { force: true });
+      finished = true;
+    },
+  };
+}

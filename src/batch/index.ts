@@ -1,0 +1,20 @@
+/**
+ * Batch conversion of datasets: `runBatch` on one machine (all cores, resumable), dataset archives,
+ * and BullMQ-on-Redis queues for many machines. See docs/batch.md.
+ */
+export { runBatch, type BatchOptions, type BatchSummary } from './batch.js';
+export { TaskPool, defaultJobs, type PoolOptions } from './pool.js';
+export { runTask, CodecCache, type TaskResult, type TaskSettings, type WorkItem } from './task.js';
+export { encodeImageFile, decodeImageFile, sha256Hex, type EncodedFile, type SourceFields } from './encode-file.js';
+export {
+  walkTree, readList, planTasks, parseShard, shardOf, outputPath, parseExtensions, DEFAULT_EXTENSIONS,
+  type BatchMode, type BatchTask, type BatchPlan, type Shard,
+} from './plan.js';
+export { writeFileAtomic, openAtomic, sweepStaleTemps, type AtomicFile } from './atomic.js';
+export { writeArchive, readArchive, isArchiveFile, archiveFormatOf, ARCHIVE_TAG, type ArchiveEntry, type ArchiveFormat } from './archive.js';
+export { JsonLinesFile, ErrorsFile, type ManifestRecord } from './manifest.js';
+export { Progress, fmtBytes, type ProgressCounts } from './progress.js';
+export {
+  enqueueBatch, runQueueWorker, listFailed, retryFailed, queueCounts, waitForQueue, parseQueueUrl, jobIdFor, DEFAULT_QUEUE,
+  type BatchJobData, type EnqueueOptions, type WorkerOptions, type WorkerSummary, type FailedJob,
+} from './queue.js';

@@ -20,6 +20,7 @@ import { writeImage } from '../io/image.js';
 import { frameSinkFor } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { interruptSignal } from './encode.js';
+import { decodeAudioMain } from './audio.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
@@ -29,7 +30,7 @@ export const decodeCommand: CommandSpec = {
   usage: ['walloc-decode [INPUT|-] [-o OUTPUT|-] [--format png|y4m] [--model NAME|DIR] [--skip-corrupt] [limits]'],
   options: {
     output: { type: 'string', short: 'o', arg: 'FILE', help: 'output: image file, pattern with %d for numbered images, .y4m, a video file (through ffmpeg), or - for stdout (default)' },
-    format: { type: 'string', arg: 'FMT', help: 'output format when it cannot come from the name: png or y4m (default: png for one image, y4m for several)' },
+    format: { type: 'string', arg: 'FMT', help: 'output format when it cannot come from the name: png or y4m (default: png for one image, y4m for several); audio: wav (default) or raw samples s16le, f32le, s24le, s32le (also the sample format of a .wav)' },
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'decoder model (default: the one named in the stream header)' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
     force: { type: 'boolean', short: 'f', help: 'write binary to a terminal anyway' },
@@ -45,6 +46,7 @@ export const decodeCommand: CommandSpec = {
     'walloc-decode cam.wlc | ffmpeg -f yuv4mpegpipe -i - cam-decoded.mp4',
     'walloc-decode cam.wlc -o frame-%04d.png',
     'walloc-decode damaged.wlc --skip-corrupt -o recovered.y4m',
+    'walloc-decode song.wlc -o song.wav          # audio: .wav, .raw (--format f32le), or .flac/.ogg/… through ffmpeg',
   ],
   async run({ values, positionals }, io) {
     return decodeMain(values, positionals, io);
@@ -56,7 +58,8 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   const inPath = positionals[0] ?? '-';
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a .wlc file (or a stream on stdin)', command: 'walloc-decode' });
   const format = values.format as string | undefined;
-  if (format !== undefined && format !== 'png' && format !== 'y4m') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m, got "${format}"` });
+  const audioFormats = ['wav', 'u8', 's16le', 's24le', 's32le', 'f32le', 'f64le'];
+  if (format !== undefined && format !== 'png' && format !== 'y4m' && !audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m, got "${format}"` });
   const outPath = (values.output as string | undefined) ?? '-';
 
   const input = await openInput(inPath, io.stdin);
@@ -84,6 +87,11 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     const header = await headerP;
     codec = Codec.load((values.model as string | undefined) ?? modelFromHeader(header), { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
+    if (header.modality === 'audio') {
+      await decodeAudioMain(values, header, codec, reader, io, outPath, signal);
+      return 0;
+    }
+    if (format !== undefined && audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format ${format} is for audio streams; this stream holds ${String(header.modality)}` });
     const single = header.frames === 1;
     const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();
     const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !outPath.includes('%');

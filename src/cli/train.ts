@@ -10,6 +10,8 @@ import { numberOption as num } from './options.js';
 
 
 const d = CODEC_TRAIN_DEFAULTS;
+/** Defaults that differ for --modality audio (WaLLoC's stereo_5x: J=8, 108 channels). */
+const AUDIO = { levels: 8, latentDim: 108, crop: 32768 };
 
 /** Off a terminal, progress is a plain line at most every `ms` (logs stay readable). */
 function plainEvery(ms: number, write: (line: string) => void): (line: string) => void {
@@ -26,19 +28,23 @@ function plainEvery(ms: number, write: (line: string) => void): (line: string) =
 export const trainCommand: CommandSpec = {
   name: 'walloc train',
   summary: 'train a codec from real data (`walloc train codec --data DIR --out DIR`)',
-  usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [options]'],
+  usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio] [options]'],
   options: {
-    data: { type: 'string', arg: 'DIR', help: 'folder of training photos (searched recursively)' },
-    val: { type: 'string', arg: 'DIR', help: 'folder of held-out photos for the validation PSNR' },
+    modality: { type: 'string', arg: 'KIND', default: 'image', help: 'image (photos, RGB) or audio (recordings, stereo 44.1 kHz; see docs/audio.md)' },
+    data: { type: 'string', arg: 'DIR', help: 'folder of training photos or recordings (searched recursively)' },
+    val: { type: 'string', arg: 'DIR', help: 'folder of held-out photos or recordings for the validation PSNR' },
     out: { type: 'string', arg: 'DIR', help: 'model folder to write (checkpoints go there too)' },
     name: { type: 'string', arg: 'NAME', help: 'model name recorded in the model and in every .wlc (default: the out folder name)' },
     description: { type: 'string', arg: 'TEXT', help: 'one-line description stored in the model' },
-    levels: { type: 'string', arg: 'J', default: String(d.levels), help: 'wavelet packet levels' },
-    'latent-dim': { type: 'string', arg: 'N', default: String(d.latentDim), help: 'latent channels' },
+    levels: { type: 'string', arg: 'J', help: `wavelet packet levels (default: ${d.levels} for images, ${AUDIO.levels} for audio)` },
+    'latent-dim': { type: 'string', arg: 'N', help: `latent channels (default: ${d.latentDim} for images, ${AUDIO.latentDim} for audio)` },
     bits: { type: 'string', arg: 'B', default: String(d.bits), help: 'bits per latent value' },
     steps: { type: 'string', arg: 'N', default: String(d.steps), help: 'training steps; 0 builds only the linear floor (PCA encoder and its transpose)' },
     batch: { type: 'string', arg: 'N', default: String(d.batch), help: 'crops per step' },
-    crop: { type: 'string', arg: 'PX', default: String(d.crop), help: 'crop side in pixels (multiple of 2^J)' },
+    crop: { type: 'string', arg: 'N', help: `crop side in pixels, or crop length in samples for audio (multiple of 2^J; default: ${d.crop} px, ${AUDIO.crop} samples)` },
+    'audio-seconds': { type: 'string', arg: 'S', default: '40', help: 'audio: seconds kept in memory per training recording' },
+    'val-seconds': { type: 'string', arg: 'S', default: '20', help: 'audio: seconds of each held-out recording scored' },
+    kernel: { type: 'string', arg: 'K', help: `decoder kernel size (default: ${d.kernel})` },
     lr: { type: 'string', arg: 'X', default: String(d.lr), help: 'Adam learning rate after warm-up' },
     warmup: { type: 'string', arg: 'N', default: String(d.warmup), help: 'linear warm-up steps' },
     width: { type: 'string', arg: 'N', default: String(d.width), help: 'decoder width (0: linear decoder)' },
@@ -55,14 +61,18 @@ export const trainCommand: CommandSpec = {
   examples: [
     'walloc train codec --data data/photos/train --val data/photos/eval --out fixtures/models/rgb-16x',
     'walloc train codec --data data/photos/train --val data/photos/eval --out fixtures/models/rgb-16x-linear --steps 0',
+    'walloc train codec --modality audio --data data/audio/train --val data/audio/eval --out fixtures/models/stereo-5x --latent-dim 108 --steps 0',
   ],
   async run({ values, positionals }, io) {
     const what = positionals[0];
     if (what !== 'codec') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `walloc train needs what to train: "codec" (got ${what === undefined ? 'nothing' : `"${what}"`})` });
     if (typeof values.data !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--data DIR', command: 'walloc train' });
     if (typeof values.out !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--out DIR', command: 'walloc train' });
-    const levels = num(values.levels, 'levels', 1, 6, true);
-    const crop = num(values.crop, 'crop', 1 << levels, 1024, true);
+    const modality = values.modality as string;
+    if (modality !== 'image' && modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--modality must be image or audio, got "${modality}"` });
+    const audio = modality === 'audio';
+    const levels = num(values.levels ?? String(audio ? AUDIO.levels : d.levels), 'levels', 1, audio ? 12 : 6, true);
+    const crop = num(values.crop ?? String(audio ? AUDIO.crop : d.crop), 'crop', 1 << levels, audio ? 1 << 22 : 1024, true);
     if (crop % (1 << levels)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--crop ${crop} is not a multiple of 2^J = ${1 << levels}` });
     const tty = Boolean(io.stderr.isTTY);
     const out = values.out;
@@ -73,8 +83,12 @@ export const trainCommand: CommandSpec = {
       out,
       name: (values.name as string | undefined) ?? out.replace(/\/+$/, '').split('/').pop()!,
       description: values.description as string | undefined,
+      modality,
+      audioSeconds: num(values['audio-seconds'], 'audio-seconds', 1, 3600),
+      valSeconds: num(values['val-seconds'], 'val-seconds', 1, 3600),
+      kernel: num(values.kernel ?? String(d.kernel), 'kernel', 1, 31, true),
       levels,
-      latentDim: num(values['latent-dim'], 'latent-dim', 1, 3 * 4 ** levels, true),
+      latentDim: num(values['latent-dim'] ?? String(audio ? AUDIO.latentDim : d.latentDim), 'latent-dim', 1, audio ? 2 * 2 ** levels : 3 * 4 ** levels, true),
       bits: num(values.bits, 'bits', 2, 8, true),
       steps: num(values.steps, 'steps', 0, 10_000_000, true),
       batch: num(values.batch, 'batch', 1, 1024, true),

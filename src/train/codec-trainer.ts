@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { werr } from '../errors.js';
-import { makeFrame, type CoeffsFrame, type ImageFrame } from '../frame.js';
+import { makeFrame, type CoeffsFrame, type ImageFrame, type MediaFrame } from '../frame.js';
 import { getTf } from '../models/backend.js';
 import { loadModel, saveModel, type Model, type ModelConfig } from '../models/model-file.js';
 import { ResidualDecoder, type NamedWeights } from '../nn/decoder.js';
@@ -30,8 +30,19 @@ import { project } from '../../transforms/analysis.js';
 import { quantizeArray } from '../../transforms/quantize.js';
 import { CovarianceAccumulator, pcaProjection } from './pca.js';
 import { cropFrame, loadPhotos, randomCrop, rng, type Photo } from './photos.js';
+import { audioQuality, clipFrame, loadClips, randomAudioCrop, type Clip } from './audio-data.js';
 
 export interface CodecTrainOptions {
+  /**
+   * 'image' (default): photos, RGB, 2-D crops of `crop`² pixels. 'audio': recordings decoded to
+   * stereo 44.1 kHz (src/train/audio-data.ts), 1-D crops of `crop` samples, validation on the first
+   * `valSeconds` of each held-out recording.
+   */
+  modality?: 'image' | 'audio';
+  /** Audio: seconds kept per training recording (memory: 176 kB per second). */
+  audioSeconds?: number;
+  /** Audio: seconds of each validation recording scored. */
+  valSeconds?: number;
   data: string;
   /** Held-out photos for validation PSNR (never trained on). */
   val?: string;
@@ -101,6 +112,47 @@ export function synthesisGains(channels: number, levels: number, wavelet: string
   return gains;
 }
 
+/** The 1-D counterpart of {@link synthesisGains}: energy of each audio wavelet channel's basis function. */
+export function synthesisGains1d(channels: number, levels: number, wavelet: string): Float32Array {
+  const k = 2 ** levels;
+  const grid = 16;
+  const gains = new Float32Array(channels * k);
+  for (let band = 0; band < k; band++) {
+    const data = new Float32Array(k * grid);
+    data[band * grid + (grid >> 1)] = 1;
+    const coeffs = makeFrame('coeffs', [k, grid], data, { source: 'audio', sourceShape: [1, grid * k], pad: [[0, 0]], levels, wavelet });
+    let e = 0;
+    for (const v of wptInverse(coeffs).data) e += v * v;
+    for (let c = 0; c < channels; c++) gains[c * k + band] = e;
+  }
+  return gains;
+}
+
+/**
+ * What the training loop needs from a modality (the image path keeps its exact behaviour: its crop
+ * is `randomCrop(photos, o.crop, next)` as before, so runs and resumes are unchanged).
+ */
+interface TrainData {
+  /** Signal channels (3 RGB, 2 stereo). */
+  channels: number;
+  /** Sub-bands per channel at J levels (4^J or 2^J). */
+  kPow: number;
+  /** Latent grid of one crop, [rows, cols]. */
+  grid: [number, number];
+  /** Signal values per crop (the loss normaliser). */
+  values: number;
+  crop(next: () => number): MediaFrame;
+}
+
+function imageData(photos: Photo[], o: CodecTrainOptions): TrainData {
+  const g = o.crop >> o.levels;
+  return { channels: 3, kPow: 4 ** o.levels, grid: [g, g], values: 3 * o.crop * o.crop, crop: (next) => randomCrop(photos, o.crop, next) };
+}
+
+function audioData(clips: Clip[], o: CodecTrainOptions): TrainData {
+  return { channels: 2, kPow: 2 ** o.levels, grid: [1, o.crop >> o.levels], values: 2 * o.crop, crop: (next) => randomAudioCrop(clips, o.crop, next) };
+}
+
 /** Row-major [r × c] → [c × r]. */
 function transpose(m: Float32Array, r: number, c: number): Float32Array {
   const out = new Float32Array(m.length);
@@ -125,7 +177,7 @@ interface Encoder {
 }
 
 /** Encodes one image crop to companded latents (float, before rounding) plus its coefficients. */
-function encodeCrop(img: ImageFrame, enc: Encoder, o: CodecTrainOptions): { coeffs: CoeffsFrame; u: Float32Array } {
+function encodeCrop(img: MediaFrame, enc: Encoder, o: CodecTrainOptions): { coeffs: CoeffsFrame; u: Float32Array } {
   const coeffs = wptForward(img, { levels: o.levels, wavelet: o.wavelet });
   const y = project(coeffs.data, enc.dim, enc.weight, enc.bias, o.latentDim);
   return { coeffs, u: toUniform(y, o.latentDim, o.bits, enc.scale) };
@@ -135,13 +187,13 @@ function encodeCrop(img: ImageFrame, enc: Encoder, o: CodecTrainOptions): { coef
  * Builds the linear floor model from the training photos: PCA encoder, companding scale
  * max|y|/3 from the data, transpose decoder.
  */
-export async function buildLinearFloor(photos: Photo[], o: CodecTrainOptions): Promise<{ enc: Encoder; mean: Float64Array; explained: number }> {
-  const dim = 3 * 4 ** o.levels;
+export async function buildLinearFloor(photos: Photo[], o: CodecTrainOptions, data: TrainData = imageData(photos, o)): Promise<{ enc: Encoder; mean: Float64Array; explained: number }> {
+  const dim = data.channels * data.kPow;
   const acc = new CovarianceAccumulator(dim);
   const next = rng(o.seed);
   const crops: CoeffsFrame[] = [];
   for (let i = 0; i < o.pcaCrops; i++) {
-    const c = wptForward(randomCrop(photos, o.crop, next), { levels: o.levels, wavelet: o.wavelet });
+    const c = wptForward(data.crop(next), { levels: o.levels, wavelet: o.wavelet });
     acc.addPlanar(c.data, dim, c.data.length / dim);
     crops.push(c);
     if ((i + 1) % 500 === 0) o.progress?.(`pca: ${i + 1}/${o.pcaCrops} crops`);
@@ -160,6 +212,14 @@ export async function buildLinearFloor(photos: Photo[], o: CodecTrainOptions): P
 }
 
 function modelConfig(o: CodecTrainOptions, decoder: ModelConfig['decoder'], training: Record<string, unknown>): Omit<ModelConfig, 'tensors' | 'weightsSha256' | 'format' | 'version'> {
+  if (o.modality === 'audio') {
+    return {
+      name: o.name,
+      description: o.description ?? `Stereo audio codec, 44.1 kHz, J=${o.levels}, ${o.latentDim} latent channels, ${o.bits} bits`,
+      modality: 'audio', channels: 2, levels: o.levels, wavelet: o.wavelet, latentDim: o.latentDim, bits: o.bits,
+      pack: { format: 'webp' }, decoder, training: { ...training, sampleRate: 44100 },
+    };
+  }
   return {
     name: o.name,
     description: o.description ?? `RGB image codec, J=${o.levels}, ${o.latentDim} latent channels, ${o.bits} bits`,
@@ -185,13 +245,22 @@ function validationSet(photos: Photo[], o: CodecTrainOptions): ImageFrame[] {
   });
 }
 
+/** Audio validation: the first valSeconds of each held-out recording (a multiple of 2^J samples). */
+function audioValidationSet(clips: Clip[], o: CodecTrainOptions): MediaFrame[] {
+  const m = 1 << o.levels;
+  return clips.slice(0, o.valImages).map((c) => {
+    const n = Math.floor(Math.min(c.length, (o.valSeconds ?? 20) * 44100) / m) * m;
+    return clipFrame(c, 0, n);
+  }).filter((f) => f.shape[1]! >= m);
+}
+
 /** Mean PSNR (dB) of the validation set through rounding, the decoder and the real inverse WPT. */
-async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: ResidualDecoder, enc: Encoder, val: ImageFrame[], o: CodecTrainOptions): Promise<number> {
+async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: ResidualDecoder, enc: Encoder, val: MediaFrame[], o: CodecTrainOptions): Promise<number> {
   let sum = 0;
   for (const img of val) {
     const { coeffs, u } = encodeCrop(img, enc, o);
     const yhat = toNormal(quantizeArray(u, o.bits, { saturate: true }), o.latentDim, o.bits, enc.scale);
-    const [, h, w] = coeffs.shape as [number, number, number];
+    const [, h, w] = (coeffs.shape.length === 2 ? [coeffs.shape[0], 1, coeffs.shape[1]] : coeffs.shape) as [number, number, number];
     const nhwc = new Float32Array(yhat.length);
     toNhwc(yhat, o.latentDim, nhwc, 0);
     const t = tf.tidy(() => dec.apply(tf.tensor4d(nhwc, [1, h, w, o.latentDim])));
@@ -201,6 +270,12 @@ async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: Residu
     const planar = new Float32Array(out.length);
     for (let ch = 0; ch < d; ch++) for (let k = 0; k < h * w; k++) planar[ch * h * w + k] = out[k * d + ch]!;
     const rec = wptInverse(makeFrame('coeffs', coeffs.shape, planar, coeffs.meta));
+    if (img.kind === 'audio') {
+      // PSNR of the peak-normalised signal (WaLLoC's audio metric), after clamping to [-1, 1].
+      for (let i = 0; i < rec.data.length; i++) rec.data[i] = Math.max(-1, Math.min(1, rec.data[i]!));
+      sum += audioQuality(img.data, rec.data).psnr;
+      continue;
+    }
     let se = 0;
     for (let i = 0; i < rec.data.length; i++) {
       // Quantize to 8 bits as a decoder writing PNG would: PSNR is of the image a user gets.
@@ -230,7 +305,32 @@ interface TrainState {
  *   out: 'fixtures/models/rgb-16x', name: 'rgb-16x', log: console.error });
  */
 export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
+  if (o.modality === 'audio') return trainAudio(o);
+  return trainOn(o);
+}
+
+/** The audio front end: recordings in, then the same recipe as images on 1-D crops. */
+async function trainAudio(o: CodecTrainOptions): Promise<Model> {
+  o.log(`loading recordings from ${o.data} (stereo 44.1 kHz, at most ${o.audioSeconds ?? 40} s each) …`);
+  const onSkip = (path: string, reason: string) => o.log(`skipping ${path}: ${reason}`);
+  const clips = await loadClips(o.data, { maxSeconds: o.audioSeconds ?? 40, minSamples: o.crop, onSkip, onProgress: (d, t) => o.progress?.(`decoded ${d}/${t} recordings`) });
+  const seconds = clips.reduce((s, c) => s + c.length, 0) / 44100;
+  const valClips = o.val ? await loadClips(o.val, { maxSeconds: o.valSeconds ?? 20, skipSeconds: 0, minSamples: 1 << o.levels, onSkip }) : [];
+  return trainOn(o, { data: audioData(clips, o), val: audioValidationSet(valClips, o), summary: `${clips.length} training recordings, ${(seconds / 60).toFixed(1)} min in memory`, count: clips.length, amount: Number((seconds / 60).toFixed(1)), unit: 'minutes' });
+}
+
+interface Prepared {
+  data: TrainData;
+  val: MediaFrame[];
+  summary: string;
+  count: number;
+  amount: number;
+  unit: string;
+}
+
+async function trainOn(o: CodecTrainOptions, prepared?: Prepared): Promise<Model> {
   const { tf, backend } = await getTf({ backend: o.backend });
+  if (prepared) return trainLoop(o, tf, backend, [], prepared);
   o.log(`loading photos from ${o.data} …`);
   const onSkip = (path: string, reason: string) => o.log(`skipping ${path}: ${reason}`);
   const photos = await loadPhotos(o.data, { maxPixels: o.maxPixels, minSide: o.crop, onSkip, onProgress: (d, t) => o.progress?.(`decoded ${d}/${t} photos`) });
@@ -238,14 +338,22 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   o.log(`${photos.length} training photos, ${mp.toFixed(1)} MP in memory; backend ${backend}`);
   const valPhotos = o.val ? await loadPhotos(o.val, { maxPixels: o.maxPixels, minSide: 1 << o.levels, onSkip }) : [];
   const val = validationSet(valPhotos, o);
+  return trainLoop(o, tf, backend, photos, { data: imageData(photos, o), val, summary: '', count: photos.length, amount: Number(mp.toFixed(1)), unit: 'megapixels' });
+}
+
+async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof getTf>>['tf'], backend: string, photos: Photo[], p: Prepared): Promise<Model> {
+  const { data, val } = p;
+  const audio = o.modality === 'audio';
+  if (audio) o.log(`${p.summary}; backend ${backend}`);
+  const what = audio ? 'recordings' : 'photos';
   const statePath = join(o.out, 'train-state.json');
-  const dim = 3 * 4 ** o.levels;
+  const dim = data.channels * data.kPow;
   const lmax = latentMax(o.bits);
 
   let enc: Encoder;
   let dec: ResidualDecoder;
   let state: TrainState;
-  const decCfg = { latentDim: o.latentDim, outChannels: dim, width: o.width, blocks: o.blocks, kernel: o.kernel, dims: 2 as const };
+  const decCfg = { latentDim: o.latentDim, outChannels: dim, width: o.width, blocks: o.blocks, kernel: o.kernel, dims: audio ? 1 as const : 2 as const };
   if (o.resume && existsSync(statePath)) {
     const m = loadModel(o.out);
     state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
@@ -255,8 +363,8 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     dec = ResidualDecoder.fromConfig(tf, decCfg, w);
     o.log(`resuming ${o.out} at step ${state.step}`);
   } else {
-    o.log(`fitting the linear floor: PCA of ${dim}-channel wavelet vectors over ${o.pcaCrops} crops of ${o.crop}²`);
-    const floor = await buildLinearFloor(photos, o);
+    o.log(`fitting the linear floor: PCA of ${dim}-channel wavelet vectors over ${o.pcaCrops} crops of ${audio ? `${o.crop} samples` : `${o.crop}²`}`);
+    const floor = await buildLinearFloor(photos, o, data);
     enc = floor.enc;
     o.log(`PCA keeps ${(floor.explained * 100).toFixed(2)}% of the coefficient variance in ${o.latentDim} channels`);
     dec = new ResidualDecoder(tf, decCfg);
@@ -270,13 +378,13 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     state = { step: 0, seed: o.seed, history: [], seconds: 0 };
     if (val.length) {
       state.linearValPsnr = await validate(tf, dec, enc, val, o);
-      o.log(`linear floor: validation PSNR ${state.linearValPsnr.toFixed(2)} dB on ${val.length} held-out photos`);
+      o.log(`linear floor: validation PSNR ${state.linearValPsnr.toFixed(2)} dB on ${val.length} held-out ${what}`);
     }
   }
 
   const save = (final: boolean): Model => {
     const training = {
-      recipe: 'walloc train codec', data: o.data, val: o.val, photos: photos.length, megapixels: Number(mp.toFixed(1)),
+      recipe: 'walloc train codec', data: o.data, val: o.val, [what]: p.count, [p.unit]: p.amount,
       steps: state.step, batch: o.batch, crop: o.crop, lr: o.lr, warmup: o.warmup, seed: o.seed, backend,
       encoder: o.trainEncoder || state.encoderTrained ? 'PCA, then trained' : 'PCA (frozen)', companding: `max|y|/${o.scaleDivisor} per channel`, linearValPsnr: state.linearValPsnr, history: state.history,
       seconds: Math.round(state.seconds),
@@ -299,7 +407,7 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   if (o.trainEncoder) state.encoderTrained = true;
   mkdirSync(o.out, { recursive: true });
 
-  const gains = tf.tensor1d(synthesisGains(3, o.levels, o.wavelet));
+  const gains = tf.tensor1d(audio ? synthesisGains1d(2, o.levels, o.wavelet) : synthesisGains(3, o.levels, o.wavelet));
   const opt = tf.train.adam(o.lr);
   const vars = [...dec.vars.values()];
   // With --train-encoder the 1×1 projection is trained too (initialised from the PCA). Rounding
@@ -316,8 +424,8 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     enc.weight = transpose(encW.dataSync() as Float32Array, dim, o.latentDim);
     enc.bias = Float32Array.from(encB.dataSync());
   };
-  const g = o.crop >> o.levels;
-  const per = g * g;
+  const [gh, gw] = data.grid;
+  const per = gh * gw;
   const yBatch = new Float32Array(o.batch * per * o.latentDim);
   const xBatch = new Float32Array(o.batch * per * dim);
   const noisy = new Float32Array(o.latentDim * per);
@@ -328,7 +436,7 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     // Crops and noise depend only on (seed, step): a resumed run sees the same data it would have.
     const next = rng(o.seed * 1_000_003 + state.step);
     for (let b = 0; b < o.batch; b++) {
-      const crop = randomCrop(photos, o.crop, next);
+      const crop = data.crop(next);
       if (encW) {
         // The encoder runs on the tape; only the coefficients are needed here.
         toNhwc(wptForward(crop, { levels: o.levels, wavelet: o.wavelet }).data, dim, xBatch, b * per * dim);
@@ -343,20 +451,20 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
     const lr = o.lr * Math.min(1, (state.step + 1) / o.warmup) * (0.1 + 0.45 * (1 + Math.cos((Math.PI * state.step) / o.steps)));
     (opt as unknown as { learningRate: number }).learningRate = lr;
     const loss = tf.tidy(() => {
-      const x = tf.tensor4d(xBatch, [o.batch, g, g, dim]);
+      const x = tf.tensor4d(xBatch, [o.batch, gh, gw, dim]);
       let input: () => tfTypes.Tensor4D;
       if (encW && encB) {
-        const noise = tf.sub(tf.randomUniform([o.batch, g, g, o.latentDim], 0, 1, 'float32', o.seed * 7919 + state.step), 0.5);
+        const noise = tf.sub(tf.randomUniform([o.batch, gh, gw, o.latentDim], 0, 1, 'float32', o.seed * 7919 + state.step), 0.5);
         const y0 = tf.add(tf.conv2d(x, encW, 1, 'same'), encB);
         // dy/du of y = s·Φ⁻¹(u/2L + 1/2) is s·√(2π)·exp(y²/2s²)/(2L); clipped where Φ saturates.
         const slope = tf.minimum(tf.mul(tf.mul(scaleT, slopeK), tf.exp(tf.div(tf.square(y0), tf.mul(tf.square(scaleT), 2)))), tf.mul(scaleT, 1));
         const step = tf.mul(noise, slope);
         input = () => tf.add(tf.add(convSame(tf, 1)(x, encW as tfTypes.Tensor4D), encB), step) as tfTypes.Tensor4D;
       } else {
-        const y = tf.tensor4d(yBatch, [o.batch, g, g, o.latentDim]);
+        const y = tf.tensor4d(yBatch, [o.batch, gh, gw, o.latentDim]);
         input = () => y;
       }
-      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(dec.apply(input(), true), x)), gains)), o.batch * 3 * o.crop * o.crop) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
+      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(dec.apply(input(), true), x)), gains)), o.batch * data.values) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
     });
     const lv = loss.dataSync()[0]!;
     loss.dispose();

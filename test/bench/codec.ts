@@ -27,7 +27,7 @@ function evalDir(): { dir: string; note: string } {
   return { dir: join(packageRoot(), 'fixtures', 'images'), note: 'photos: fixtures/images only (run scripts/fetch-photos.sh data/photos for the real evaluation set)' };
 }
 
-const rgbModels = () => listBundledModels().filter((m) => m.modality === 'image').map((m) => m.name);
+const rgbModels = () => listBundledModels().filter((m) => m.modality === 'image' && m.name.startsWith('rgb-')).map((m) => m.name);
 
 async function rateDistortion(dir: string, note: string): Promise<BenchTable> {
   const rows: BenchTable['rows'] = [];

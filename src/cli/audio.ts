@@ -1,0 +1,149 @@
+/**
+ * The audio paths of walloc-encode and walloc-decode (issue 5), kept beside those commands so
+ * their image/video paths stay as they were:
+ *
+ * - encode: WAV (file or pipe, unknown length accepted), raw PCM (`--format --rate --channels`),
+ *   or any media through ffmpeg → resampled to the model's rate when needed → mono duplicated,
+ *   more than two channels refused → chunked streaming encode (src/codec/audio-stream.ts), one
+ *   record per chunk as audio arrives, a trailer meta record with the true length.
+ * - decode: records → audio as they arrive → WAV / raw PCM / ffmpeg by the output's extension.
+ */
+import { statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Codec } from '../codec/codec.js';
+import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStream, planFromHeader } from '../codec/audio-stream.js';
+import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../container/index.js';
+import { werr } from '../errors.js';
+import type { Frame } from '../frame.js';
+import { openAudio } from '../io/audio-source.js';
+import type { OpenedInput } from '../io/input.js';
+import { openOutput } from '../io/output.js';
+import { openAudioSink } from '../io/wav.js';
+import { loadModel } from '../models/model-file.js';
+import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
+import type { CommandIo } from './command.js';
+import { defaultModel, interruptSignal } from './encode.js';
+import { intOption, numberOption } from './options.js';
+
+/** True when walloc-encode should take the audio path for this input and these flags. */
+export function isAudioRequest(input: OpenedInput, values: Record<string, unknown>): boolean {
+  if (input.kind === 'wav') return true;
+  if (values.format !== undefined || values.rate !== undefined || values.channels !== undefined || values.latency !== undefined) return true;
+  if (input.kind !== 'unknown') return false;
+  if (typeof values.model === 'string') {
+    try {
+      return loadModel(values.model).config.modality === 'audio';
+    } catch {
+      return false;
+    }
+  }
+  return input.label !== '-' && AUDIO_EXTENSIONS.has(extname(input.label).toLowerCase());
+}
+
+/** Planar chunk → stereo (mono duplicated); more than two channels is a coded error. */
+function toStereo(chunk: Float32Array[], source: string): Float32Array[] {
+  if (chunk.length === 2) return chunk;
+  if (chunk.length === 1) return [chunk[0]!, chunk[0]!];
+  throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: chunk.length });
+}
+
+export async function encodeAudioMain(values: Record<string, unknown>, input: OpenedInput, io: CommandIo): Promise<number> {
+  const inPath = input.label;
+  const source = inPath === '-' ? 'stdin' : inPath;
+  const raw = values.format !== undefined || values.rate !== undefined || values.channels !== undefined;
+  if (raw && input.kind === 'wav') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the input is a WAV (it has a header); --format/--rate/--channels are for headerless PCM' });
+  if (raw && (values.format === undefined || values.rate === undefined || values.channels === undefined)) {
+    throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'raw PCM input needs all of --format, --rate and --channels;', command: 'walloc-encode' });
+  }
+  const packFormat = values.pack as 'webp' | 'png' | undefined;
+  const effort = intOption(values.effort, 'effort', 0, 6);
+  const codec = Codec.load((values.model as string | undefined) ?? defaultModel('audio'), {});
+  if (codec.model.config.modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `model ${codec.model.config.name} is a ${codec.model.config.modality} codec; audio needs an audio model such as stereo-5x` });
+  const latencyMs = values.latency === undefined ? undefined : numberOption(values.latency, 'latency', 1, 600_000);
+  const plan = planAudioStream(codec, { latencyMs });
+  let totalBytes: number | undefined;
+  if (inPath !== '-') { try { totalBytes = statSync(inPath).size; } catch { /* openInput already checked it */ } }
+  const audio = await openAudio(input, {
+    sampleRate: plan.sampleRate, totalBytes,
+    ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', 1, 1_536_000, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
+  });
+  if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: audio.channels });
+  const enc = new AudioStreamEncoder(codec, plan, { pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) } });
+  const header = codec.header({
+    source: inPath === '-' ? 'stdin' : basename(inPath), container: audio.via, sourceChannels: audio.channels, sourceRate: audio.sourceRate ?? audio.sampleRate,
+    sampleRate: plan.sampleRate, [AUDIO_STREAM_KEY]: plan,
+  });
+  const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, force: values.force === true });
+  const { signal, release } = interruptSignal();
+  const t0 = performance.now();
+  const records = async function* (): AsyncGenerator<Frame | { type: 'meta'; data: unknown }> {
+    for await (const chunk of audio.chunks) yield* await enc.push(toStereo(chunk, source));
+    yield* await enc.end();
+    yield { type: 'meta', data: enc.trailer() };
+  };
+  const writer = new WlcWriter({ header });
+  let bytes = 0;
+  writer.on('data', (c: Buffer) => { bytes += c.length; });
+  try {
+    await pipeline(records(), writer, out.stream, { signal });
+    await out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  } finally {
+    release();
+    codec.dispose();
+  }
+  if (!values.quiet && out.label !== '-') {
+    const s = (performance.now() - t0) / 1000;
+    const seconds = enc.samples / plan.sampleRate;
+    const kbps = (8 * bytes) / seconds / 1000;
+    const ratio = (16 * 2 * plan.sampleRate * seconds) / (8 * bytes);
+    io.stderr.write(`${out.label}: ${seconds.toFixed(2)} s of ${audio.channels === 1 ? 'mono' : 'stereo'} audio in ${enc.records} record${enc.records === 1 ? '' : 's'} → ${bytes} bytes (${kbps.toFixed(1)} kbps, ${ratio.toFixed(1)}:1 vs 16-bit stereo PCM) in ${s.toFixed(2)} s with ${codec.model.id}; algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples)\n`);
+  } else if (values.latency !== undefined && !values.quiet) {
+    io.stderr.write(`walloc-encode: algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples at ${plan.sampleRate} Hz)\n`);
+  }
+  return 0;
+}
+
+/** walloc-decode's audio path: the header is read, the codec loaded and checked. */
+export async function decodeAudioMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
+  const plan = planFromHeader(header as Record<string, unknown>);
+  const dec = new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined });
+  const mono = header.sourceChannels === 1;
+  const sink = await openAudioSink(outPath, {
+    sampleRate: plan.sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
+    outputRate: typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
+  });
+  const write = async (frames: Frame[]) => {
+    for (const f of frames) {
+      const n = f.shape[1]!;
+      const d = f.data as Float32Array;
+      const l = d.subarray(0, n);
+      const r = d.subarray(n, 2 * n);
+      if (mono) {
+        const m = new Float32Array(n);
+        for (let i = 0; i < n; i++) m[i] = 0.5 * (l[i]! + r[i]!);
+        await sink.write([m]);
+      } else {
+        await sink.write([l, r]);
+      }
+    }
+  };
+  reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }); });
+  try {
+    for await (const item of reader) {
+      if (signal.aborted) throw signal.reason ?? new Error('interrupted');
+      if (isWlcMeta(item)) { await dec.push(item as { type: 'meta'; data: unknown }); continue; }
+      await write(await dec.push(item as Frame));
+    }
+    await write(await dec.end());
+    await sink.commit();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  } finally {
+    dec.dispose();
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * WAV in and out, streaming. The reader parses the RIFF header as bytes arrive (RIFF, RF64 and
+ * BW64; PCM 8/16/24/32-bit integer, IEEE float 32/64, and WAVE_FORMAT_EXTENSIBLE of those) and then
+ * hands the data chunk to {@link pcmChunks}, so a WAV of any length is read in bounded memory.
+ *
+ * Lengths on a pipe: a writer that cannot seek (ffmpeg to stdout) puts 0xFFFFFFFF (or 0) in the
+ * RIFF and data sizes; both mean "until the end of the stream". A real size is trusted: fewer bytes
+ * than announced is WALLOC_ERR_AUDIO_TRUNCATED — found before any sample is read when the input is
+ * a file whose size is known, at the end otherwise (outputs are atomic, so nothing partial is left).
+ *
+ * The writer produces the canonical 44-byte header (format 1 for integers, 3 for float). When the
+ * length is unknown up front (a stream) it writes 0xFFFFFFFF sizes, as ffmpeg does; a file output
+ * is patched with {@link patchWavSizes} once complete.
+ *
+ * `wavefile` (DESIGN) reads whole buffers only; it stays the cross-check in the tests.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { werr } from '../errors.js';
+import { bytesPerSample, pcmChunks, type SampleFormat } from './pcm.js';
+
+/** What a WAV header says. */
+export interface WavInfo {
+  sampleRate: number;
+  channels: number;
+  format: SampleFormat;
+  /** Bytes of sample data announced, or undefined when the writer did not know (a pipe). */
+  dataBytes?: number;
+  /** Sample frames announced (dataBytes / block align), when known. */
+  frames?: number;
+  container: 'RIFF' | 'RF64' | 'BW64';
+}
+
+/** Header bytes we are willing to skip before the data chunk (LIST/INFO, cue, bext…). */
+export const MAX_WAV_HEADER_BYTES = 1 << 20;
+const UNKNOWN32 = 0xffffffff;
+
+const FORMAT_PCM = 1;
+const FORMAT_FLOAT = 3;
+const FORMAT_EXTENSIBLE = 0xfffe;
+
+function sampleFormat(tag: number, bits: number, source: string): SampleFormat {
+  if (tag === FORMAT_PCM) {
+    if (bits === 8) return 'u8';
+    if (bits === 16) return 's16le';
+    if (bits === 24) return 's24le';
+    if (bits === 32) return 's32le';
+    throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `${bits}-bit integer PCM (supported: 8, 16, 24, 32)` });
+  }
+  if (tag === FORMAT_FLOAT) {
+    if (bits === 32) return 'f32le';
+    if (bits === 64) return 'f64le';
+    throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `${bits}-bit float (supported: 32, 64)` });
+  }
+  const names: Record<number, string> = { 2: 'MS ADPCM', 6: 'A-law', 7: 'µ-law', 0x11: 'IMA ADPCM', 0x55: 'MP3', 0x50: 'MPEG' };
+  throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `WAV format tag 0x${tag.toString(16)}${names[tag] ? ` (${names[tag]})` : ''}; only PCM and IEEE float are read directly (convert with ffmpeg -c:a pcm_s16le)` });
+}
+
+/**
+ * Parses a WAV header from the first bytes of a stream. Returns undefined when more bytes are
+ * needed, else the info and the offset of the first sample byte.
+ *
+ * @example
+ * const r = parseWavHeader(firstBytes, 'song.wav'); // { info: { sampleRate: 44100, channels: 2, format: 's16le', … }, dataOffset: 44 }
+ */
+export function parseWavHeader(b: Uint8Array, source = 'input'): { info: WavInfo; dataOffset: number } | undefined {
+  const bad = (reason: string) => werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason });
+  if (b.length < 12) return undefined;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const tag4 = (o: number) => String.fromCharCode(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!);
+  const container = tag4(0);
+  if ((container !== 'RIFF' && container !== 'RF64' && container !== 'BW64') || tag4(8) !== 'WAVE') throw bad('not a WAV file (no RIFF/WAVE header)');
+  let p = 12;
+  let fmt: { tag: number; channels: number; rate: number; bits: number; align: number } | undefined;
+  let ds64Data: number | undefined;
+  for (;;) {
+    if (p > MAX_WAV_HEADER_BYTES) throw bad(`no data chunk in the first ${MAX_WAV_HEADER_BYTES} bytes`);
+    if (b.length < p + 8) return undefined;
+    const id = tag4(p);
+    const size = dv.getUint32(p + 4, true);
+    if (id === 'data') {
+      if (!fmt) throw bad('the data chunk comes before the fmt chunk');
+      let dataBytes: number | undefined = size;
+      if (container !== 'RIFF' && size === UNKNOWN32) dataBytes = ds64Data;
+      if (dataBytes === UNKNOWN32 || dataBytes === 0) dataBytes = undefined; // unknown (pipe) — read to the end
+      const format = sampleFormat(fmt.tag, fmt.bits, source);
+      const info: WavInfo = { sampleRate: fmt.rate, channels: fmt.channels, format, container };
+      if (dataBytes !== undefined) {
+        info.dataBytes = dataBytes - (dataBytes % fmt.align);
+        info.frames = info.dataBytes / fmt.align;
+      }
+      return { info, dataOffset: p + 8 };
+    }
+    const body = p + 8;
+    const padded = size + (size & 1);
+    if (id === 'fmt ' || id === 'ds64') {
+      if (size > 4096) throw bad(`${id.trim()} chunk of ${size} bytes`);
+      if (b.length < body + size) return undefined;
+      if (id === 'ds64') {
+        if (size >= 16) ds64Data = dv.getUint32(body + 8, true) + dv.getUint32(body + 12, true) * 2 ** 32;
+      } else {
+        if (size < 16) throw bad(`fmt chunk of ${size} bytes (at least 16)`);
+        let tag = dv.getUint16(body, true);
+        const channels = dv.getUint16(body + 2, true);
+        const rate = dv.getUint32(body + 4, true);
+        const align = dv.getUint16(body + 12, true);
+        const bits = dv.getUint16(body + 14, true);
+        if (tag === FORMAT_EXTENSIBLE) {
+          if (size < 40) throw bad('WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes');
+          tag = dv.getUint16(body + 24, true); // first two bytes of the sub-format GUID
+        }
+        if (channels < 1) throw bad('0 channels');
+        if (rate < 1 || rate > 1_536_000) throw bad(`sample rate ${rate} Hz`);
+        const fmtName = sampleFormat(tag, bits, source);
+        if (align !== channels * bytesPerSample(fmtName)) throw bad(`block align ${align} does not match ${channels} channels of ${bits} bits`);
+        fmt = { tag, channels, rate, bits, align };
+      }
+    } else if (size === UNKNOWN32) {
+      throw bad(`chunk "${id}" of unknown length before the data`);
+    }
+    p = body + padded;
+  }
+}
+
+/** A WAV stream opened for reading: the header, then planar float chunks. */
+export interface WavSource {
+  info: WavInfo;
+  /** The header bytes consumed (to hand the whole input to ffmpeg instead, e.g. to resample). */
+  headerBytes: Buffer;
+  /** Remaining raw bytes after the header (not yet read). Use either this or `chunks()`. */
+  rest: AsyncIterable<Buffer>;
+  /** Planar float chunks of the data chunk; throws WALLOC_ERR_AUDIO_TRUNCATED / _EMPTY at the end. */
+  chunks(chunkFrames?: number): AsyncGenerator<Float32Array[]>;
+}
+
+export interface ReadWavOptions {
+  source?: string;
+  /** Bytes the whole input holds, when known (a file): a short file fails before any sample is read. */
+  totalBytes?: number;
+}
+
+/**
+ * Opens a WAV byte stream: reads just enough for the header, checks it, and returns the rest
+ * as a lazy chunk generator.
+ *
+ * @example
+ * const wav = await readWav(createReadStream('a.wav'), { source: 'a.wav' });
+ * for await (const [l, r] of wav.chunks()) …
+ */
+export async function readWav(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: ReadWavOptions = {}): Promise<WavSource> {
+  const source = opts.source ?? 'input';
+  const it = (async function* () { yield* bytes; })();
+  let head = Buffer.alloc(0);
+  let parsed: ReturnType<typeof parseWavHeader>;
+  for (;;) {
+    parsed = parseWavHeader(head, source);
+    if (parsed) break;
+    const r = await it.next();
+    if (r.done) {
+      if (head.length === 0) throw werr('WALLOC_ERR_AUDIO_EMPTY', { source });
+      throw werr('WALLOC_ERR_AUDIO_TRUNCATED', { source, reason: `the input ends inside the WAV header (${head.length} bytes)` });
+    }
+    head = Buffer.concat([head, Buffer.from(r.value)]);
+  }
+  const { info, dataOffset } = parsed;
+  if (info.dataBytes !== undefined && opts.totalBytes !== undefined && dataOffset + info.dataBytes > opts.totalBytes) {
+    throw werr('WALLOC_ERR_AUDIO_TRUNCATED', { source, reason: `the header announces ${info.frames} sample frames (${info.dataBytes} bytes) but the file holds only ${Math.max(0, opts.totalBytes - dataOffset)} bytes of samples` });
+  }
+  if (info.dataBytes === 0) throw werr('WALLOC_ERR_AUDIO_EMPTY', { source });
+  const first = head.subarray(dataOffset);
+  let used = false;
+  const rest = (async function* () {
+    if (first.length) yield first;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    }
+  })();
+  return {
+    info,
+    headerBytes: head.subarray(0, dataOffset),
+    rest,
+    async *chunks(chunkFrames?: number) {
+      if (used) throw werr('WALLOC_ERR_INTERNAL', { reason: 'WAV data read twice' });
+      used = true;
+      let frames = 0;
+      for await (const c of pcmChunks(rest, info, { source, maxBytes: info.dataBytes, requireAll: info.dataBytes !== undefined, chunkFrames })) {
+        frames += c[0]!.length;
+        yield c;
+      }
+      if (frames === 0) throw werr('WALLOC_ERR_AUDIO_EMPTY', { source });
+    },
+  };
+}
+
+/** Output sample formats a WAV can hold here. */
+export type WavSampleFormat = 's16le' | 's24le' | 's32le' | 'f32le';
+
+/**
+ * The canonical 44-byte WAV header. `dataBytes` undefined writes 0xFFFFFFFF sizes (length unknown,
+ * as ffmpeg does on a pipe); sizes too large for RIFF are written the same way.
+ *
+ * @example
+ * const h = wavHeader({ sampleRate: 44100, channels: 2, format: 's16le', dataBytes: 176400 });
+ */
+export function wavHeader(o: { sampleRate: number; channels: number; format: WavSampleFormat; dataBytes?: number }): Buffer {
+  const bps = bytesPerSample(o.format);
+  const h = Buffer.alloc(44);
+  const known = o.dataBytes !== undefined && o.dataBytes + 36 <= UNKNOWN32;
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(known ? o.dataBytes! + 36 : UNKNOWN32, 4);
+  h.write('WAVEfmt ', 8, 'ascii');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(o.format === 'f32le' ? FORMAT_FLOAT : FORMAT_PCM, 20);
+  h.writeUInt16LE(o.channels, 22);
+  h.writeUInt32LE(o.sampleRate, 24);
+  h.writeUInt32LE(o.sampleRate * o.channels * bps, 28);
+  h.writeUInt16LE(o.channels * bps, 32);
+  h.writeUInt16LE(bps * 8, 34);
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(known ? o.dataBytes! : UNKNOWN32, 40);
+  return h;
+}
+
+/**
+ * Writes the real sizes into a complete WAV file made with an unknown-length {@link wavHeader}
+ * (left as 0xFFFFFFFF when they do not fit 32 bits).
+ *
+ * @example
+ * patchWavSizes('/tmp/.out.wav.tmp', bytesOfSamples);
+ */
+export function patchWavSizes(path: string, dataBytes: number): void {
+  if (dataBytes + 36 > UNKNOWN32) return;
+  const fd = openSync(path, 'r+');
+  try {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(dataBytes + 36, 0);
+    writeSync(fd, b, 0, 4, 4);
+    b.writeUInt32LE(dataBytes, 0);
+    writeSync(fd, b, 0, 4, 40);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where decoded audio goes: a WAV or raw PCM file or stdout, or any format ffmpeg writes. */
+export interface AudioSink {
+  /** Writes one planar chunk (resolves when the bytes are accepted: backpressure). */
+  write(planar: readonly Float32Array[]): Promise<void>;
+  /** Finishes and makes the output visible (rename into place, WAV sizes patched). */
+  commit(): Promise<void>;
+  /** Removes any partial output. */
+  abort(): void;
+  /** What is written, for messages: 'wav s16le', 'raw f32le', 'ffmpeg .flac'. */
+  kind: string;
+}
+
+export interface AudioSinkOptions {
+  sampleRate: number;
+  channels: number;
+  /** Container by name: wav, or a raw sample format; default from the extension (wav on stdout). */
+  format?: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  force?: boolean;
+  /** ffmpeg outputs only: resample to this rate. */
+  outputRate?: number;
+}
+
+/**
+ * Opens an audio output by name: `.wav` (16-bit unless `format` names a sample format), `.raw` /
+ * `.pcm` (raw samples, s16le unless `format` says), `-` (WAV, or raw when `format` is a sample
+ * format), any other extension through ffmpeg (`.flac`, `.ogg`, `.mp3`, `.opus` …). Files are
+ * written atomically.
+ *
+ * @example
+ * const sink = await openAudioSink('out.wav', { sampleRate: 44100, channels: 2, stdout: process.stdout });
+ * await sink.write([left, right]); await sink.commit();
+ */
+export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<AudioSink> {
+  const { openOutput } = await import('./output.js');
+  const ext = path === '-' ? '' : path.slice(path.lastIndexOf('.')).toLowerCase();
+  const { SAMPLE_FORMATS, encodePcm } = await import('./pcm.js');
+  const fmt = o.format;
+  if (fmt !== undefined && fmt !== 'wav' && !(SAMPLE_FORMATS as readonly string[]).includes(fmt)) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format for audio must be wav or a sample format (${SAMPLE_FORMATS.join(', ')}), got "${fmt}"` });
+  }
+  const isWav = ext === '.wav' || (path === '-' && (fmt === undefined || fmt === 'wav'));
+  const isRaw = ext === '.raw' || ext === '.pcm' || (path === '-' && !isWav);
+  if (isWav || isRaw) {
+    const sample = (fmt === undefined || fmt === 'wav' ? 's16le' : fmt) as SampleFormat;
+    if (isWav && !['s16le', 's24le', 's32le', 'f32le'].includes(sample)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a WAV output holds s16le, s24le, s32le or f32le, not ${sample}` });
+    const out = openOutput(path, { stdout: o.stdout, force: o.force });
+    const stream = out.stream as NodeJS.WritableStream & { path?: string; once: (e: string, f: () => void) => void };
+    let bytes = 0;
+    const put = (b: Buffer) => new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error) => reject(e);
+      stream.once('error', onErr as () => void);
+      if (stream.write(b)) { stream.removeListener('error', onErr); resolve(); } else stream.once('drain', () => { stream.removeListener('error', onErr); resolve(); });
+    });
+    if (isWav) await put(wavHeader({ sampleRate: o.sampleRate, channels: o.channels, format: sample as WavSampleFormat }));
+    return {
+      kind: `${isWav ? 'wav' : 'raw'} ${sample}`,
+      async write(planar) {
+        const b = encodePcm(planar, sample);
+        bytes += b.length;
+        await put(b);
+      },
+      async commit() {
+        if (path !== '-') {
+          await new Promise<void>((resolve) => (stream as unknown as { end(cb: () => void): void }).end(() => resolve()));
+          const fileStream = stream as unknown as { closed?: boolean; once(e: string, f: () => void): void; path: string };
+          if (!fileStream.closed) await new Promise<void>((resolve) => fileStream.once('close', resolve));
+          if (isWav) patchWavSizes(fileStream.path, bytes);
+        }
+        await out.commit();
+      },
+      abort: () => out.abort(),
+    };
+  }
+  // Anything else: ffmpeg encodes f32le from a pipe into a temporary file that keeps the extension.
+  const { spawn } = await import('node:child_process');
+  const { renameSync, rmSync } = await import('node:fs');
+  const { basename, dirname, join } = await import('node:path');
+  const { findFfmpeg } = await import('./ffmpeg.js');
+  const { ffmpegErrorLine } = await import('./video.js');
+  const ff = findFfmpeg();
+  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
+  const tmp = join(dirname(path), `.${basename(path, ext)}.${process.pid}.tmp${ext}`);
+  const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'f32le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:0',
+    ...(o.outputRate && o.outputRate !== o.sampleRate ? ['-ar', String(o.outputRate)] : []), '-y', tmp], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8192); });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  child.on('error', () => {});
+  child.stdin!.on('error', () => {});
+  const fail = async () => werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${ffmpegErrorLine(stderr) || 'ffmpeg stopped'} (exit status ${await exited}) writing ${path}` });
+  return {
+    kind: `ffmpeg ${ext}`,
+    async write(planar) {
+      const b = encodePcm(planar, 'f32le');
+      if (child.stdin!.destroyed) throw await fail();
+      if (!child.stdin!.write(b)) {
+        await new Promise<void>((resolve) => { child.stdin!.once('drain', resolve); child.stdin!.once('close', resolve); });
+      }
+    },
+    async commit() {
+      child.stdin!.end();
+      const code = await exited;
+      if (code !== 0) { rmSync(tmp, { force: true }); throw await fail(); }
+      renameSync(tmp, path);
+    },
+    abort() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(tmp, { force: true });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * walloc-encode / walloc-decode on audio as a user runs them: built bins, real recordings, real
+ * pipes (including `ffmpeg -i song.ogg -f wav - | walloc-encode | walloc-decode`), raw PCM, mono,
+ * and bad input that must leave no output. The long live stream is in ./audio-live.test.ts.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBin } from '../../helpers/io.js';
+import { packageRoot } from '../../../src/paths.js';
+import { findFfmpeg } from '../../../src/io/ffmpeg.js';
+import { readWav, wavHeader } from '../../../src/io/wav.js';
+import { decodePcm, encodePcm } from '../../../src/io/pcm.js';
+import { audioQuality } from '../../../src/train/audio-data.js';
+
+const fixture = (n: string) => join(packageRoot(), 'fixtures', 'audio', n);
+const bin = (name: string) => join(packageRoot(), 'dist', 'src', 'cli', 'bin', `${name}.js`);
+const ff = findFfmpeg();
+
+async function wavSamples(buf: Buffer): Promise<{ rate: number; channels: number; data: Float32Array[] }> {
+  const w = await readWav([buf]);
+  const parts: Float32Array[][] = [];
+  for await (const c of w.chunks()) parts.push(c);
+  const n = parts.reduce((s, c) => s + c[0]!.length, 0);
+  const data = Array.from({ length: w.info.channels }, () => new Float32Array(n));
+  let o = 0;
+  for (const c of parts) { c.forEach((ch, i) => data[i]!.set(ch, o)); o += c[0]!.length; }
+  return { rate: w.info.sampleRate, channels: w.info.channels, data };
+}
+const flat = (x: Float32Array[]) => { const n = x[0]!.length; const o = new Float32Array(x.length * n); x.forEach((c, i) => o.set(c, i * n)); return o; };
+
+t.test('WAV file → .wlc → WAV file: same length, good PSNR, stats on stderr, no temp files', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-'));
+  const enc = await runBin('walloc-encode', [fixture('music_stereo_44k_1s.wav'), '-o', join(dir, 'a.wlc')]);
+  t.equal(enc.code, 0, enc.stderr);
+  t.match(enc.stderr, /1\.00 s of stereo audio in \d+ records? → \d+ bytes \([\d.]+ kbps, [\d.]+:1 .*algorithmic latency [\d.]+ ms/);
+  const dec = await runBin('walloc-decode', [join(dir, 'a.wlc'), '-o', join(dir, 'a.wav')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const a = await wavSamples(readFileSync(fixture('music_stereo_44k_1s.wav')));
+  const b = await wavSamples(readFileSync(join(dir, 'a.wav')));
+  t.same([b.rate, b.channels, b.data[0]!.length], [44100, 2, 44100]);
+  const q = audioQuality(flat(a.data), flat(b.data));
+  t.ok(q.psnr > 30, `PSNR ${q.psnr.toFixed(2)} dB`);
+  t.same(readdirSync(dir).sort(), ['a.wav', 'a.wlc']);
+  const enc2 = await runBin('walloc-encode', [fixture('music_stereo_44k_1s.wav')]);
+  const enc3 = await runBin('walloc-encode', [fixture('music_stereo_44k_1s.wav')]);
+  t.ok(enc2.stdout.equals(enc3.stdout), 'deterministic');
+});
+
+t.test('ffmpeg -i song.ogg -f wav - | walloc-encode --model stereo-5x | walloc-decode -o out.wav', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-'));
+  const ogg = join(dir, 'song.ogg');
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(ff!.path, ['-v', 'error', '-i', fixture('music_stereo_44k_1s.wav'), '-c:a', 'libvorbis', '-q:a', '6', ogg]);
+    p.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`ffmpeg ${c}`))));
+  });
+  const sh = `"${ff!.path}" -v error -i "${ogg}" -f wav - | "${process.execPath}" "${bin('walloc-encode')}" --model stereo-5x | "${process.execPath}" "${bin('walloc-decode')}" -o "${join(dir, 'out.wav')}"`;
+  const code = await new Promise<number | null>((resolve) => spawn('bash', ['-o', 'pipefail', '-c', sh], { stdio: 'inherit' }).on('close', resolve));
+  t.equal(code, 0);
+  const out = await wavSamples(readFileSync(join(dir, 'out.wav')));
+  t.equal(out.channels, 2);
+  t.ok(Math.abs(out.data[0]!.length - 44100) < 2048, `${out.data[0]!.length} samples (Vorbis adds its own padding)`);
+  // Any other media straight from a file, and output through ffmpeg by extension.
+  const enc = await runBin('walloc-encode', [ogg, '-o', join(dir, 'b.wlc')]);
+  t.equal(enc.code, 0, enc.stderr);
+  const dec = await runBin('walloc-decode', [join(dir, 'b.wlc'), '-o', join(dir, 'b.flac')]);
+  t.equal(dec.code, 0, dec.stderr);
+  t.equal(readFileSync(join(dir, 'b.flac')).subarray(0, 4).toString(), 'fLaC');
+});
+
+t.test('raw PCM in on stdin (--format --rate --channels), raw PCM out on stdout', async (t) => {
+  const a = await wavSamples(readFileSync(fixture('music_stereo_44k_1s.wav')));
+  const raw = encodePcm(a.data, 'f32le');
+  const enc = await runBin('walloc-encode', ['-', '--format', 'f32le', '--rate', '44100', '--channels', '2', '--latency', '150'], { input: raw });
+  t.equal(enc.code, 0, enc.stderr);
+  t.match(enc.stderr, /algorithmic latency 1[0-4]\d\.\d ms/);
+  const dec = await runBin('walloc-decode', ['-', '--format', 's16le'], { input: enc.stdout });
+  t.equal(dec.code, 0, dec.stderr);
+  t.equal(dec.stdout.length, 44100 * 4);
+  const b = decodePcm(dec.stdout, 's16le', 2);
+  t.ok(audioQuality(flat(a.data), flat(b)).psnr > 30);
+  const missing = await runBin('walloc-encode', ['-', '--format', 's16le'], { input: raw });
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /--rate/);
+});
+
+t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back to mono', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-'));
+  const enc = await runBin('walloc-encode', [fixture('speech_mono_8k_2s.wav'), '-o', join(dir, 's.wlc')]);
+  t.equal(enc.code, 0, enc.stderr);
+  t.match(enc.stderr, /2\.00 s of mono audio/);
+  const dec = await runBin('walloc-decode', [join(dir, 's.wlc')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const out = await wavSamples(dec.stdout);
+  t.same([out.channels, out.rate, out.data[0]!.length], [1, 44100, 88200]);
+});
+
+t.test('bad audio input: coded errors, exit status 1, and no output file left behind', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-bad-'));
+  const good = readFileSync(fixture('music_stereo_44k_1s.wav'));
+  const cases: Array<[string, Buffer, RegExp]> = [];
+  cases.push(['truncated.wav', good.subarray(0, 50000), /WALLOC_ERR_AUDIO_TRUNCATED|truncated/]);
+  const adpcm = Buffer.from(good); adpcm.writeUInt16LE(2, 20);
+  cases.push(['adpcm.wav', adpcm, /unsupported audio .*ADPCM/]);
+  cases.push(['empty.wav', wavHeader({ sampleRate: 44100, channels: 2, format: 's16le', dataBytes: 0 }), /no audio samples/]);
+  const huge = Buffer.concat([wavHeader({ sampleRate: 8000, channels: 1, format: 's16le', dataBytes: 100 }), Buffer.alloc(100)]);
+  huge.writeUInt16LE(1, 32); huge.writeUInt16LE(8, 34); huge.writeUInt32LE(2 ** 31, 40);
+  cases.push(['huge.wav', huge, /2147483648 sample frames/]);
+  const three = Buffer.concat([wavHeader({ sampleRate: 44100, channels: 3, format: 's16le', dataBytes: 600 }), Buffer.alloc(600)]);
+  cases.push(['three.wav', three, /3 audio channels/]);
+  for (const [name, bytes, msg] of cases) {
+    writeFileSync(join(dir, name), bytes);
+    const r = await runBin('walloc-encode', [join(dir, name), '-o', join(dir, `${name}.wlc`)]);
+    t.equal(r.code, 1, `${name}: exit 1`);
+    t.match(r.stderr, msg, name);
+    t.notOk(existsSync(join(dir, `${name}.wlc`)), `${name}: no output`);
+    // The same through a pipe: the error comes at the end, and the output file still never appears.
+    const p = await runBin('walloc-encode', ['-', '-o', join(dir, `${name}.pipe.wlc`)], { input: bytes });
+    t.equal(p.code, 1, `${name} on a pipe: exit 1 (${p.stderr.trim()})`);
+    t.notOk(existsSync(join(dir, `${name}.pipe.wlc`)));
+  }
+  t.same(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary files');
+});

@@ -25,6 +25,7 @@ import { synthesisFilter } from './f_synthesis.js';
 import { unpackFilter } from './f_unpack.js';
 import { wptFilter } from './f_wpt.js';
 import { nullsinkFilter } from './sink_null.js';
+import { classifyFilter } from './sink_classify.js';
 import { saveFilter } from './sink_save.js';
 import { loadFilter } from './src_load.js';
 
@@ -33,7 +34,7 @@ export const BUILTIN_FILTERS: readonly AnyFilterDefinition[] = [
   wptFilter, analysisFilter, quantizeFilter, packFilter,
   unpackFilter, dequantizeFilter, synthesisFilter, iwptFilter,
   splitFilter, cropFilter, scaleFilter, formatFilter,
-  loadFilter, saveFilter, nullsinkFilter,
+  loadFilter, saveFilter, nullsinkFilter, classifyFilter,
 ] as unknown as readonly AnyFilterDefinition[];
 
 /**

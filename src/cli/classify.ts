@@ -1,19 +1,213 @@
 /**
- * `classify`: classify the frames of a .wlc stream without decoding them.
- * The codec path this command drives has not landed yet; until it does the command says so with a
- * coded error rather than pretending to work.
+ * `classify`: reads a .wlc stream (a file or stdin) and prints one JSON line per frame,
+ * `{"pts": …, "label": "…", "score": …, "top": [[label, score], …]}`, without decoding the latents.
+ * The classifier is the bundled one trained on the codec named in the stream's header, or
+ * `--model`; a classifier trained on another codec is refused (WALLOC_ERR_CLASSIFIER_CODEC).
+ *
+ * The stream is parsed record by record (src/container/parser.ts), and each frame is classified and
+ * printed before the next record is read, so a truncated or damaged stream still prints the lines of
+ * every complete record before the coded error.
  */
+import { MAX_RECORD_BYTES_CAP, WlcParser, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
-import type { CommandSpec } from './command.js';
+import { openInput } from '../io/input.js';
+import { openOutput } from '../io/output.js';
+import { MAX_LATENT_VALUES_CAP } from '../../transforms/pack.js';
+import { Classifier } from '../classify/classifier.js';
+import { classifierForHeader } from '../classify/model.js';
+import { predictionLine } from '../classify/sink.js';
+import { loadFashionMnist } from '../classify/fashion-mnist.js';
+import { buildGreyCodec, GREY_CODEC_DEFAULTS } from '../classify/grey-codec.js';
+import { CLASSIFIER_ARCHS, type ClassifierArch } from '../classify/nets.js';
+import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../classify/trainer.js';
+import type { CommandIo, CommandSpec } from './command.js';
+import { interruptSignal } from './encode.js';
+import { intOption, numberOption } from './options.js';
 
 export const classifyCommand: CommandSpec = {
   name: 'classify',
-  summary: 'classify the frames of a .wlc stream without decoding them',
-  usage: ['classify [INPUT|-] [-o OUTPUT]'],
+  summary: 'classify the frames of a .wlc stream without decoding them (one JSON line per frame)',
+  usage: ['classify [INPUT|-] [-m CLASSIFIER] [--top K] [--threshold P] [-o FILE]'],
   options: {
-    output: { type: 'string', short: 'o', arg: 'FILE', help: 'output file (default: stdout)' },
+    model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'classifier (default: the bundled classifier trained on the codec named in the stream header)' },
+    top: { type: 'string', short: 'k', arg: 'K', default: '3', help: 'classes listed in "top", best first' },
+    threshold: { type: 'string', arg: 'P', default: '0', help: 'minimum probability: below it "label" is null and "top" keeps only the best class' },
+    output: { type: 'string', short: 'o', arg: 'FILE', help: 'write the JSON lines to FILE (default: stdout)' },
+    backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
+    'max-latent': { type: 'string', arg: 'N', help: 'refuse packed latent images of more values than this (default: 67108864)' },
+    'max-record-bytes': { type: 'string', arg: 'N', help: 'refuse .wlc records longer than this (default: 268435456)' },
   },
-  async run() {
-    throw werr('WALLOC_ERR_NOT_IMPLEMENTED', { feature: 'classify' });
+  examples: [
+    'ffmpeg -i clip.mp4 -f yuv4mpegpipe - | walloc-encode | classify',
+    'classify shirts.wlc --top 5',
+    'classify garments.wlc -m fmnist-latent-resnet --threshold 0.5 -o labels.jsonl',
+  ],
+  async run({ values, positionals }, io) {
+    return classifyMain(values, positionals, io);
+  },
+};
+
+async function classifyMain(values: Record<string, unknown>, positionals: string[], io: CommandIo): Promise<number> {
+  if (positionals.length > 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `one input at a time (got ${positionals.length})` });
+  const inPath = positionals[0] ?? '-';
+  if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a .wlc file (or a stream on stdin)', command: 'classify' });
+  const top = numberOption(values.top, 'top', 1, 1000, true);
+  const threshold = numberOption(values.threshold, 'threshold', 0, 1);
+  const maxLatentValues = intOption(values['max-latent'], 'max-latent', 1, MAX_LATENT_VALUES_CAP);
+  const maxRecordBytes = intOption(values['max-record-bytes'], 'max-record-bytes', 1, MAX_RECORD_BYTES_CAP);
+
+  const input = await openInput(inPath, io.stdin);
+  if (input.kind !== 'wlc') {
+    input.stream.destroy();
+    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath === '-' ? 'stdin' : inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
+  }
+  const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, binary: false });
+  const { signal, release } = interruptSignal();
+  const parser = new WlcParser(maxRecordBytes !== undefined ? { maxRecordBytes } : {});
+  let classifier: Classifier | undefined;
+  let index = 0;
+  const write = (line: string): Promise<void> | void => {
+    if (out.stream.write(line)) return;
+    return new Promise((resolve) => out.stream.once('drain', resolve));
+  };
+  const onHeader = async (h: WlcHeader): Promise<void> => {
+    classifier = await Classifier.load((values.model as string | undefined) ?? classifierForHeader(h), { backend: values.backend as string | undefined, maxLatentValues });
+    classifier.checkHeader(h);
+  };
+  try {
+    for await (const chunk of input.stream as AsyncIterable<Buffer>) {
+      if (signal.aborted) throw signal.reason;
+      for (const ev of parser.write(chunk)) {
+        if (ev.type === 'header') await onHeader(ev.header);
+        else if (ev.type === 'frame') {
+          const f = ev.frame;
+          const pts = typeof f.meta?.pts === 'number' ? f.meta.pts : index;
+          index++;
+          const p = await classifier!.classifyFrame(f, { top, threshold });
+          await write(predictionLine(p, pts));
+        }
+      }
+    }
+    for (const ev of parser.finish()) if (ev.type === 'header') await onHeader(ev.header);
+    parser.end();
+    if (out.stream !== io.stdout) out.stream.end();
+    await out.commit();
+  } catch (e) {
+    // Lines already printed stay printed (they are complete records); a file output is kept too,
+    // since every line in it is whole.
+    if (out.stream !== io.stdout) {
+      out.stream.end();
+      await out.commit().catch(() => out.abort());
+    }
+    throw e;
+  } finally {
+    release();
+    classifier?.dispose();
+    input.stream.destroy();
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `walloc train classifier` (routed here by src/cli/walloc.ts; `walloc train codec` is train.ts).
+
+const T = CLASSIFIER_TRAIN_DEFAULTS;
+
+/** Off a terminal, progress is a plain line at most every `ms`. */
+function plainEvery(ms: number, write: (line: string) => void): (line: string) => void {
+  let last = 0;
+  return (line) => {
+    const now = Date.now();
+    if (now - last >= ms) {
+      last = now;
+      write(line);
+    }
+  };
+}
+
+export const trainClassifierCommand: CommandSpec = {
+  name: 'walloc train classifier',
+  summary: 'train a classifier on a codec\'s latents (or the pixel-space baseline)',
+  usage: [
+    'walloc train classifier --data fashion-mnist|fashion-mnist-color|DIR --codec MODEL --out DIR [options]',
+    'walloc train classifier --data fashion-mnist --arch pixel-cnn --out DIR [options]',
+    'walloc train classifier --data fashion-mnist --grey-codec DIR [--latent-dim N] [--levels J]',
+  ],
+  options: {
+    data: { type: 'string', arg: 'SET', help: 'fashion-mnist (Debian dataset-fashion-mnist, 28×28 grey), fashion-mnist-color (64×64 on photo backgrounds), or a folder with one sub-folder of images per class' },
+    val: { type: 'string', arg: 'DIR', help: 'held-out class folders (folder data only; Fashion-MNIST uses its test split)' },
+    codec: { type: 'string', arg: 'MODEL', help: 'codec whose latents the classifier reads (bundled name or folder)' },
+    arch: { type: 'string', arg: 'NAME', default: T.arch, help: 'latent-resnet, gated-resnet (side-information gate) or pixel-cnn (baseline on pixels, no --codec)' },
+    out: { type: 'string', arg: 'DIR', help: 'classifier folder to write (checkpoints after every epoch go there too)' },
+    name: { type: 'string', arg: 'NAME', help: 'classifier name (default: the out folder name)' },
+    description: { type: 'string', arg: 'TEXT', help: 'one-line description stored in the model' },
+    epochs: { type: 'string', arg: 'N', default: String(T.epochs), help: 'passes over the training set' },
+    batch: { type: 'string', arg: 'N', default: String(T.batch), help: 'images per step' },
+    lr: { type: 'string', arg: 'X', default: String(T.lr), help: 'Adam learning rate (linear warm-up, then cosine decay)' },
+    stages: { type: 'string', arg: 'LIST', help: 'net stages as width:blocks,… (stage 0 at input resolution, each later one halves it); default per --arch' },
+    head: { type: 'string', arg: 'KIND', default: 'mean', help: 'mean (global average pooling, any input size) or flatten (dense over the last map: fixed input size, keeps the layout)' },
+    limit: { type: 'string', arg: 'N', default: '0', help: 'use only the first N training images (0: all)' },
+    'val-limit': { type: 'string', arg: 'N', default: '0', help: 'use only the first N held-out images (0: all)' },
+    photos: { type: 'string', arg: 'DIR', default: T.photos, help: 'fashion-mnist-color: photos for training backgrounds' },
+    'val-photos': { type: 'string', arg: 'DIR', default: T.valPhotos, help: 'fashion-mnist-color: photos for held-out backgrounds' },
+    size: { type: 'string', arg: 'PX', default: String(T.size), help: 'folder data: side of the centre crop images are resized to' },
+    seed: { type: 'string', arg: 'N', default: String(T.seed), help: 'random seed (weights, order, renderings)' },
+    resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+    'grey-codec': { type: 'string', arg: 'DIR', help: 'build the grey Fashion-MNIST codec (PCA of J-level wavelet packets) into DIR and stop' },
+    levels: { type: 'string', arg: 'J', default: '2', help: '--grey-codec: wavelet packet levels' },
+    'latent-dim': { type: 'string', arg: 'N', default: '8', help: '--grey-codec: latent channels' },
+    backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend (default: best available)' },
+  },
+  examples: [
+    'walloc train classifier --data fashion-mnist --grey-codec fixtures/models/fmnist-gray-j2',
+    'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --out fixtures/models/fmnist-latent-resnet',
+    'walloc train classifier --data fashion-mnist --arch pixel-cnn --out fixtures/models/fmnist-pixel-cnn',
+    'walloc train classifier --data fashion-mnist-color --codec rgb-16x-linear --out fixtures/models/rgb-16x-linear-fashion --limit 30000',
+  ],
+  async run({ values }, io) {
+    const data = values.data;
+    if (typeof data !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--data fashion-mnist|fashion-mnist-color|DIR', command: 'walloc train classifier' });
+    const log = (line: string) => io.stderr.write((io.stderr.isTTY ? '\r\x1b[K' : '') + line + '\n');
+    if (typeof values['grey-codec'] === 'string') {
+      if (data !== 'fashion-mnist') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--grey-codec is built from --data fashion-mnist' });
+      const dir = values['grey-codec'];
+      const m = buildGreyCodec(loadFashionMnist('train'), {
+        ...GREY_CODEC_DEFAULTS, out: dir, name: dir.replace(/\/+$/, '').split('/').pop()!, log,
+        levels: numberOption(values.levels, 'levels', 1, 3, true), latentDim: numberOption(values['latent-dim'], 'latent-dim', 1, 64, true),
+      });
+      log(`saved ${m.id} to ${dir}`);
+      return 0;
+    }
+    if (typeof values.out !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--out DIR', command: 'walloc train classifier' });
+    const arch = values.arch as string;
+    if (!(CLASSIFIER_ARCHS as readonly string[]).includes(arch)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--arch must be one of ${CLASSIFIER_ARCHS.join(', ')}, got "${arch}"` });
+    const stages = typeof values.stages === 'string' ? values.stages.split(',').map((s) => {
+      const m = /^(\d+):(\d+)$/.exec(s.trim());
+      if (!m) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--stages wants width:blocks,… (e.g. 32:0,32:1), got "${values.stages as string}"` });
+      return { width: numberOption(m[1], 'stage width', 1, 1024, true), blocks: numberOption(m[2], 'stage blocks', 0, 16, true) };
+    }) : undefined;
+    const tty = Boolean(io.stderr.isTTY);
+    const out = values.out;
+    await trainClassifier({
+      ...T,
+      data, val: values.val as string | undefined, codec: values.codec as string | undefined, arch: arch as ClassifierArch, out,
+      name: (values.name as string | undefined) ?? out.replace(/\/+$/, '').split('/').pop()!,
+      description: values.description as string | undefined,
+      epochs: numberOption(values.epochs, 'epochs', 1, 10_000, true),
+      batch: numberOption(values.batch, 'batch', 1, 4096, true),
+      lr: numberOption(values.lr, 'lr', 1e-7, 1),
+      ...(stages ? { stages } : {}),
+      head: values.head === 'flatten' ? 'flatten' : values.head === 'mean' ? 'mean' : (() => { throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--head must be mean or flatten, got "${String(values.head)}"` }); })(),
+      limit: numberOption(values.limit, 'limit', 0, 1e9, true),
+      valLimit: numberOption(values['val-limit'], 'val-limit', 0, 1e9, true),
+      photos: values.photos as string, valPhotos: values['val-photos'] as string,
+      size: numberOption(values.size, 'size', 8, 4096, true),
+      seed: numberOption(values.seed, 'seed', 0, 2 ** 31, true),
+      resume: values.resume === true,
+      backend: values.backend as string | undefined,
+      log,
+      progress: tty ? (line) => io.stderr.write('\r\x1b[K' + line) : plainEvery(30_000, (line) => io.stderr.write(line + '\n')),
+    });
+    return 0;
   },
 };

@@ -6,23 +6,29 @@
 import { WallocError } from '../errors.js';
 import { version } from '../paths.js';
 import type { CommandIo, CommandSpec } from './command.js';
+import { classifyCommand, trainClassifierCommand } from './classify.js';
 import { decodeCommand } from './decode.js';
 import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
 import { filterCommand, filtersCommand } from './filter.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
+import { batchCommand } from './batch.js';
+import { workerCommand } from './worker.js';
 import { reportError, runCommand } from './run.js';
 
 /** Sub-commands by name. Later issues add encode, decode, filter, batch, train, eval, bench. */
 export const SUBCOMMANDS: Record<string, CommandSpec> = {
   encode: encodeCommand,
+  classify: classifyCommand,
   decode: decodeCommand,
   eval: evalCommand,
   filter: filterCommand,
   filters: filtersCommand,
   info: infoCommand,
   train: trainCommand,
+  batch: batchCommand,
+  worker: workerCommand,
 };
 
 export function wallocHelp(): string {
@@ -60,6 +66,8 @@ export async function wallocMain(argv: string[], io: CommandIo): Promise<number>
     io.stdout.write(`${version()}\n`);
     return 0;
   }
+  // `walloc train classifier` has its own option table (src/cli/classify.ts); `walloc train codec` is trainCommand.
+  if (first === 'train' && rest[0] === 'classifier') return runCommand(trainClassifierCommand, rest.slice(1), io);
   const cmd = SUBCOMMANDS[first];
   if (!cmd) return reportError('walloc', new WallocError('WALLOC_ERR_UNKNOWN_COMMAND', { command: first }), io.stderr, io.env);
   return runCommand(cmd, rest, io);

@@ -23,7 +23,7 @@ t.test('the schema maps positional values, keys, aliases and defaults', (tt) => 
   tt.same(opts(W, 'J=5'), { levels: 5, wavelet: 'bior4.4' }, 'alias');
   tt.same(opts(W, ' levels = 3 '), { levels: 3, wavelet: 'bior4.4' }, 'whitespace');
   const P = packFilter as unknown as AnyFilterDefinition;
-  tt.match(opts(P, 'png:adaptive_filtering=no:planes=3'), { format: 'png', adaptive_filtering: false, planes: '3', effort: 4 });
+  tt.match(opts(P, 'png:adaptive_filtering=no:planes=3'), { format: 'png', adaptive_filtering: false, planes: '3', effort: 1 });
   tt.same(opts(formatFilter as unknown as AnyFilterDefinition, 'rgb|gray'), { pix_fmts: ['rgb', 'gray'] }, 'lists');
   tt.match(opts(scaleFilter as unknown as AnyFilterDefinition, 'width=-2:height=64:kernel=cubic'), { w: -2, h: 64, kernel: 'cubic' });
   tt.end();

@@ -1,0 +1,245 @@
+/**
+ * Classifier model folders. The same format as codecs (src/models/model-file.ts: `model.json` plus
+ * `weights.bin`, little-endian float32 tensors listed by name, shape and offset, sha256 checked on
+ * load) with a separate `kind: 'classifier'` and its own config: the net, the labels, and, for
+ * latent classifiers, the codec whose latents it reads.
+ *
+ * A latent classifier is tied to its codec: it records the codec's name and sha256 (what a .wlc
+ * header carries) and the sha256 of the codec's *encoder* (projection, bias, companding scale,
+ * levels, wavelet, bits). A classifier reads only the encoder's output, so a stream is accepted when
+ * its header's codec sha256 is the recorded one, or when the header names a codec available here
+ * whose checksum matches the header and whose encoder is the recorded one (a retrained decoder
+ * changes the codec's sha256 but not its latents). Anything else is WALLOC_ERR_CLASSIFIER_CODEC.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { werr } from '../errors.js';
+import type { WlcHeader } from '../container/index.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, type Model, type TensorEntry } from '../models/model-file.js';
+import { bundledModelsDir } from '../models/registry.js';
+import type { ClassifierNetConfig, NamedWeights } from './nets.js';
+
+export interface ClassifierCodecRef {
+  name: string;
+  /** sha256 of the codec model (the .wlc header's modelSha256). */
+  sha256: string;
+  /** sha256 of the codec's encoder parameters (see {@link encoderSha256}). */
+  encoderSha256: string;
+  channels: number;
+  levels: number;
+  wavelet: string;
+  latentDim: number;
+  bits: number;
+}
+
+export interface ClassifierConfig {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  kind: 'classifier';
+  name: string;
+  description: string;
+  /** What the net reads: quantized latents of `codec`, or pixels (the baseline). */
+  input: 'latent' | 'pixels';
+  codec?: ClassifierCodecRef;
+  /** Pixel classifiers: the image channels they take. */
+  channels?: number;
+  labels: string[];
+  net: ClassifierNetConfig;
+  tensors: TensorEntry[];
+  weightsSha256: string;
+  training?: Record<string, unknown>;
+}
+
+export interface ClassifierModel {
+  config: ClassifierConfig;
+  weights: NamedWeights;
+  sha256: string;
+  id: string;
+  dir: string;
+}
+
+const sha = (...parts: Uint8Array[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+/**
+ * Fingerprint of what a codec's latents depend on: encoder projection, bias and companding scale,
+ * and the levels, wavelet and bits.
+ *
+ * @example
+ * encoderSha256(loadModel('rgb-16x-linear')); // 'a1b2…'
+ */
+export function encoderSha256(codec: Model): string {
+  const c = codec.config;
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ channels: c.channels, levels: c.levels, wavelet: c.wavelet, latentDim: c.latentDim, bits: c.bits }));
+  for (const k of ['encoder.weight', 'encoder.bias', 'encoder.scale']) {
+    const t = codec.weights.get(k);
+    if (!t) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: `${k} is missing` });
+    h.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** The reference a classifier keeps to its codec. */
+export function codecRef(codec: Model): ClassifierCodecRef {
+  const c = codec.config;
+  return { name: c.name, sha256: codec.sha256, encoderSha256: encoderSha256(codec), channels: c.channels, levels: c.levels, wavelet: c.wavelet, latentDim: c.latentDim, bits: c.bits };
+}
+
+/** Writes a classifier folder atomically (temporary files, then rename). */
+export function saveClassifier(dir: string, config: Omit<ClassifierConfig, 'format' | 'version' | 'kind' | 'tensors' | 'weightsSha256'>, weights: NamedWeights): ClassifierModel {
+  mkdirSync(dir, { recursive: true });
+  const tensors: TensorEntry[] = [];
+  let total = 0;
+  for (const [name, t] of weights) {
+    tensors.push({ name, shape: t.shape, offset: total });
+    total += t.data.length * 4;
+  }
+  const bin = Buffer.alloc(total);
+  for (const [i, [, t]] of [...weights].entries()) {
+    const off = tensors[i]!.offset;
+    for (let k = 0; k < t.data.length; k++) bin.writeFloatLE(t.data[k]!, off + k * 4);
+  }
+  const full: ClassifierConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'classifier', ...config, tensors, weightsSha256: sha(bin) };
+  const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
+  writeFileSync(join(dir, 'weights.bin.tmp'), bin);
+  writeFileSync(join(dir, 'model.json.tmp'), json);
+  renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
+  renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+  const digest = sha(json, bin);
+  return { config: full, weights, sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
+}
+
+function resolveDir(nameOrPath: string): string {
+  const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
+  const dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);
+  if (!existsSync(join(dir, 'model.json'))) {
+    throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledClassifiers().map((c) => c.name).join(', ') || 'none' });
+  }
+  return dir;
+}
+
+/**
+ * Loads a classifier by bundled name or folder path, checking its format and checksum.
+ *
+ * @example
+ * const m = loadClassifier('fmnist-latent-resnet');
+ */
+export function loadClassifier(nameOrPath: string): ClassifierModel {
+  const dir = resolveDir(nameOrPath);
+  const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
+  let json: Buffer;
+  let bin: Buffer;
+  try {
+    json = readFileSync(join(dir, 'model.json'));
+    bin = readFileSync(join(dir, 'weights.bin'));
+  } catch (e) {
+    throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: (e as Error).message }, e);
+  }
+  let c: ClassifierConfig;
+  try {
+    c = JSON.parse(json.toString('utf8')) as ClassifierConfig;
+  } catch {
+    throw bad('model.json is not valid JSON');
+  }
+  if (typeof c !== 'object' || c === null || c.format !== MODEL_FORMAT || c.version !== MODEL_FORMAT_VERSION) throw bad('not a walloc model folder');
+  if (c.kind !== 'classifier') throw bad('this is a codec, not a classifier (pick a classifier with --model, see `walloc models`)');
+  if (!Array.isArray(c.labels) || c.labels.length < 2 || !c.labels.every((l) => typeof l === 'string')) throw bad('labels must be a list of at least two strings');
+  if (typeof c.net !== 'object' || c.net === null || c.net.classes !== c.labels.length || !Array.isArray(c.net.stages)) throw bad('net config is missing or does not match the labels');
+  if (c.input === 'latent' && (typeof c.codec !== 'object' || c.codec === null || typeof c.codec.sha256 !== 'string')) throw bad('a latent classifier must name its codec');
+  if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
+  if (sha(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
+  const weights: NamedWeights = new Map();
+  for (const t of c.tensors) {
+    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset)) throw bad('bad tensor entry');
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw bad(`tensor ${t.name} lies outside weights.bin`);
+    const arr = new Float32Array(n);
+    for (let i = 0; i < n; i++) arr[i] = bin.readFloatLE(t.offset + i * 4);
+    weights.set(t.name, { shape: t.shape, data: arr });
+  }
+  const digest = sha(json, bin);
+  return { config: c, weights, sha256: digest, id: `${c.name}@${digest.slice(0, 12)}`, dir };
+}
+
+/** Bundled classifiers (fixtures/models/NAME with `kind: 'classifier'`), sorted by name. */
+export function listBundledClassifiers(): Array<{ name: string; dir: string; config: ClassifierConfig }> {
+  const root = bundledModelsDir();
+  if (!existsSync(root)) return [];
+  const out: Array<{ name: string; dir: string; config: ClassifierConfig }> = [];
+  for (const name of readdirSync(root).sort()) {
+    const file = join(root, name, 'model.json');
+    if (!existsSync(file)) continue;
+    try {
+      const c = JSON.parse(readFileSync(file, 'utf8')) as ClassifierConfig;
+      if (c.kind === 'classifier') out.push({ name, dir: join(root, name), config: c });
+    } catch { /* unreadable: loadClassifier would say why */ }
+  }
+  return out;
+}
+
+/** `name@sha-prefix` of the codec a header names, for messages. */
+export function headerCodecLabel(h: WlcHeader): string {
+  return `${typeof h.model === 'string' ? h.model : '?'}${typeof h.modelSha256 === 'string' ? `@${h.modelSha256.slice(0, 12)}` : ''}`;
+}
+
+/**
+ * Whether a classifier can read the latents of the stream with header `h` (see the module comment):
+ * 'sha' (same codec), 'encoder' (same encoder, codec found here) or false.
+ */
+export function acceptsHeader(c: ClassifierConfig, h: WlcHeader, findCodec: (name: string) => Model | undefined = tryLoadCodec): 'sha' | 'encoder' | false {
+  if (c.input !== 'latent' || !c.codec) return false;
+  if (typeof h.modelSha256 === 'string' && h.modelSha256 === c.codec.sha256) return 'sha';
+  if (typeof h.model !== 'string') return false;
+  const m = findCodec(h.model);
+  if (!m || (typeof h.modelSha256 === 'string' && h.modelSha256 !== m.sha256)) return false;
+  try {
+    return encoderSha256(m) === c.codec.encoderSha256 ? 'encoder' : false;
+  } catch {
+    return false;
+  }
+}
+
+function tryLoadCodec(name: string): Model | undefined {
+  try {
+    return loadModel(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses a stream whose latents the classifier was not trained on.
+ *
+ * @example
+ * checkClassifierHeader(model.config, reader.header); // throws WALLOC_ERR_CLASSIFIER_CODEC
+ */
+export function checkClassifierHeader(c: ClassifierConfig, h: WlcHeader): void {
+  if (c.input !== 'latent' || !c.codec) {
+    throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: c.name, expected: 'pixels (it is a pixel-space baseline)', found: headerCodecLabel(h) });
+  }
+  if (!acceptsHeader(c, h)) {
+    throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: c.name, expected: `${c.codec.name}@${c.codec.sha256.slice(0, 12)}`, found: headerCodecLabel(h) });
+  }
+}
+
+/**
+ * The bundled classifier for a stream: the first (by name) whose codec matches the header by
+ * sha256, else the first whose encoder matches. Throws WALLOC_ERR_CLASSIFIER_CODEC when none does.
+ */
+export function classifierForHeader(h: WlcHeader): string {
+  const all = listBundledClassifiers().filter((c) => c.config.input === 'latent');
+  const bySha = all.find((c) => acceptsHeader(c.config, h, () => undefined) === 'sha');
+  if (bySha) return bySha.dir;
+  const byEnc = all.find((c) => acceptsHeader(c.config, h) === 'encoder');
+  if (byEnc) return byEnc.dir;
+  throw werr('WALLOC_ERR_CLASSIFIER_CODEC', {
+    classifier: all.length ? all.map((c) => c.name).join(', ') : '(no bundled classifier)',
+    expected: all.length ? all.map((c) => `${c.config.codec!.name}@${c.config.codec!.sha256.slice(0, 12)}`).join(' or ') : 'a bundled codec',
+    found: `${headerCodecLabel(h)}; pass --model to pick a classifier trained on this codec`,
+  });
+}

@@ -1,0 +1,229 @@
+/**
+ * The classifier nets, one family of small residual CNNs over NHWC tensors:
+ *
+ *   x̂ = (x − μ)/σ                      per-channel input normalisation, fixed from the training data
+ *   stage 0: h = relu(conv3×3(x̂))       the stem, at input resolution
+ *   stage i>0: h = relu(conv3×3(maxpool2(h)))   downsample by 2, change width
+ *   each stage then adds residual blocks  h = h + conv3×3(relu(conv3×3(h))), relu after each
+ *   logits = dense(mean over positions of h)
+ *
+ * - `latent-resnet`: the Latent-ResNet of the hyperprior side-information study, on companded
+ *   latents (int8 values in ±127 from a .wlc stream, or the unrounded `encoder[:2]` output). The
+ *   wavelet packet transform has already downsampled by 2^J, so it starts where a pixel CNN's third
+ *   stage would.
+ * - `gated-resnet`: the fusion-gated variant: the stem becomes f = sigmoid(W_s ∗ s + b_s) ⊙ (W_y ∗ x̂ + b_y)
+ *   where s is side information about the latents' local scale, here the per-position spread of the
+ *   latents (mean |x̂| and standard deviation across channels), then relu.
+ * - `pixel-cnn`: the same family on pixels (the decode-free baseline), more stages because it starts
+ *   at full resolution.
+ *
+ * Training convolutions go through src/nn/conv.ts (forward-conv gradients: the wasm backend has no
+ * Conv2DBackpropFilter); inference uses fused conv+bias+relu kernels. Global average pooling makes
+ * every net accept any input size, so a classifier trained on 64×64 crops also runs on video frames.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { TfModule } from '../models/backend.js';
+import { convSame } from '../nn/conv.js';
+
+type Tensor4D = tfTypes.Tensor4D;
+type Tensor2D = tfTypes.Tensor2D;
+
+export type ClassifierArch = 'latent-resnet' | 'gated-resnet' | 'pixel-cnn';
+export const CLASSIFIER_ARCHS: readonly ClassifierArch[] = ['latent-resnet', 'gated-resnet', 'pixel-cnn'];
+
+export interface StageConfig {
+  /** Channels of this stage. */
+  width: number;
+  /** Residual blocks (two 3×3 convolutions each) after the stage's first convolution. */
+  blocks: number;
+}
+
+export interface ClassifierNetConfig {
+  arch: ClassifierArch;
+  /** Input channels (latent channels, or 1/3 for pixels). */
+  inChannels: number;
+  classes: number;
+  /** Stage 0 runs at input resolution; every later stage halves it first. */
+  stages: StageConfig[];
+  /**
+   * 'mean' (default): global average pooling, any input size. 'flatten': a dense layer over the last
+   * stage's whole map, which keeps where things are (garment shape) but fixes the input size.
+   */
+  head?: 'mean' | 'flatten';
+  /** [H, W] the net was built for; required with head 'flatten'. */
+  inputSize?: [number, number];
+}
+
+/** Spatial size after the last stage. */
+export function finalSize(c: ClassifierNetConfig, h: number, w: number): [number, number] {
+  for (let i = 1; i < c.stages.length; i++) {
+    h = Math.ceil(h / 2);
+    w = Math.ceil(w / 2);
+  }
+  return [h, w];
+}
+
+/** Weights as named float arrays, the model file's currency. */
+export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
+
+/**
+ * Default shapes. The latent nets are sized for 7×7 (Fashion-MNIST, J=2) to 8×8 (64² RGB, J=3)
+ * latents; the pixel CNN reaches the same 7×7×32 trunk from 28×28 pixels through two more stages.
+ */
+export function defaultStages(arch: ClassifierArch): StageConfig[] {
+  if (arch === 'pixel-cnn') return [{ width: 16, blocks: 0 }, { width: 32, blocks: 0 }, { width: 32, blocks: 1 }, { width: 32, blocks: 1 }];
+  return [{ width: 32, blocks: 0 }, { width: 32, blocks: 1 }];
+}
+
+/** Multiply-adds per input position-independent image of H×W (for docs and the bench). */
+export function multiplyAdds(c: ClassifierNetConfig, height: number, width: number): number {
+  let h = height;
+  let w = width;
+  let cin = c.inChannels;
+  let total = 0;
+  c.stages.forEach((s, i) => {
+    if (i > 0) {
+      h = Math.ceil(h / 2);
+      w = Math.ceil(w / 2);
+    }
+    const conv = h * w * 9 * cin * s.width * (i === 0 && c.arch === 'gated-resnet' ? 2 : 1);
+    total += conv + s.blocks * 2 * h * w * 9 * s.width * s.width;
+    cin = s.width;
+  });
+  const [fh, fw] = finalSize(c, height, width);
+  return total + cin * c.classes * (c.head === 'flatten' ? fh * fw : 1);
+}
+
+export class ClassifierNet {
+  readonly config: ClassifierNetConfig;
+  private readonly tf: TfModule;
+  /** Trainable variables by name, in a stable order. */
+  readonly vars = new Map<string, tfTypes.Variable>();
+  /** Fixed input normalisation [inChannels] each. */
+  private mean: tfTypes.Tensor1D;
+  private invStd: tfTypes.Tensor1D;
+
+  constructor(tf: TfModule, config: ClassifierNetConfig, weights?: NamedWeights, seed = 1) {
+    this.tf = tf;
+    this.config = { ...config, stages: config.stages.map((s) => ({ ...s })), ...(config.inputSize ? { inputSize: [...config.inputSize] as [number, number] } : {}) };
+    const { inChannels: ci, classes, stages } = config;
+    let k = 0;
+    const add = (name: string, shape: number[], init: 'zeros' | 'he' | 'glorot') => {
+      const given = weights?.get(name);
+      let t: tfTypes.Tensor;
+      if (given) t = tf.tensor(given.data, shape);
+      else if (init === 'zeros') t = tf.zeros(shape);
+      else {
+        const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+        const std = init === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(1 / fanIn);
+        t = tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k++);
+      }
+      this.vars.set(name, tf.variable(t, true));
+      t.dispose();
+    };
+    let cin = ci;
+    stages.forEach((s, i) => {
+      add(`stage${i}.conv.weight`, [3, 3, cin, s.width], 'he');
+      add(`stage${i}.conv.bias`, [s.width], 'zeros');
+      if (i === 0 && config.arch === 'gated-resnet') {
+        add('stage0.gate.weight', [3, 3, 2, s.width], 'glorot');
+        add('stage0.gate.bias', [s.width], 'zeros');
+      }
+      for (let b = 0; b < s.blocks; b++) {
+        add(`stage${i}.block${b}.conv1.weight`, [3, 3, s.width, s.width], 'he');
+        add(`stage${i}.block${b}.conv1.bias`, [s.width], 'zeros');
+        // Small (not zero) init of the second conv: the block starts near identity but trains.
+        add(`stage${i}.block${b}.conv2.weight`, [3, 3, s.width, s.width], 'glorot');
+        add(`stage${i}.block${b}.conv2.bias`, [s.width], 'zeros');
+      }
+      cin = s.width;
+    });
+    if (config.head === 'flatten' && !config.inputSize) throw new Error('a flatten head needs inputSize');
+    const [fh, fw] = config.head === 'flatten' ? finalSize(config, ...config.inputSize!) : [1, 1];
+    add('head.weight', [cin * fh * fw, classes], 'glorot');
+    add('head.bias', [classes], 'zeros');
+    const m = weights?.get('input.mean')?.data ?? new Float32Array(ci);
+    const sd = weights?.get('input.std')?.data ?? new Float32Array(ci).fill(1);
+    this.mean = tf.tensor1d(m);
+    this.invStd = tf.tensor1d(Array.from(sd, (v) => 1 / Math.max(v, 1e-6)));
+  }
+
+  /** Sets the fixed input normalisation (per-channel mean and standard deviation of the training inputs). */
+  setNormalization(mean: Float32Array, std: Float32Array): void {
+    this.mean.dispose();
+    this.invStd.dispose();
+    this.mean = this.tf.tensor1d(mean);
+    this.invStd = this.tf.tensor1d(Array.from(std, (v) => 1 / Math.max(v, 1e-6)));
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  private v(name: string): tfTypes.Variable {
+    const t = this.vars.get(name);
+    if (!t) throw new Error(`classifier variable ${name} missing`);
+    return t;
+  }
+
+  /** Logits [B, classes] for a batch x [B, H, W, inChannels]. `train` selects the differentiable convolutions. */
+  apply(x: Tensor4D, train = false): Tensor2D {
+    const tf = this.tf;
+    const conv = (inp: Tensor4D, name: string, relu: boolean): Tensor4D => {
+      const w = this.v(`${name}.weight`) as Tensor4D;
+      const bias = this.v(`${name}.bias`);
+      if (!train) return tf.fused.conv2d({ x: inp, filter: w, strides: 1, pad: 'same', bias, activation: relu ? 'relu' : 'linear' });
+      const z = tf.add(convSame(tf, 3)(inp, w), bias) as Tensor4D;
+      return relu ? (tf.relu(z) as Tensor4D) : z;
+    };
+    let h = tf.mul(tf.sub(x, this.mean), this.invStd) as Tensor4D;
+    this.config.stages.forEach((s, i) => {
+      if (i > 0) h = tf.maxPool(h, 2, 2, 'same');
+      if (i === 0 && this.config.arch === 'gated-resnet') {
+        // Side information: per-position spread of the (normalised) latents across channels.
+        const a = tf.mean(tf.abs(h), 3, true);
+        const m = tf.mean(h, 3, true);
+        const sd = tf.sqrt(tf.add(tf.mean(tf.square(tf.sub(h, m)), 3, true), 1e-6));
+        const side = tf.concat([a, sd], 3) as Tensor4D;
+        const gate = tf.sigmoid(conv(side, 'stage0.gate', false));
+        h = tf.relu(tf.mul(gate, conv(h, 'stage0.conv', false))) as Tensor4D;
+      } else {
+        h = conv(h, `stage${i}.conv`, true);
+      }
+      for (let b = 0; b < s.blocks; b++) {
+        const r = conv(conv(h, `stage${i}.block${b}.conv1`, true), `stage${i}.block${b}.conv2`, false);
+        h = tf.relu(tf.add(h, r)) as Tensor4D;
+      }
+    });
+    const pooled = (this.config.head === 'flatten' ? tf.reshape(h, [h.shape[0], -1]) : tf.mean(h, [1, 2])) as Tensor2D;
+    return tf.add(tf.matMul(pooled, this.v('head.weight') as Tensor2D), this.v('head.bias')) as Tensor2D;
+  }
+
+  getConfig(): ClassifierNetConfig {
+    return { ...this.config, stages: this.config.stages.map((s) => ({ ...s })), ...(this.config.inputSize ? { inputSize: [...this.config.inputSize] as [number, number] } : {}) };
+  }
+
+  static fromConfig(tf: TfModule, config: ClassifierNetConfig, weights?: NamedWeights): ClassifierNet {
+    return new ClassifierNet(tf, config, weights);
+  }
+
+  /** Current weights (trainable ones plus the input normalisation) as named float arrays. */
+  getWeights(): NamedWeights {
+    const out: NamedWeights = new Map();
+    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+    const ci = this.config.inChannels;
+    out.set('input.mean', { shape: [ci], data: this.mean.dataSync() as Float32Array });
+    out.set('input.std', { shape: [ci], data: Float32Array.from(this.invStd.dataSync(), (v) => 1 / v) });
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+    this.mean.dispose();
+    this.invStd.dispose();
+  }
+}

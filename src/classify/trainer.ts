@@ -1,0 +1,384 @@
+/**
+ * `walloc train classifier`: trains a latent classifier on a codec's quantized latents (exactly
+ * what a .wlc stream carries: wpt → analysis → round to int8) or the pixel-space baseline on the
+ * same images, with the codec trainer's conveniences: a progress line, a checkpoint after every
+ * epoch (`--resume` continues from it), and the accuracy on the held-out split after every epoch.
+ *
+ * Data:
+ * - `fashion-mnist`: Debian's dataset-fashion-mnist, 28×28 grey, train 60,000 / test 10,000 (the
+ *   test split is the held-out set; it is only reported, never used to pick a model).
+ * - `fashion-mnist-color`: the same garments rendered in colour at 64×64 onto random crops of real
+ *   photographs (src/classify/fashion-mnist.ts): training garments on training photos, test garments
+ *   on the held-out photos (`--photos DIR --val-photos DIR`).
+ * - a folder with one sub-folder of images per class (`--val DIR` the same for held-out images),
+ *   centre-cropped and resized to `--size`.
+ *
+ * The recipe is the same for every net: Adam, linear warm-up then cosine decay, softmax cross
+ * entropy, no augmentation, fixed per-channel input normalisation measured on the training inputs.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { Codec } from '../codec/codec.js';
+import { werr } from '../errors.js';
+import type { ImageFrame } from '../frame.js';
+import { getTf, type TfModule } from '../models/backend.js';
+import { quantizeArray } from '../../transforms/quantize.js';
+import { wptForward } from '../../transforms/wpt.js';
+import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
+import { planarToNhwc } from './classifier.js';
+import { colorFrame, COLOR_SIZE, FASHION_LABELS, greyFrame, loadFashionMnist, type GreyImages } from './fashion-mnist.js';
+import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
+import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
+
+export interface ClassifierTrainOptions {
+  /** 'fashion-mnist', 'fashion-mnist-color' or a folder of class folders. */
+  data: string;
+  /** Held-out class folders (folder data only). */
+  val?: string;
+  /** Codec whose latents the classifier reads; omitted for the pixel baseline. */
+  codec?: string;
+  arch: ClassifierArch;
+  out: string;
+  name: string;
+  description?: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  warmupSteps: number;
+  seed: number;
+  /** Training images used (first N; 0 = all). */
+  limit: number;
+  /** Held-out images used (first N; 0 = all). */
+  valLimit: number;
+  /** Stage widths/blocks; default per architecture. */
+  stages?: StageConfig[];
+  /** Classifier head: 'mean' (any input size) or 'flatten' (fixed size, keeps the layout). */
+  head?: 'mean' | 'flatten';
+  /** fashion-mnist-color backgrounds. */
+  photos?: string;
+  valPhotos?: string;
+  /** Folder data: image side after centre crop and resize. */
+  size: number;
+  resume: boolean;
+  backend?: string;
+  log: (line: string) => void;
+  progress?: (line: string) => void;
+}
+
+export const CLASSIFIER_TRAIN_DEFAULTS = {
+  arch: 'latent-resnet' as ClassifierArch, epochs: 6, batch: 128, lr: 2e-3, warmupSteps: 100, seed: 1, limit: 0, valLimit: 0, size: 64,
+  photos: 'data/photos/train', valPhotos: 'data/photos/eval', resume: false,
+};
+
+/** A labelled set of classifier inputs, NHWC float32, all the same size. */
+export interface InputSet {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  data: Float32Array;
+  labels: Uint8Array;
+}
+
+/** Turns image frames into classifier inputs: the codec's int8 latents, or the pixels. */
+export class InputMaker {
+  readonly codec?: Codec;
+  constructor(codec?: Codec) {
+    this.codec = codec;
+  }
+
+  /** Planar values of one image's input ([N, H/2^J, W/2^J] latents or [C, H, W] pixels). */
+  planar(img: ImageFrame): { data: ArrayLike<number>; shape: number[] } {
+    if (!this.codec) return { data: img.data, shape: [...img.shape] };
+    const c = this.codec.model.config;
+    const latent = this.codec.analysis.encode(wptForward(img, { levels: c.levels, wavelet: c.wavelet }));
+    // Exactly what a .wlc stream carries: rounded half to even, saturated to ±(2^(b−1)−1).
+    return { data: quantizeArray(latent.data as Float32Array, c.bits, { saturate: true }), shape: [...latent.shape] };
+  }
+
+  /** Builds the whole set. */
+  build(n: number, frameAt: (i: number) => ImageFrame, labelAt: (i: number) => number, progress?: (done: number) => void): InputSet {
+    let set: InputSet | undefined;
+    for (let i = 0; i < n; i++) {
+      const { data, shape } = this.planar(frameAt(i));
+      const [c, h, w] = shape as [number, number, number];
+      set ??= { n, h, w, c, data: new Float32Array(n * c * h * w), labels: new Uint8Array(n) };
+      if (c !== set.c || h !== set.h || w !== set.w) throw werr('WALLOC_ERR_DATASET', { path: 'inputs', reason: `image ${i} gives [${shape.join(', ')}], not [${set.c}, ${set.h}, ${set.w}]` });
+      planarToNhwc(data, c, h * w, set.data, i * c * h * w);
+      set.labels[i] = labelAt(i);
+      if (progress && (i + 1) % 5000 === 0) progress(i + 1);
+    }
+    if (!set) throw werr('WALLOC_ERR_DATASET', { path: 'inputs', reason: 'no images' });
+    return set;
+  }
+}
+
+/** Images of a class-folder tree: labels are the sorted sub-folder names. */
+async function loadClassFolders(dir: string, size: number, channels: number, labels?: string[]): Promise<{ labels: string[]; frames: ImageFrame[]; y: number[] }> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'not a folder (expected one sub-folder of images per class)' });
+  const classes = labels ?? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  if (classes.length < 2) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'needs at least two class sub-folders' });
+  const frames: ImageFrame[] = [];
+  const y: number[] = [];
+  for (const [k, cls] of classes.entries()) {
+    const sub = join(dir, cls);
+    if (!existsSync(sub)) continue;
+    for (const file of listImages(sub)) {
+      let img = sharp(file).rotate().flatten({ background: '#ffffff' }).resize(size, size, { fit: 'cover' });
+      img = channels === 1 ? img.greyscale() : img.toColourspace('srgb');
+      const { data } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const planarData = new Float32Array(channels * size * size);
+      for (let p = 0; p < size * size; p++) for (let c = 0; c < channels; c++) planarData[c * size * size + p] = data[p * channels + c]! / 255 - 0.5;
+      frames.push({ kind: 'image', shape: [channels, size, size], data: planarData, meta: { sourceShape: [channels, size, size] } } as ImageFrame);
+      y.push(k);
+    }
+  }
+  if (frames.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no images in the class folders' });
+  return { labels: classes, frames, y };
+}
+
+interface Datasets {
+  labels: string[];
+  train: InputSet;
+  val: InputSet;
+  describe: Record<string, unknown>;
+}
+
+async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Promise<Datasets> {
+  const channels = maker.codec?.model.config.channels ?? (o.data === 'fashion-mnist' ? 1 : 3);
+  const lim = (n: number, l: number) => (l > 0 ? Math.min(n, l) : n);
+  const progress = (what: string) => (d: number) => o.progress?.(`${what}: ${d} images`);
+  if (o.data === 'fashion-mnist' || o.data === 'fashion-mnist-color') {
+    const tr: GreyImages = loadFashionMnist('train', { limit: o.limit || undefined });
+    const te: GreyImages = loadFashionMnist('test', { limit: o.valLimit || undefined });
+    const labels = [...FASHION_LABELS];
+    if (o.data === 'fashion-mnist') {
+      if (channels !== 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `fashion-mnist is grey; codec ${maker.codec?.model.config.name} codes ${channels} channels (use fashion-mnist-color)` });
+      const train = maker.build(tr.n, (i) => greyFrame(tr, i), (i) => tr.labels[i]!, progress('train inputs'));
+      const val = maker.build(te.n, (i) => greyFrame(te, i), (i) => te.labels[i]!, progress('test inputs'));
+      return { labels, train, val, describe: { data: 'fashion-mnist (Debian dataset-fashion-mnist)', train: tr.n, heldOut: te.n, heldOutSplit: 't10k' } };
+    }
+    if (channels !== 3) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'fashion-mnist-color needs an RGB codec' });
+    const load = async (dir: string | undefined) => (dir && existsSync(dir) ? loadPhotos(dir, { maxPixels: 1_000_000, minSide: COLOR_SIZE }) : [] as Photo[]);
+    const trPhotos = await load(o.photos);
+    const tePhotos = await load(o.valPhotos);
+    if (!trPhotos.length || !tePhotos.length) o.log(`warning: no background photos (${o.photos}, ${o.valPhotos}): flat colour backgrounds`);
+    const nextTr = rng(o.seed * 7919 + 1);
+    const nextTe = rng(424242);
+    const train = maker.build(tr.n, (i) => colorFrame(tr, i, trPhotos, nextTr), (i) => tr.labels[i]!, progress('train inputs'));
+    const val = maker.build(te.n, (i) => colorFrame(te, i, tePhotos, nextTe), (i) => te.labels[i]!, progress('test inputs'));
+    return {
+      labels, train, val,
+      describe: { data: `fashion-mnist-color: garments tinted and laid on ${COLOR_SIZE}×${COLOR_SIZE} crops of real photos`, train: tr.n, heldOut: te.n, trainPhotos: `${o.photos} (${trPhotos.length})`, heldOutPhotos: `${o.valPhotos} (${tePhotos.length})` },
+    };
+  }
+  if (!o.val) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--val DIR (held-out class folders)', command: 'walloc train classifier' });
+  const tr = await loadClassFolders(o.data, o.size, channels);
+  const te = await loadClassFolders(o.val, o.size, channels, tr.labels);
+  const ntr = lim(tr.frames.length, o.limit);
+  const nte = lim(te.frames.length, o.valLimit);
+  // Shuffle folder data once so --limit takes every class.
+  const order = Array.from({ length: tr.frames.length }, (_, i) => i);
+  const next = rng(o.seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return {
+    labels: tr.labels,
+    train: maker.build(ntr, (i) => tr.frames[order[i]!]!, (i) => tr.y[order[i]!]!),
+    val: maker.build(nte, (i) => te.frames[i]!, (i) => te.y[i]!),
+    describe: { data: o.data, val: o.val, train: ntr, heldOut: nte, size: o.size },
+  };
+}
+
+/** Per-channel mean and standard deviation of NHWC inputs. */
+export function channelStats(set: InputSet): { mean: Float32Array; std: Float32Array } {
+  const { c } = set;
+  const s = new Float64Array(c);
+  const s2 = new Float64Array(c);
+  const d = set.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    s[i % c] += v;
+    s2[i % c] += v * v;
+  }
+  const per = d.length / c;
+  const mean = new Float32Array(c);
+  const std = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    mean[k] = s[k]! / per;
+    std[k] = Math.sqrt(Math.max(1e-12, s2[k]! / per - mean[k]! ** 2));
+  }
+  return { mean, std };
+}
+
+/**
+ * Accuracy (and the confusion matrix, rows = truth) of a net on a set, in batches.
+ *
+ * @example
+ * const { accuracy } = evaluate(tf, net, testSet);
+ */
+export function evaluate(tf: TfModule, net: ClassifierNet, set: InputSet, batch = 500): { accuracy: number; confusion: number[][] } {
+  const k = net.config.classes;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const per = set.h * set.w * set.c;
+  let correct = 0;
+  for (let s = 0; s < set.n; s += batch) {
+    const b = Math.min(batch, set.n - s);
+    const t = tf.tidy(() => tf.argMax(net.apply(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c])), 1));
+    const pred = t.dataSync();
+    t.dispose();
+    for (let i = 0; i < b; i++) {
+      const y = set.labels[s + i]!;
+      confusion[y]![pred[i]!]!++;
+      if (pred[i] === y) correct++;
+    }
+  }
+  return { accuracy: correct / set.n, confusion };
+}
+
+interface TrainState {
+  epoch: number;
+  seconds: number;
+  history: Array<{ epoch: number; loss: number; trainAccuracy: number; accuracy: number; seconds: number }>;
+}
+
+export interface TrainResult {
+  model: ClassifierModel;
+  accuracy: number;
+  confusion: number[][];
+  seconds: number;
+  parameters: number;
+  multiplyAdds: number;
+  inputShape: [number, number, number];
+}
+
+/**
+ * Runs the recipe and saves the classifier to `o.out`.
+ *
+ * @example
+ * await trainClassifier({ ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist', codec: 'fmnist-gray-j2',
+ *   out: 'fixtures/models/fmnist-latent-resnet', name: 'fmnist-latent-resnet', log: console.error });
+ */
+export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainResult> {
+  const { tf, backend } = await getTf({ backend: o.backend });
+  if (o.arch === 'pixel-cnn' && o.codec) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the pixel CNN reads pixels: drop --codec' });
+  if (o.arch !== 'pixel-cnn' && !o.codec) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--codec MODEL (the codec whose latents the classifier reads)', command: 'walloc train classifier' });
+  const codec = o.codec ? Codec.load(o.codec) : undefined;
+  const maker = new InputMaker(codec);
+  const t0 = Date.now();
+  o.log(`preparing ${o.data} ${codec ? `latents of ${codec.model.id}` : 'pixels'} …`);
+  const ds = await buildDatasets(o, maker);
+  const { train, val } = ds;
+  const prepSeconds = (Date.now() - t0) / 1000;
+  o.log(`${train.n} training and ${val.n} held-out inputs of [${train.h}, ${train.w}, ${train.c}] (NHWC) in ${prepSeconds.toFixed(1)} s; backend ${backend}`);
+
+  const statePath = join(o.out, 'train-state.json');
+  const netCfg: ClassifierNetConfig = { arch: o.arch, inChannels: train.c, classes: ds.labels.length, stages: o.stages ?? defaultStages(o.arch), ...(o.head === 'flatten' ? { head: 'flatten' as const, inputSize: [train.h, train.w] as [number, number] } : {}) };
+  let net: ClassifierNet;
+  let state: TrainState;
+  if (o.resume && existsSync(statePath)) {
+    const m = loadClassifier(o.out);
+    net = ClassifierNet.fromConfig(tf, m.config.net, m.weights);
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
+    o.log(`resuming ${o.out} after epoch ${state.epoch}`);
+  } else {
+    net = new ClassifierNet(tf, netCfg, undefined, o.seed);
+    const st = channelStats(train);
+    net.setNormalization(st.mean, st.std);
+    state = { epoch: 0, seconds: 0, history: [] };
+  }
+  const mac = multiplyAdds(net.config, train.h, train.w);
+  o.log(`${net.config.arch}: ${net.parameterCount} parameters, ${(mac / 1e6).toFixed(2)} M multiply-adds per image`);
+
+  const save = (): ClassifierModel => {
+    const last = state.history[state.history.length - 1];
+    const m = saveClassifier(o.out, {
+      name: o.name,
+      description: o.description ?? `${net.config.arch} on ${codec ? `${codec.model.config.name} latents` : 'pixels'} of ${o.data}: ${ds.labels.length} classes`,
+      input: codec ? 'latent' : 'pixels',
+      ...(codec ? { codec: codecRef(codec.model) } : { channels: train.c }),
+      labels: ds.labels,
+      net: net.getConfig(),
+      training: {
+        recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
+        seed: o.seed, backend, parameters: net.parameterCount, multiplyAdds: mac, accuracy: last?.accuracy, seconds: Math.round(state.seconds), history: state.history,
+      },
+    }, net.getWeights());
+    const tmp = statePath + '.tmp';
+    writeFileSync(tmp, JSON.stringify(state, null, 2));
+    renameSync(tmp, statePath);
+    return m;
+  };
+
+  const opt = tf.train.adam(o.lr);
+  const per = train.h * train.w * train.c;
+  const stepsPerEpoch = Math.ceil(train.n / o.batch);
+  const totalSteps = stepsPerEpoch * o.epochs;
+  const next = rng(o.seed * 31 + state.epoch);
+  const xb = new Float32Array(o.batch * per);
+  const yb = new Int32Array(o.batch);
+  const vars = [...net.vars.values()];
+  let model: ClassifierModel | undefined;
+  for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
+    const e0 = Date.now();
+    const order = Array.from({ length: train.n }, (_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    let lossSum = 0;
+    let seen = 0;
+    let correct = 0;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const b = Math.min(o.batch, train.n - s * o.batch);
+      for (let i = 0; i < b; i++) {
+        const k = order[s * o.batch + i]!;
+        xb.set(train.data.subarray(k * per, (k + 1) * per), i * per);
+        yb[i] = train.labels[k]!;
+      }
+      const step = epoch * stepsPerEpoch + s;
+      const lr = step < o.warmupSteps ? (o.lr * (step + 1)) / o.warmupSteps : 0.5 * o.lr * (1 + Math.cos((Math.PI * (step - o.warmupSteps)) / Math.max(1, totalSteps - o.warmupSteps)));
+      (opt as unknown as { learningRate: number }).learningRate = lr;
+      const [loss, hits] = tf.tidy(() => {
+        const x = tf.tensor4d(xb.subarray(0, b * per), [b, train.h, train.w, train.c]);
+        const y = tf.tensor1d(yb.subarray(0, b), 'int32');
+        let hitsT: tfTypes.Tensor | undefined;
+        const l = opt.minimize(() => {
+          const logits = net.apply(x, true);
+          // Kept: minimize disposes everything its function made except the loss.
+          hitsT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(y, ds.labels.length), logits) as tfTypes.Scalar;
+        }, true, vars)!;
+        return [l, hitsT!];
+      });
+      lossSum += (loss.dataSync()[0] as number) * b;
+      correct += hits.dataSync()[0] as number;
+      seen += b;
+      loss.dispose();
+      hits.dispose();
+      if (s % 20 === 0 || s === stepsPerEpoch - 1) {
+        o.progress?.(`epoch ${epoch + 1}/${o.epochs} step ${s + 1}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} train acc ${((100 * correct) / seen).toFixed(2)}% lr ${lr.toExponential(2)}`);
+      }
+    }
+    const { accuracy } = evaluate(tf, net, val);
+    state.seconds += (Date.now() - e0) / 1000;
+    state.epoch = epoch + 1;
+    state.history.push({ epoch: epoch + 1, loss: Number((lossSum / seen).toFixed(5)), trainAccuracy: Number((correct / seen).toFixed(5)), accuracy: Number(accuracy.toFixed(5)), seconds: Math.round(state.seconds) });
+    model = save();
+    o.log(`epoch ${epoch + 1}/${o.epochs}: loss ${(lossSum / seen).toFixed(4)}, train ${((100 * correct) / seen).toFixed(2)}%, held-out ${(100 * accuracy).toFixed(2)}% (${((Date.now() - e0) / 1000).toFixed(0)} s); checkpoint ${o.out}`);
+  }
+  model ??= save();
+  const final = evaluate(tf, net, val);
+  o.log(`saved ${model.id} to ${o.out}: held-out accuracy ${(100 * final.accuracy).toFixed(2)}% on ${val.n} images`);
+  const result: TrainResult = {
+    model, accuracy: final.accuracy, confusion: final.confusion, seconds: state.seconds, parameters: net.parameterCount, multiplyAdds: mac,
+    inputShape: [train.c, train.h, train.w],
+  };
+  net.dispose();
+  opt.dispose();
+  return result;
+}

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 
 const ff = findFfmpeg();
 
-t.test('video → wpt → analysis → quantize → split → (pack → .wlc file) + (second branch), bounded memory', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+t.test('video → wpt → analysis → quantize → split → (pack → .wlc file) + (classify → JSON lines), bounded memory', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-vgraph-'));
   const clip = join(dir, 'clip.mp4');
   const FRAMES = 60;
@@ -26,11 +26,15 @@ t.test('video → wpt → analysis → quantize → split → (pack → .wlc fil
   const before = process.memoryUsage().rss;
   let peak = before;
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
-  await runGraph(`load=file=${clip},wpt,analysis=model=rgb-16x-linear,quantize,split[a][b];[a]pack,save=file=${out};[b]dequantize,synthesis=model=rgb-16x-linear,iwpt,nullsink`);
+  const labels = join(dir, 'labels.jsonl');
+  await runGraph(`load=file=${clip},wpt,analysis=model=rgb-16x-linear,quantize,split[a][b];[a]pack,save=file=${out};[b]classify=file=${labels}`);
   clearInterval(timer);
   const { header, frames } = await readWlc(readFileSync(out));
   t.equal(frames.length, FRAMES, 'every frame of the video is a record');
   t.equal(header.model, 'rgb-16x-linear');
+  const lines = readFileSync(labels, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pts: number; label: string; score: number; top: unknown[] });
+  t.equal(lines.length, FRAMES, 'one JSON line per frame from the classifying branch');
+  t.ok(lines.every((l, i) => l.pts === i && typeof l.label === 'string' && l.score >= 0 && l.score <= 1), 'pts, label and score on every line');
   // One 640×360 frame is 2.8 MB as float32; 60 frames held at once would be 165 MB. The graph
   // buffers a couple of frames per link, so growth stays far below that.
   const growth = (peak - before) / 2 ** 20;

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { WlcWriter } from '../container/index.js';
-import { isWallocError, werr } from '../errors.js';
+import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
@@ -67,26 +67,6 @@ export const encodeCommand: CommandSpec = {
   },
 };
 
-/**
- * Input that no detector recognised went to ffmpeg; if ffmpeg cannot read it either, say so in
- * those words rather than with ffmpeg's internal message alone.
- */
-async function* explainUnreadable(frames: AsyncIterable<Frame>, path: string): AsyncGenerator<Frame> {
-  let n = 0;
-  try {
-    for await (const f of frames) {
-      n++;
-      yield f;
-    }
-  } catch (e) {
-    if (n === 0 && isWallocError(e, 'WALLOC_ERR_FFMPEG_FAILED')) {
-      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `not an image, a y4m stream or media that ffmpeg can decode (ffmpeg: ${String(e.details.reason ?? e.message)})` }, e);
-    }
-    throw e;
-  }
-  if (n === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'no video frames in it' });
-}
-
 async function encodeMain(values: Record<string, unknown>, positionals: string[], io: CommandIo): Promise<number> {
   if (positionals.length > 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `one input at a time (got ${positionals.length}); use \`walloc batch\` for many` });
   const inPath = positionals[0] ?? '-';
@@ -123,7 +103,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
     Object.assign(extra, { shape: [...single.shape], frames: 1 });
   } else {
     const src = await frameSourceFor(input, limits);
-    frames = input.kind === 'unknown' ? explainUnreadable(src.frames, inPath) : src.frames;
+    frames = src.frames;
     Object.assign(extra, src.header);
   }
 

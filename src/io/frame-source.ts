@@ -2,6 +2,7 @@
  * Frame streams from inputs that hold more than one picture: a y4m stream (ffmpeg's
  * `-f yuv4mpegpipe`), parsed here, or any other media, decoded by an ffmpeg child process.
  */
+import { isWallocError, werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import type { OpenedInput } from './input.js';
 import type { ImageLimits } from './limits.js';
@@ -30,5 +31,25 @@ export async function frameSourceFor(input: OpenedInput, limits: ImageLimits): P
   // Anything else: let ffmpeg decode it (a file by path, so it can seek; stdin as a pipe).
   const frames = input.label === '-' ? ffmpegFrames(input.stream, limits, { source }) : ffmpegFrames(input.label, limits, { source });
   if (input.label !== '-') input.stream.destroy();
-  return { frames, header: { container: 'ffmpeg' } };
+  return { frames: explainUnreadable(frames, input.label), header: { container: 'ffmpeg' } };
+}
+
+/**
+ * Input that no detector recognised went to ffmpeg; if ffmpeg cannot read it either, say so in
+ * those words rather than with ffmpeg's internal message alone.
+ */
+async function* explainUnreadable(frames: AsyncIterable<Frame>, path: string): AsyncGenerator<Frame> {
+  let n = 0;
+  try {
+    for await (const f of frames) {
+      n++;
+      yield f;
+    }
+  } catch (e) {
+    if (n === 0 && isWallocError(e, 'WALLOC_ERR_FFMPEG_FAILED')) {
+      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `not an image, a y4m stream or media that ffmpeg can decode (ffmpeg: ${String(e.details.reason ?? e.message)})` }, e);
+    }
+    throw e;
+  }
+  if (n === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'no video frames in it' });
 }

@@ -22,9 +22,9 @@ export interface ClassifyOptions {
   threshold?: number;
 }
 
-/** The JSON line (with its newline) for one frame's prediction. */
-export function predictionLine(p: Prediction, pts: number): string {
-  return JSON.stringify({ pts, label: p.label, score: p.score, top: p.top }) + '\n';
+/** The JSON line (with its newline) for one frame's prediction; `source` names the file it came from in a dataset archive. */
+export function predictionLine(p: Prediction, pts: number, source?: string): string {
+  return JSON.stringify({ pts, ...(source === undefined ? {} : { source }), label: p.label, score: p.score, top: p.top }) + '\n';
 }
 
 /**

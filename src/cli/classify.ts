@@ -66,6 +66,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
   const parser = new WlcParser(maxRecordBytes !== undefined ? { maxRecordBytes } : {});
   let classifier: Classifier | undefined;
   let index = 0;
+  let source: string | undefined;
   const write = (line: string): Promise<void> | void => {
     if (out.stream.write(line)) return;
     return new Promise((resolve) => out.stream.once('drain', resolve));
@@ -79,12 +80,16 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
       if (signal.aborted) throw signal.reason;
       for (const ev of parser.write(chunk)) {
         if (ev.type === 'header') await onHeader(ev.header);
-        else if (ev.type === 'frame') {
+        else if (ev.type === 'meta') {
+          // A dataset archive (walloc batch --archive) names each image in a meta record before it.
+          const path = (ev.data as { path?: unknown } | null)?.path;
+          if (typeof path === 'string') source = path;
+        } else if (ev.type === 'frame') {
           const f = ev.frame;
           const pts = typeof f.meta?.pts === 'number' ? f.meta.pts : index;
           index++;
           const p = await classifier!.classifyFrame(f, { top, threshold });
-          await write(predictionLine(p, pts));
+          await write(predictionLine(p, pts, source));
         }
       }
     }

@@ -23,6 +23,7 @@ import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../classify/trainer.
 import type { CommandIo, CommandSpec } from './command.js';
 import { interruptSignal } from './encode.js';
 import { intOption, numberOption } from './options.js';
+import { plainEvery } from './progress.js';
 
 export const classifyCommand: CommandSpec = {
   name: 'classify',
@@ -118,17 +119,6 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
 
 const T = CLASSIFIER_TRAIN_DEFAULTS;
 
-/** Off a terminal, progress is a plain line at most every `ms`. */
-function plainEvery(ms: number, write: (line: string) => void): (line: string) => void {
-  let last = 0;
-  return (line) => {
-    const now = Date.now();
-    if (now - last >= ms) {
-      last = now;
-      write(line);
-    }
-  };
-}
 
 export const trainClassifierCommand: CommandSpec = {
   name: 'walloc train classifier',

@@ -6,6 +6,7 @@
 import { werr } from '../errors.js';
 import { CODEC_TRAIN_DEFAULTS, trainCodec } from '../train/codec-trainer.js';
 import type { CommandSpec } from './command.js';
+import { plainEvery } from './progress.js';
 import { numberOption as num } from './options.js';
 
 
@@ -13,17 +14,6 @@ const d = CODEC_TRAIN_DEFAULTS;
 /** Defaults that differ for --modality audio (WaLLoC's stereo_5x: J=8, 108 channels). */
 const AUDIO = { levels: 8, latentDim: 108, crop: 32768 };
 
-/** Off a terminal, progress is a plain line at most every `ms` (logs stay readable). */
-function plainEvery(ms: number, write: (line: string) => void): (line: string) => void {
-  let last = 0;
-  return (line) => {
-    const now = Date.now();
-    if (now - last >= ms) {
-      last = now;
-      write(line);
-    }
-  };
-}
 
 export const trainCommand: CommandSpec = {
   name: 'walloc train',

@@ -12,8 +12,7 @@
  * quiet passages are represented. Quality is reported as WaLLoC reports it — PSNR of the
  * peak-normalised signal, 10·log10((2·max|x − mean x|)² / MSE) — and as plain SNR.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join, relative } from 'node:path';
+import { listFiles } from '../io/walk.js';
 import { werr } from '../errors.js';
 import { makeFrame, type AudioFrame } from '../frame.js';
 import { ffmpegAudio } from '../io/audio-source.js';
@@ -30,23 +29,7 @@ export interface Clip {
 
 /** Lists audio files under a folder (recursively), sorted for reproducibility. */
 export function listAudio(dir: string): string[] {
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no such folder' });
-  }
-  if (!st.isDirectory()) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'not a folder' });
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (AUDIO_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
-    }
-  };
-  walk(dir);
-  return out.sort((a, b) => relative(dir, a).localeCompare(relative(dir, b)));
+  return listFiles(dir, AUDIO_EXTENSIONS);
 }
 
 export interface LoadClipsOptions {

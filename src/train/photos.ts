@@ -3,10 +3,9 @@
  * a few hundred MB for a hundred photos) and sampled as random crops with a seeded generator, so a
  * run is reproducible and resumable at a given step.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join, relative } from 'node:path';
 import sharp from 'sharp';
 import { werr } from '../errors.js';
+import { listFiles } from '../io/walk.js';
 import { makeFrame, type ImageFrame } from '../frame.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff']);
@@ -21,23 +20,7 @@ export interface Photo {
 
 /** Lists image files under a folder (recursively), sorted for reproducibility. */
 export function listImages(dir: string): string[] {
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no such folder' });
-  }
-  if (!st.isDirectory()) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'not a folder' });
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
-    }
-  };
-  walk(dir);
-  return out.sort((a, b) => relative(dir, a).localeCompare(relative(dir, b)));
+  return listFiles(dir, IMAGE_EXTENSIONS);
 }
 
 /**

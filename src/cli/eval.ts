@@ -5,28 +5,67 @@
  */
 import { werr } from '../errors.js';
 import { evalImages, type ImageScore } from '../eval/image-eval.js';
-import type { CommandSpec } from './command.js';
+import type { CommandIo, CommandSpec } from './command.js';
 import { defaultModel } from './encode.js';
-import { intOption } from './options.js';
+import { intOption, numberOption } from './options.js';
+import { evalAudio, loadRecordings } from '../eval/audio-eval.js';
+import { loadModel } from '../models/model-file.js';
+import { listImages } from '../train/photos.js';
+import { listAudio } from '../train/audio-data.js';
+
+/** True when the model named (bundled or a folder) codes audio. */
+function isAudioModel(model: string | undefined): boolean {
+  if (model === undefined) return false;
+  try {
+    return loadModel(model).config.modality === 'audio';
+  } catch {
+    return false; // the image path reports a missing model with its own coded error
+  }
+}
+
+const listImagesSafe = (dir: string): string[] => { try { return listImages(dir); } catch { return []; } };
+const listAudioSafe = (dir: string): string[] => { try { return listAudio(dir); } catch { return []; } };
+
+async function evalAudioCommand(dir: string, model: string, values: Record<string, unknown>, io: CommandIo): Promise<number> {
+  if (values.compare !== undefined && values.compare !== 'opus') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports opus for audio, got "${String(values.compare)}"` });
+  const seconds = values.seconds === undefined ? 60 : numberOption(values.seconds, 'seconds', 0.1, 86_400);
+  const recs = await loadRecordings(dir, seconds, intOption(values.limit, 'limit', 1, 1e9));
+  const r = await evalAudio(recs, { model, compareOpus: values.compare === 'opus' });
+  if (values.json) {
+    io.stdout.write(JSON.stringify({ recordings: recs.length, seconds: r.seconds, results: r.walloc, ...(r.opus ? { opus: r.opus } : {}) }, null, 2) + '\n');
+    return 0;
+  }
+  io.stdout.write(`${recs.length} recordings, ${(r.seconds / 60).toFixed(1)} min\n`);
+  io.stdout.write(`${'codec'.padEnd(34)} ${'ratio'.padStart(8)} ${'kbps'.padStart(7)} ${'PSNR'.padStart(6)} ${'SNR'.padStart(6)} ${'enc ×RT'.padStart(8)} ${'dec ×RT'.padStart(8)}\n`);
+  for (const s of r.opus ? [r.walloc, r.opus] : [r.walloc]) {
+    io.stdout.write(`${s.name.padEnd(34)} ${`${f(s.ratio, 1)}:1`.padStart(8)} ${f(s.kbps, 1).padStart(7)} ${f(s.psnr).padStart(6)} ${f(s.snr).padStart(6)} ${f(s.encodeRealtime, 0).padStart(8)} ${f(s.decodeRealtime, 0).padStart(8)}\n`);
+  }
+  return 0;
+}
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 export const evalCommand: CommandSpec = {
   name: 'walloc eval',
-  summary: 'measure bpp, compression ratio, PSNR, SSIM, MS-SSIM and speed on a folder of images',
-  usage: ['walloc eval DIR [--model NAME|DIR] [--compare webp] [--json]'],
+  summary: 'measure compression ratio, quality and speed on a folder of images (or audio recordings)',
+  usage: ['walloc eval DIR [--model NAME|DIR] [--compare webp] [--json]', 'walloc eval DIR --model stereo-5x [--compare opus] [--json]'],
   options: {
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x)' },
-    compare: { type: 'string', arg: 'CODEC', help: 'also encode each image with this codec at the same bytes: webp' },
+    compare: { type: 'string', arg: 'CODEC', help: 'also encode with this codec at the same size: webp (images) or opus (audio)' },
+    seconds: { type: 'string', arg: 'S', help: 'audio: evaluate the first S seconds of each recording (default 60)' },
     json: { type: 'boolean', help: 'print one JSON object (CompressAI keys) on stdout' },
     limit: { type: 'string', arg: 'N', help: 'evaluate only the first N images' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
   },
-  examples: ['walloc eval data/photos/eval --model rgb-16x --compare webp'],
+  examples: ['walloc eval data/photos/eval --model rgb-16x --compare webp', 'walloc eval data/audio/eval --model stereo-5x --compare opus'],
   async run({ values, positionals }, io) {
     const dir = positionals[0];
     if (dir === undefined) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a folder of images', command: 'walloc eval' });
-    if (values.compare !== undefined && values.compare !== 'webp') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports webp, got "${String(values.compare)}"` });
+    const model = values.model as string | undefined;
+    if (isAudioModel(model) || (model === undefined && listImagesSafe(dir).length === 0 && listAudioSafe(dir).length > 0)) {
+      return evalAudioCommand(dir, model ?? defaultModel('audio'), values, io);
+    }
+    if (values.compare !== undefined && values.compare !== 'webp') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports webp for images (opus for audio), got "${String(values.compare)}"` });
     const compareWebp = values.compare === 'webp';
     const header = `${'image'.padEnd(36)} ${'size'.padStart(10)} ${'bpp'.padStart(6)} ${'ratio'.padStart(6)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)} ${'MS-SSIM'.padStart(7)} ${'enc s'.padStart(6)} ${'dec s'.padStart(6)}${compareWebp ? `  | WebP q ${'bpp'.padStart(6)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : ''}`;
     const row = (s: ImageScore) =>
@@ -34,7 +73,7 @@ export const evalCommand: CommandSpec = {
       (s.webp ? `  | ${String(s.webp.quality).padStart(6)} ${f(s.webp.bpp, 3).padStart(6)} ${f(s.webp['psnr-rgb']).padStart(6)} ${f(s.webp['ssim-rgb'], 4).padStart(6)}` : '');
     if (!values.json) io.stdout.write(header + '\n');
     const r = await evalImages(dir, {
-      model: (values.model as string | undefined) ?? defaultModel('image'),
+      model: model ?? defaultModel('image'),
       compareWebp,
       backend: values.backend as string | undefined,
       limit: intOption(values.limit, 'limit', 1, 1e9),

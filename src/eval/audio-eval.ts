@@ -1,0 +1,145 @@
+/**
+ * Audio codec evaluation: compression ratio against 16-bit PCM, kbps, PSNR (as WaLLoC defines it
+ * for audio: 10·log10((2·max|x − mean|)²/MSE)), SNR, and encode/decode speed as multiples of real
+ * time, through the same streaming path walloc-encode uses; optionally Opus (ffmpeg's libopus) at
+ * the same bitrate beside it. `walloc eval` and `npm run bench -- audio` both use it.
+ */
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import { Codec } from '../codec/codec.js';
+import { AudioStreamDecoder, AudioStreamEncoder, AUDIO_STREAM_KEY, planAudioStream } from '../codec/audio-stream.js';
+import { readWlcSync, writeWlc } from '../container/index.js';
+import { werr } from '../errors.js';
+import type { Frame } from '../frame.js';
+import { findFfmpeg } from '../io/ffmpeg.js';
+import { decodePcm, encodePcm } from '../io/pcm.js';
+import { audioQuality, decodeClip, listAudio } from '../train/audio-data.js';
+
+const RATE = 44100;
+
+function ffmpegPipe(args: string[], input: Buffer): Promise<Buffer> {
+  const ff = findFfmpeg();
+  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
+  return new Promise((resolve, reject) => {
+    const p = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    p.stdout.on('data', (c: Buffer) => out.push(c));
+    p.stderr.on('data', (c: Buffer) => { err += c; });
+    p.stdin.on('error', () => {});
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(werr('WALLOC_ERR_FFMPEG_FAILED', { reason: err.trim().split('\n').pop() ?? `exit ${code}` }))));
+    p.stdin.end(input);
+  });
+}
+
+export interface Recording { name: string; x: Float32Array[]; seconds: number }
+
+const flat = (x: Float32Array[], n = x[0]!.length) => { const o = new Float32Array(2 * n); o.set(x[0]!.subarray(0, n)); o.set(x[1]!.subarray(0, n), n); return o; };
+
+export async function runWalloc(model: string, recs: Recording[]): Promise<{ bytes: number; encS: number; decS: number; psnr: number[]; snr: number[] }> {
+  const codec = Codec.load(model);
+  const plan = planAudioStream(codec);
+  let bytes = 0, encS = 0, decS = 0;
+  const psnr: number[] = [], snr: number[] = [];
+  // Warm-up (JIT, sharp) on the first second of the first recording.
+  {
+    const e = new AudioStreamEncoder(codec, plan);
+    const r = [...await e.push(recs[0]!.x.map((c) => c.subarray(0, RATE))), ...await e.end()];
+    const d = new AudioStreamDecoder(codec, plan);
+    for (const f of r) await d.push(f);
+    await d.end();
+  }
+  for (const rec of recs) {
+    let t = performance.now();
+    const enc = new AudioStreamEncoder(codec, plan);
+    const records: Frame[] = [];
+    const n = rec.x[0]!.length;
+    for (let i = 0; i < n; i += 16384) records.push(...await enc.push(rec.x.map((c) => c.subarray(i, Math.min(n, i + 16384)))));
+    records.push(...await enc.end());
+    const wlc = writeWlc(codec.header({ sampleRate: RATE, [AUDIO_STREAM_KEY]: plan }), [...records, { type: 'meta', data: enc.trailer() }]);
+    encS += (performance.now() - t) / 1000;
+    bytes += wlc.length;
+    t = performance.now();
+    const dec = new AudioStreamDecoder(codec, plan);
+    const y = [new Float32Array(n), new Float32Array(n)];
+    let o = 0;
+    const contents = readWlcSync(wlc);
+    for (const m of contents.meta) await dec.push({ type: 'meta', data: m.data });
+    for (const item of contents.frames) {
+      for (const f of await dec.push(item)) { const k = f.shape[1]!; y[0]!.set((f.data as Float32Array).subarray(0, k), o); y[1]!.set((f.data as Float32Array).subarray(k), o); o += k; }
+    }
+    for (const f of await dec.end()) { const k = f.shape[1]!; y[0]!.set((f.data as Float32Array).subarray(0, k), o); y[1]!.set((f.data as Float32Array).subarray(k), o); o += k; }
+    decS += (performance.now() - t) / 1000;
+    dec.dispose();
+    const q = audioQuality(flat(rec.x), flat(y));
+    psnr.push(q.psnr);
+    snr.push(q.snr);
+  }
+  codec.dispose();
+  return { bytes, encS, decS, psnr, snr };
+}
+
+export async function runOpus(kbps: number, recs: Recording[]): Promise<{ bytes: number; encS: number; decS: number; psnr: number[]; snr: number[] }> {
+  let bytes = 0, encS = 0, decS = 0;
+  const psnr: number[] = [], snr: number[] = [];
+  for (const rec of recs) {
+    const raw = encodePcm(rec.x, 'f32le');
+    let t = performance.now();
+    const ogg = await ffmpegPipe(['-f', 'f32le', '-ar', String(RATE), '-ac', '2', '-i', 'pipe:0', '-c:a', 'libopus', '-b:a', `${kbps.toFixed(1)}k`, '-f', 'ogg', 'pipe:1'], raw);
+    encS += (performance.now() - t) / 1000;
+    bytes += ogg.length;
+    t = performance.now();
+    const back = await ffmpegPipe(['-i', 'pipe:0', '-f', 'f32le', '-ar', String(RATE), '-ac', '2', 'pipe:1'], ogg);
+    decS += (performance.now() - t) / 1000;
+    const y = decodePcm(back.subarray(0, back.length - (back.length % 8)), 'f32le', 2);
+    const n = Math.min(y[0]!.length, rec.x[0]!.length);
+    const q = audioQuality(flat(rec.x, n), flat(y, n));
+    psnr.push(q.psnr);
+    snr.push(q.snr);
+  }
+  return { bytes, encS, decS, psnr, snr };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** Decodes every recording under `dir` to stereo 44.1 kHz float, the first `seconds` of each. */
+export async function loadRecordings(dir: string, seconds = 60, limit = Infinity): Promise<Recording[]> {
+  const recs: Recording[] = [];
+  for (const f of listAudio(dir).slice(0, limit)) {
+    const c = await decodeClip(f, { maxSeconds: seconds, skipSeconds: 0 });
+    const x = [new Float32Array(c.length), new Float32Array(c.length)];
+    for (let i = 0; i < c.length; i++) { x[0]![i] = c.pcm[2 * i]! / 32768; x[1]![i] = c.pcm[2 * i + 1]! / 32768; }
+    recs.push({ name: basename(f), x, seconds: c.length / RATE });
+  }
+  if (recs.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no audio recordings found' });
+  return recs;
+}
+
+export interface AudioScores {
+  name: string;
+  ratio: number;
+  kbps: number;
+  psnr: number;
+  snr: number;
+  encodeRealtime: number;
+  decodeRealtime: number;
+}
+
+/**
+ * Evaluates an audio model (and optionally Opus at its bitrate) on recordings.
+ *
+ * @example
+ * const r = await evalAudio(await loadRecordings('data/audio/eval'), { model: 'stereo-5x', compareOpus: true });
+ * console.log(r.walloc.kbps, r.walloc.psnr, r.opus?.psnr);
+ */
+export async function evalAudio(recs: Recording[], opts: { model: string; compareOpus?: boolean }): Promise<{ seconds: number; walloc: AudioScores; opus?: AudioScores }> {
+  const total = recs.reduce((s, r) => s + r.seconds, 0);
+  const score = (name: string, r: { bytes: number; encS: number; decS: number; psnr: number[]; snr: number[] }): AudioScores => {
+    const kbps = (8 * r.bytes) / total / 1000;
+    return { name, ratio: 1411.2 / kbps, kbps, psnr: mean(r.psnr), snr: mean(r.snr), encodeRealtime: total / r.encS, decodeRealtime: total / r.decS };
+  };
+  const walloc = score(opts.model, await runWalloc(opts.model, recs));
+  if (!opts.compareOpus) return { seconds: total, walloc };
+  const opus = score(`Opus (libopus) at ${walloc.kbps.toFixed(1)} kb/s`, await runOpus(walloc.kbps, recs));
+  return { seconds: total, walloc, opus };
+}

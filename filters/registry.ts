@@ -12,6 +12,7 @@ import {
   type AnyFilterDefinition, type OptionSpec, type PadKind, type PadSpec,
 } from './definition.js';
 import { FILTER_NAME_PATTERN, graphSyntaxError, type FilterNode, type PadCounts } from './grammar.js';
+import { gainFilter, highpassFilter, lowpassFilter, resampleFilter } from './af_webaudio.js';
 import { analysisFilter } from './f_analysis.js';
 import { cropFilter } from './f_crop.js';
 import { dequantizeFilter } from './f_dequantize.js';
@@ -34,6 +35,7 @@ export const BUILTIN_FILTERS: readonly AnyFilterDefinition[] = [
   wptFilter, analysisFilter, quantizeFilter, packFilter,
   unpackFilter, dequantizeFilter, synthesisFilter, iwptFilter,
   splitFilter, cropFilter, scaleFilter, formatFilter,
+  resampleFilter, lowpassFilter, highpassFilter, gainFilter,
   loadFilter, saveFilter, nullsinkFilter, classifyFilter,
 ] as unknown as readonly AnyFilterDefinition[];
 

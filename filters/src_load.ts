@@ -3,13 +3,16 @@
  * from the first bytes: a .wlc stream gives whatever frames it holds (latents, packed latents, or
  * raw image/audio/volume frames); a PNG, JPEG, WebP, GIF or TIFF gives one image frame
  * (src/io/image.ts); a y4m stream or any video ffmpeg reads gives one image frame per picture,
- * decoded as they are pulled. WAV and NIfTI wait for the audio and volume codecs.
+ * decoded as they are pulled; a WAV gives audio frames of `chunk` samples. NIfTI waits for the
+ * volume codec.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWallocError, werr } from '../src/errors.js';
 import { WlcReader } from '../src/container/index.js';
 import { readImage } from '../src/io/image.js';
+import { openAudio } from '../src/io/audio-source.js';
+import { makeFrame } from '../src/frame.js';
 import { frameSourceFor } from '../src/io/frame-source.js';
 import type { OpenedInput } from '../src/io/input.js';
 import { defineFilter, PAD_KINDS } from './definition.js';
@@ -18,13 +21,14 @@ const IMAGE_KINDS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff']);
 
 export const loadFilter = defineFilter({
   name: 'load',
-  description: 'source: read frames from a .wlc stream, an image, a y4m stream or a video (- is stdin)',
+  description: 'source: read frames from a .wlc stream, an image, a y4m stream, a video or a WAV (- is stdin)',
   inputs: [],
   outputs: [{ name: 'default', kinds: PAD_KINDS }],
   options: {
     file: { type: 'string', required: true, aliases: ['filename', 'f'], help: 'path to read, or - for stdin' },
     model: { type: 'string', help: 'refuse a .wlc stream whose header names another model' },
     strict: { type: 'bool', default: false, help: 'refuse a .wlc stream that lacks its end record' },
+    chunk: { type: 'int', min: 256, max: 1 << 22, default: 16384, help: 'WAV input: samples per audio frame' },
   },
   details: 'What a source produces is only known once its file is open, so its pad accepts every kind; the next filter checks each frame.',
   examples: ['load=photo.png,wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'load=file=-:model=rgb-16x,unpack'],
@@ -51,9 +55,23 @@ export const loadFilter = defineFilter({
         yield { ...frame, meta: { ...frame.meta, extra: { ...frame.meta.extra, source: source.label } } };
       })(), { objectMode: true, highWaterMark: 1 });
     }
-    if (input.kind === 'wav' || input.kind === 'nifti' || input.kind === 'gzip') {
+    if (input.kind === 'wav') {
+      // Audio frames [C, L] at the file's own rate, one per chunk, pts in samples.
+      const audio = await openAudio(input as OpenedInput, { chunkFrames: o.chunk });
+      return Readable.from((async function* () {
+        let pts = 0;
+        for await (const chunk of audio.chunks) {
+          const n = chunk[0]!.length;
+          const data = new Float32Array(chunk.length * n);
+          chunk.forEach((c, i) => data.set(c, i * n));
+          yield makeFrame('audio', [chunk.length, n], data, { sampleRate: audio.sampleRate, pts, extra: { source: input.label } });
+          pts += n;
+        }
+      })(), { objectMode: true, highWaterMark: 1 });
+    }
+    if (input.kind === 'nifti' || input.kind === 'gzip') {
       input.stream.destroy();
-      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: input.label, reason: `load reads .wlc streams, images, y4m and video; ${input.kind} input is not supported in filter graphs yet` });
+      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: input.label, reason: `load reads .wlc streams, images, y4m, video and WAV; ${input.kind} input is not supported in filter graphs yet` });
     }
     // y4m is parsed here; anything else is decoded by ffmpeg, frame by frame.
     const { frames } = await frameSourceFor(input as OpenedInput, {});

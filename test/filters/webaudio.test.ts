@@ -83,3 +83,18 @@ t.test('resample 48 kHz → 44.1 kHz: exact length, pts in output samples, seaml
 t.test('the four are filters with declarative options', async (t) => {
   for (const name of ['resample', 'lowpass', 'highpass', 'gain']) t.ok(defaultRegistry.get(name), name);
 });
+
+t.test('in a graph: a real WAV → highpass → resample → frames at the new rate, whole length', async (t) => {
+  const { Writable } = await import('node:stream');
+  const { join } = await import('node:path');
+  const { runGraph } = await import('../../filters/graph.js');
+  const { packageRoot } = await import('../../src/paths.js');
+  const frames: AudioFrame[] = [];
+  const sink = new Writable({ objectMode: true, write(f: AudioFrame, _e, cb) { frames.push(f); cb(); } });
+  const wav = join(packageRoot(), 'fixtures', 'audio', 'music_stereo_44k_1s.wav');
+  await runGraph(`load=file=${wav}:chunk=4096,highpass=f=60,resample=rate=22050`, { outputs: [sink] });
+  const total = frames.reduce((a, f) => a + f.shape[1]!, 0);
+  t.ok(frames.length > 2, `${frames.length} frames`);
+  t.ok(frames.every((f) => f.meta.sampleRate === 22050 && f.shape[0] === 2));
+  t.ok(Math.abs(total - 22050) <= 1, `${total} samples for 1 s at 22.05 kHz`);
+});

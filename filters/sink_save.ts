@@ -129,12 +129,15 @@ function wlcSink(path: string, ctx: Ctx): Writable {
       }, (e: unknown) => cb(e as Error));
     },
     destroy(err, cb) {
-      // Any end but a committed one (an error, an abort, a torn-down graph) leaves no file.
-      if (!committed) {
-        writer?.destroy();
-        abortOutput(out);
-      }
-      cb(err);
+      // Any end but a committed one (an error, an abort, a torn-down graph) leaves no file. The
+      // sink reports itself destroyed only once its file is closed and removed, so whoever awaits
+      // the graph finds no temporary file left.
+      if (committed) return cb(err);
+      writer?.destroy();
+      abortOutput(out);
+      const s = out.stream as NodeJS.WritableStream & { closed?: boolean; once?: (e: string, f: () => void) => void };
+      if (s !== process.stdout && s.closed === false && typeof s.once === 'function') s.once('close', () => cb(err));
+      else cb(err);
     },
   });
 }

@@ -446,17 +446,37 @@ export class FilterGraph {
       await Promise.all(links);
       if (errors.length) {
         destroyAll();
+        await closed(streams);
         if (external?.aborted) throw external.reason ?? pickError(errors);
         throw pickError(errors);
       }
     } catch (e) {
       // Set-up failed (or a link did): nothing may be left running or holding a file.
       destroyAll();
+      await closed(streams);
       throw e;
     } finally {
       external?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/**
+ * Waits (at most `ms`) until every destroyed stream has finished closing: a sink removes its
+ * partial file in its destroy, which may outlast the pipeline's error, and a caller that awaited
+ * the graph must not find that file.
+ */
+async function closed(streams: Stream[], ms = 5000): Promise<void> {
+  const pending = streams
+    .map((s) => s as Readable & { closed?: boolean })
+    .filter((s) => s.closed === false && s !== (process.stdout as unknown) && s !== (process.stdin as unknown));
+  if (pending.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(pending.map((s) => new Promise<void>((resolve) => { if (s.closed) resolve(); else s.once('close', () => resolve()); }))),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+  ]);
+  clearTimeout(timer);
 }
 
 /**

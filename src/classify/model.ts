@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
 import type { WlcHeader } from '../container/index.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, type Model, type TensorEntry } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readModelFiles, type Model, type TensorEntry } from '../models/model-file.js';
 import { bundledModelsDir } from '../models/registry.js';
 import type { ClassifierNetConfig, NamedWeights } from './nets.js';
 
@@ -132,14 +132,7 @@ function resolveDir(nameOrPath: string): string {
 export function loadClassifier(nameOrPath: string): ClassifierModel {
   const dir = resolveDir(nameOrPath);
   const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
-  let json: Buffer;
-  let bin: Buffer;
-  try {
-    json = readFileSync(join(dir, 'model.json'));
-    bin = readFileSync(join(dir, 'weights.bin'));
-  } catch (e) {
-    throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: (e as Error).message }, e);
-  }
+  const { json, bin } = readModelFiles(dir, nameOrPath);
   let c: ClassifierConfig;
   try {
     c = JSON.parse(json.toString('utf8')) as ClassifierConfig;

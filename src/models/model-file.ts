@@ -103,15 +103,23 @@ function validateConfig(cfg: unknown, model: string): ModelConfig {
  */
 export function loadModel(nameOrPath: string): Model {
   const dir = resolveModelDir(nameOrPath);
-  let json: Buffer;
-  let bin: Buffer;
+  const { json, bin } = readModelFiles(dir, nameOrPath);
+  return parseModel(json, bin, nameOrPath, dir);
+}
+
+/**
+ * Reads a model folder's two files (codecs and classifiers share the layout); a missing or
+ * unreadable file is WALLOC_ERR_MODEL_INVALID naming the model.
+ *
+ * @example
+ * const { json, bin } = readModelFiles('fixtures/models/rgb-16x', 'rgb-16x');
+ */
+export function readModelFiles(dir: string, nameOrPath: string): { json: Buffer; bin: Buffer } {
   try {
-    json = readFileSync(join(dir, 'model.json'));
-    bin = readFileSync(join(dir, 'weights.bin'));
+    return { json: readFileSync(join(dir, 'model.json')), bin: readFileSync(join(dir, 'weights.bin')) };
   } catch (e) {
     throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: (e as Error).message }, e);
   }
-  return parseModel(json, bin, nameOrPath, dir);
 }
 
 /**

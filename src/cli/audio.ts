@@ -18,7 +18,7 @@ import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
 import type { OpenedInput } from '../io/input.js';
-import { openOutput } from '../io/output.js';
+import { openOutput, writeAtomically } from '../io/output.js';
 import { openAudioSink } from '../io/wav.js';
 import { loadModel } from '../models/model-file.js';
 import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
@@ -86,11 +86,7 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
   let bytes = 0;
   writer.on('data', (c: Buffer) => { bytes += c.length; });
   try {
-    await pipeline(records(), writer, out.stream, { signal });
-    await out.commit();
-  } catch (e) {
-    out.abort();
-    throw e;
+    await writeAtomically(out, () => pipeline(records(), writer, out.stream, { signal }));
   } finally {
     release();
     codec.dispose();

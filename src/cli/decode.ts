@@ -15,7 +15,7 @@ import { intOption } from './options.js';
 import { werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
-import { openOutput } from '../io/output.js';
+import { openOutput, writeAtomically } from '../io/output.js';
 import { writeImage } from '../io/image.js';
 import { frameSinkFor } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -92,15 +92,16 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
       return 0;
     }
     if (format !== undefined && audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format ${format} is for audio streams; this stream holds ${String(header.modality)}` });
+    const decoder = codec.decoder();
     const single = header.frames === 1;
     const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();
     const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !outPath.includes('%');
     if (asImage) {
       // One image: decode the (single) frame, then write it atomically.
       const out = openOutput(outPath, { stdout: io.stdout, force: values.force === true });
-      try {
+      await writeAtomically(out, async () => {
         let n = 0;
-        await pipeline(reader, codec.decoder(), new Writable({
+        await pipeline(reader, decoder, new Writable({
           objectMode: true,
           write(f: Frame, _e, cb) {
             if (++n > 1) return cb(werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the stream holds several frames; use -o NAME-%04d.png, .y4m or a video file` }));
@@ -109,20 +110,10 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
           },
         }), { signal });
         if (out.stream !== io.stdout) out.stream.end();
-        await out.commit();
-      } catch (e) {
-        out.abort();
-        throw e;
-      }
+      });
     } else {
       const sink = await frameSinkFor(outPath, { format: format as 'y4m' | 'png' | undefined, header, stdout: io.stdout, force: values.force === true });
-      try {
-        await pipeline(reader, codec.decoder(), sink.stream, { signal });
-        await sink.commit();
-      } catch (e) {
-        sink.abort();
-        throw e;
-      }
+      await writeAtomically(sink, () => pipeline(reader, decoder, sink.stream, { signal }));
     }
   } finally {
     release();

@@ -12,7 +12,7 @@ import type { Frame } from '../frame.js';
 import { readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { isImageKind } from '../io/detect.js';
-import { openOutput } from '../io/output.js';
+import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
 import { listBundledModels } from '../models/registry.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -123,11 +123,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   let bytes = 0;
   writer.on('data', (c: Buffer) => { bytes += c.length; });
   try {
-    await pipeline(counted(frames), codec.encoder(), writer, out.stream, { signal });
-    await out.commit();
-  } catch (e) {
-    out.abort();
-    throw e;
+    await writeAtomically(out, () => pipeline(counted(frames), codec.encoder(), writer, out.stream, { signal }));
   } finally {
     release();
     codec.dispose();

@@ -72,3 +72,21 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     },
   };
 }
+
+/**
+ * Runs `work` (which fills the output), then makes the output visible; on any failure removes the
+ * partial output instead and rethrows. Every command writes through this, so "a complete output
+ * or none" holds in one place.
+ *
+ * @example
+ * await writeAtomically(out, () => pipeline(frames, encoder, writer, out.stream, { signal }));
+ */
+export async function writeAtomically(out: { commit(): Promise<void>; abort(): void }, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+    await out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}

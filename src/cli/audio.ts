@@ -129,16 +129,14 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
   };
   reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }); });
   try {
-    for await (const item of reader) {
-      if (signal.aborted) throw signal.reason ?? new Error('interrupted');
-      if (isWlcMeta(item)) { await dec.push(item as { type: 'meta'; data: unknown }); continue; }
-      await write(await dec.push(item as Frame));
-    }
-    await write(await dec.end());
-    await sink.commit();
-  } catch (e) {
-    sink.abort();
-    throw e;
+    await writeAtomically(sink, async () => {
+      for await (const item of reader) {
+        if (signal.aborted) throw signal.reason ?? new Error('interrupted');
+        if (isWlcMeta(item)) { await dec.push(item as { type: 'meta'; data: unknown }); continue; }
+        await write(await dec.push(item as Frame));
+      }
+      await write(await dec.end());
+    });
   } finally {
     dec.dispose();
   }

@@ -5,7 +5,6 @@
  * and talks to the terminal.
  */
 import { werr } from '../errors.js';
-import { MAX_PIXELS_CAP, MAX_SIDE_CAP } from '../io/limits.js';
 import { runBatch, type BatchSummary } from '../batch/batch.js';
 import { isArchiveFile, readArchive } from '../batch/archive.js';
 import { DEFAULT_EXTENSIONS, parseExtensions, parseShard, planTasks, readList, walkTree } from '../batch/plan.js';
@@ -13,7 +12,7 @@ import { fmtBytes, Progress } from '../batch/progress.js';
 import { enqueueBatch, waitForQueue } from '../batch/queue.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { defaultModel, interruptSignal } from './encode.js';
-import { intOption } from './options.js';
+import { imageLimitOptions, intOption } from './options.js';
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const parts: Buffer[] = [];
@@ -93,10 +92,7 @@ async function batchMain(values: Record<string, unknown>, positionals: string[],
   const jobs = intOption(values.jobs, 'jobs', 0, 1024);
   const shard = values.shard !== undefined ? parseShard(values.shard as string) : undefined;
   const extensions = parseExtensions(values.ext as string | undefined, DEFAULT_EXTENSIONS[decode ? 'decode' : 'encode']);
-  const limits = {
-    maxPixels: intOption(values['max-pixels'], 'max-pixels', 1, MAX_PIXELS_CAP),
-    maxSide: intOption(values['max-side'], 'max-side', 1, MAX_SIDE_CAP),
-  };
+  const limits = imageLimitOptions(values);
   const listArg = values.list as string | undefined;
   const listText = listArg === '-' ? await readStdin(io.stdin) : undefined;
   const quiet = values.quiet === true;

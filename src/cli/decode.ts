@@ -10,8 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption, type WlcHeader } from '../container/index.js';
 import { MAX_LATENT_VALUES_CAP } from '../../transforms/pack.js';
-import { MAX_PIXELS_CAP, MAX_SIDE_CAP } from '../io/limits.js';
-import { intOption } from './options.js';
+import { imageLimitOptions, intOption } from './options.js';
 import { werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
@@ -65,8 +64,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   const input = await openInput(inPath, io.stdin);
   if (input.kind !== 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
   const limits = {
-    maxPixels: intOption(values['max-pixels'], 'max-pixels', 1, MAX_PIXELS_CAP),
-    maxSide: intOption(values['max-side'], 'max-side', 1, MAX_SIDE_CAP),
+    ...imageLimitOptions(values),
     maxLatentValues: intOption(values['max-latent'], 'max-latent', 1, MAX_LATENT_VALUES_CAP),
   };
   const maxRecordBytes = intOption(values['max-record-bytes'], 'max-record-bytes', 1, MAX_RECORD_BYTES_CAP);

@@ -16,7 +16,7 @@ import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
 import { listBundledModels } from '../models/registry.js';
 import type { CommandIo, CommandSpec } from './command.js';
-import { intOption } from './options.js';
+import { imageLimitOptions, intOption } from './options.js';
 import { encodeAudioMain, isAudioRequest } from './audio.js';
 
 /** The default model per modality: the trained one when bundled, else its linear floor. */
@@ -71,10 +71,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   if (positionals.length > 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `one input at a time (got ${positionals.length}); use \`walloc batch\` for many` });
   const inPath = positionals[0] ?? '-';
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'an input file (or data on stdin)', command: 'walloc-encode' });
-  const limits = {
-    maxPixels: intOption(values['max-pixels'], 'max-pixels', 1, 2 ** 30),
-    maxSide: intOption(values['max-side'], 'max-side', 1, 1 << 20),
-  };
+  const limits = imageLimitOptions(values);
   const packFormat = values.pack as string | undefined;
   if (packFormat !== undefined && packFormat !== 'webp' && packFormat !== 'png') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--pack must be webp or png, got "${packFormat}"` });
   const effort = intOption(values.effort, 'effort', 0, 6);

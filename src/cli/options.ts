@@ -1,5 +1,6 @@
 /** Parsing of numeric option values, shared by the commands: one message shape for every flag. */
 import { werr } from '../errors.js';
+import { MAX_PIXELS_CAP, MAX_SIDE_CAP, type ImageLimits } from '../io/limits.js';
 
 /**
  * Parses an optional integer flag within [min, max]; undefined stays undefined.
@@ -20,4 +21,18 @@ export function numberOption(v: unknown, name: string, min: number, max: number,
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--${name} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got "${String(v)}"` });
   }
   return x;
+}
+
+/**
+ * The frame-size limits every media command accepts (`--max-pixels`, `--max-side`), checked
+ * against their hard caps; an absent flag leaves the default in place.
+ *
+ * @example
+ * imageLimitOptions({ 'max-pixels': '4000000' }); // { maxPixels: 4000000, maxSide: undefined }
+ */
+export function imageLimitOptions(values: Record<string, unknown>): ImageLimits {
+  return {
+    maxPixels: intOption(values['max-pixels'], 'max-pixels', 1, MAX_PIXELS_CAP),
+    maxSide: intOption(values['max-side'], 'max-side', 1, MAX_SIDE_CAP),
+  };
 }

@@ -25,6 +25,8 @@ import { splitFilter } from './f_split.js';
 import { synthesisFilter } from './f_synthesis.js';
 import { unpackFilter } from './f_unpack.js';
 import { wptFilter } from './f_wpt.js';
+import { unvqFilter, vqFilter, vqpackFilter, vqunpackFilter } from './f_vq.js';
+import { lowrankFilter } from './f_lowrank.js';
 import { nullsinkFilter } from './sink_null.js';
 import { classifyFilter } from './sink_classify.js';
 import { saveFilter } from './sink_save.js';
@@ -34,6 +36,7 @@ import { loadFilter } from './src_load.js';
 export const BUILTIN_FILTERS: readonly AnyFilterDefinition[] = [
   wptFilter, analysisFilter, quantizeFilter, packFilter,
   unpackFilter, dequantizeFilter, synthesisFilter, iwptFilter,
+  vqFilter, vqpackFilter, vqunpackFilter, unvqFilter, lowrankFilter,
   splitFilter, cropFilter, scaleFilter, formatFilter,
   resampleFilter, lowpassFilter, highpassFilter, gainFilter,
   loadFilter, saveFilter, nullsinkFilter, classifyFilter,

@@ -94,6 +94,16 @@ export const codes = {
   WALLOC_ERR_AUDIO_TRUNCATED: spec('{source}: audio is truncated ({reason})'),
   WALLOC_ERR_AUDIO_EMPTY: spec('{source}: no audio samples in the input'),
   WALLOC_ERR_AUDIO_CHANNELS: spec('{source}: {channels} audio channels; walloc codes mono or stereo (pick two with ffmpeg, e.g. -ac 2 or -af pan=stereo|c0=c0|c1=c1)'),
+
+  // --- volumes (NIfTI, raw, PNG stacks) --------------------------------------------------
+  WALLOC_ERR_VOLUME_FORMAT: spec('{source}: not a readable volume ({reason})'),
+  WALLOC_ERR_VOLUME_TRUNCATED: spec('{source}: volume is truncated ({reason})'),
+  WALLOC_ERR_VOLUME_DIMS: spec('{source}: unsupported volume dimensions ({reason})'),
+
+  // --- vector quantization (VQ-VAE tokens, low-rank decoder) ------------------------------
+  WALLOC_ERR_VQ_TOKEN: spec('token {value} at index {index} is not an entry of the {codebook}-entry codebook (corrupt stream or wrong model?)'),
+  WALLOC_ERR_VQ_STREAM: spec('cannot unpack tokens: {reason}'),
+  WALLOC_ERR_VQ_MODEL: spec('model "{model}": {reason}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof codes;

@@ -12,6 +12,7 @@ import { toNormal } from '../src/codec/companding.js';
 import { getTf, type TfModule } from '../src/models/backend.js';
 import type { Model } from '../src/models/model-file.js';
 import { ResidualDecoder, type NamedWeights } from '../src/nn/decoder.js';
+import { VolumeDecoder } from '../src/nn/decoder3d.js';
 import { frameTransform } from '../src/streams.js';
 
 export interface SynthesisOptions {
@@ -23,10 +24,10 @@ export interface SynthesisOptions {
 export class Synthesizer {
   readonly model: Model;
   private readonly tf?: TfModule;
-  private readonly net?: ResidualDecoder;
+  private readonly net?: ResidualDecoder | VolumeDecoder;
   private readonly outChannels: number;
 
-  private constructor(model: Model, tf?: TfModule, net?: ResidualDecoder) {
+  private constructor(model: Model, tf?: TfModule, net?: ResidualDecoder | VolumeDecoder) {
     this.model = model;
     this.tf = tf;
     this.net = net;
@@ -49,6 +50,10 @@ export class Synthesizer {
     const c = model.config;
     const weights: NamedWeights = new Map();
     for (const t of c.tensors) if (t.name.startsWith('decoder.')) weights.set(t.name, { shape: t.shape, data: model.weights.get(t.name)! });
+    if (c.modality === 'volume') {
+      // Volumes: the same residual design with k×k×k convolutions (src/nn/decoder3d.ts).
+      return new Synthesizer(model, tf, new VolumeDecoder(tf, { latentDim: c.latentDim, outChannels: c.channels * 8 ** c.levels, width: d.width, blocks: d.blocks, kernel: d.kernel }, weights));
+    }
     const kPow = (c.modality === 'audio' ? 2 : 4) ** c.levels;
     const net = ResidualDecoder.fromConfig(tf, {
       latentDim: c.latentDim, outChannels: c.channels * kPow, width: d.width, blocks: d.blocks, kernel: d.kernel,
@@ -77,10 +82,13 @@ export class Synthesizer {
       const tf = this.tf!;
       const nhwc = new Float32Array(y.length);
       for (let ch = 0; ch < n; ch++) for (let p = 0; p < positions; p++) nhwc[p * n + ch] = y[ch * positions + p]!;
-      const [h, w] = spatial.length === 1 ? [1, spatial[0]!] : [spatial[0]!, spatial[1]!];
+      const [h, w] = spatial.length === 1 ? [1, spatial[0]!] : [spatial[spatial.length - 2]!, spatial[spatial.length - 1]!];
+      const net = this.net;
       // tidy() returns the tensor, not its data: tidy walks a returned value looking for tensors,
       // and walking a 6-million-element typed array costs over a second per 1080p frame.
-      const t = tf.tidy(() => this.net!.apply(tf.tensor4d(nhwc, [1, h, w, n])));
+      const t = tf.tidy(() => (net instanceof VolumeDecoder
+        ? net.apply(tf.tensor5d(nhwc, [1, spatial[0]!, h, w, n]))
+        : net.apply(tf.tensor4d(nhwc, [1, h, w, n]))));
       const res = t.dataSync() as Float32Array;
       t.dispose();
       out = new Float32Array(res.length);

@@ -49,6 +49,11 @@ export interface ClassifierConfig {
   tensors: TensorEntry[];
   weightsSha256: string;
   training?: Record<string, unknown>;
+  /**
+   * Audio classifiers: they read windows of `columns` latent columns of a stream, one every `hop`
+   * columns (src/classify/audio-windows.ts).
+   */
+  window?: { columns: number; hop: number };
 }
 
 export interface ClassifierModel {

@@ -5,7 +5,7 @@
  *   stage 0: h = relu(conv3×3(x̂))       the stem, at input resolution
  *   stage i>0: h = relu(conv3×3(maxpool2(h)))   downsample by 2, change width
  *   each stage then adds residual blocks  h = h + conv3×3(relu(conv3×3(h))), relu after each
- *   logits = dense(mean over positions of h)
+ *   logits = dense(dropout(mean over positions of h))      (or of the flattened map; dropout only in training)
  *
  * - `latent-resnet`: the Latent-ResNet of the hyperprior side-information study, on companded
  *   latents (int8 values in ±127 from a .wlc stream, or the unrounded `encoder[:2]` output). The
@@ -52,12 +52,24 @@ export interface ClassifierNetConfig {
   head?: 'mean' | 'flatten';
   /** [H, W] the net was built for; required with head 'flatten'. */
   inputSize?: [number, number];
+  /** Dropout rate on the head's input while training (0 or absent: none). Inference ignores it. */
+  dropout?: number;
+  /**
+   * 2 (default): images, 3×3 kernels and 2×2 pooling. 1: signals (audio latents) laid out as NHWC
+   * with H = 1, W = columns, C = latent channels, 1×3 kernels and 1×2 pooling.
+   */
+  dims?: 1 | 2;
+}
+
+/** Kernel [kh, kw] of a net's convolutions. */
+function kernelOf(c: ClassifierNetConfig): [number, number] {
+  return c.dims === 1 ? [1, 3] : [3, 3];
 }
 
 /** Spatial size after the last stage. */
 export function finalSize(c: ClassifierNetConfig, h: number, w: number): [number, number] {
   for (let i = 1; i < c.stages.length; i++) {
-    h = Math.ceil(h / 2);
+    if (c.dims !== 1) h = Math.ceil(h / 2);
     w = Math.ceil(w / 2);
   }
   return [h, w];
@@ -70,7 +82,9 @@ export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
  * Default shapes. The latent nets are sized for 7×7 (Fashion-MNIST, J=2) to 8×8 (64² RGB, J=3)
  * latents; the pixel CNN reaches the same 7×7×32 trunk from 28×28 pixels through two more stages.
  */
-export function defaultStages(arch: ClassifierArch): StageConfig[] {
+export function defaultStages(arch: ClassifierArch, dims: 1 | 2 = 2): StageConfig[] {
+  // Audio windows (172 columns): four stages down to 22 columns, then the mean over time.
+  if (dims === 1) return [{ width: 48, blocks: 0 }, { width: 48, blocks: 1 }, { width: 64, blocks: 1 }, { width: 64, blocks: 1 }];
   if (arch === 'pixel-cnn') return [{ width: 16, blocks: 0 }, { width: 32, blocks: 0 }, { width: 32, blocks: 1 }, { width: 32, blocks: 1 }];
   return [{ width: 32, blocks: 0 }, { width: 32, blocks: 1 }];
 }
@@ -81,13 +95,16 @@ export function multiplyAdds(c: ClassifierNetConfig, height: number, width: numb
   let w = width;
   let cin = c.inChannels;
   let total = 0;
+  const [kh, kw] = kernelOf(c);
+  const taps = kh * kw;
   c.stages.forEach((s, i) => {
     if (i > 0) {
-      h = Math.ceil(h / 2);
+      if (c.dims !== 1) h = Math.ceil(h / 2);
       w = Math.ceil(w / 2);
     }
-    const conv = h * w * 9 * cin * s.width * (i === 0 && c.arch === 'gated-resnet' ? 2 : 1);
-    total += conv + s.blocks * 2 * h * w * 9 * s.width * s.width;
+    // The gate convolution reads the 2 side-information channels, not cin.
+    const conv = h * w * taps * s.width * (cin + (i === 0 && c.arch === 'gated-resnet' ? 2 : 0));
+    total += conv + s.blocks * 2 * h * w * taps * s.width * s.width;
     cin = s.width;
   });
   const [fh, fw] = finalSize(c, height, width);
@@ -122,18 +139,19 @@ export class ClassifierNet {
       t.dispose();
     };
     let cin = ci;
+    const [kh, kw] = kernelOf(config);
     stages.forEach((s, i) => {
-      add(`stage${i}.conv.weight`, [3, 3, cin, s.width], 'he');
+      add(`stage${i}.conv.weight`, [kh, kw, cin, s.width], 'he');
       add(`stage${i}.conv.bias`, [s.width], 'zeros');
       if (i === 0 && config.arch === 'gated-resnet') {
-        add('stage0.gate.weight', [3, 3, 2, s.width], 'glorot');
+        add('stage0.gate.weight', [kh, kw, 2, s.width], 'glorot');
         add('stage0.gate.bias', [s.width], 'zeros');
       }
       for (let b = 0; b < s.blocks; b++) {
-        add(`stage${i}.block${b}.conv1.weight`, [3, 3, s.width, s.width], 'he');
+        add(`stage${i}.block${b}.conv1.weight`, [kh, kw, s.width, s.width], 'he');
         add(`stage${i}.block${b}.conv1.bias`, [s.width], 'zeros');
         // Small (not zero) init of the second conv: the block starts near identity but trains.
-        add(`stage${i}.block${b}.conv2.weight`, [3, 3, s.width, s.width], 'glorot');
+        add(`stage${i}.block${b}.conv2.weight`, [kh, kw, s.width, s.width], 'glorot');
         add(`stage${i}.block${b}.conv2.bias`, [s.width], 'zeros');
       }
       cin = s.width;
@@ -172,16 +190,18 @@ export class ClassifierNet {
   /** Logits [B, classes] for a batch x [B, H, W, inChannels]. `train` selects the differentiable convolutions. */
   apply(x: Tensor4D, train = false): Tensor2D {
     const tf = this.tf;
+    const [kh, kw] = kernelOf(this.config);
+    const pool: [number, number] = this.config.dims === 1 ? [1, 2] : [2, 2];
     const conv = (inp: Tensor4D, name: string, relu: boolean): Tensor4D => {
       const w = this.v(`${name}.weight`) as Tensor4D;
       const bias = this.v(`${name}.bias`);
       if (!train) return tf.fused.conv2d({ x: inp, filter: w, strides: 1, pad: 'same', bias, activation: relu ? 'relu' : 'linear' });
-      const z = tf.add(convSame(tf, 3)(inp, w), bias) as Tensor4D;
+      const z = tf.add(convSame(tf, kh, kw)(inp, w), bias) as Tensor4D;
       return relu ? (tf.relu(z) as Tensor4D) : z;
     };
     let h = tf.mul(tf.sub(x, this.mean), this.invStd) as Tensor4D;
     this.config.stages.forEach((s, i) => {
-      if (i > 0) h = tf.maxPool(h, 2, 2, 'same');
+      if (i > 0) h = tf.maxPool(h, pool, pool, 'same');
       if (i === 0 && this.config.arch === 'gated-resnet') {
         // Side information: per-position spread of the (normalised) latents across channels.
         const a = tf.mean(tf.abs(h), 3, true);
@@ -198,7 +218,8 @@ export class ClassifierNet {
         h = tf.relu(tf.add(h, r)) as Tensor4D;
       }
     });
-    const pooled = (this.config.head === 'flatten' ? tf.reshape(h, [h.shape[0], -1]) : tf.mean(h, [1, 2])) as Tensor2D;
+    let pooled = (this.config.head === 'flatten' ? tf.reshape(h, [h.shape[0], -1]) : tf.mean(h, [1, 2])) as Tensor2D;
+    if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
     return tf.add(tf.matMul(pooled, this.v('head.weight') as Tensor2D), this.v('head.bias')) as Tensor2D;
   }
 

@@ -23,8 +23,8 @@ export interface ClassifyOptions {
 }
 
 /** The JSON line (with its newline) for one frame's prediction; `source` names the file it came from in a dataset archive. */
-export function predictionLine(p: Prediction, pts: number, source?: string): string {
-  return JSON.stringify({ pts, ...(source === undefined ? {} : { source }), label: p.label, score: p.score, top: p.top }) + '\n';
+export function predictionLine(p: Prediction, pts: number, source?: string, extra?: Record<string, number>): string {
+  return JSON.stringify({ pts, ...(source === undefined ? {} : { source }), label: p.label, score: p.score, top: p.top, ...extra }) + '\n';
 }
 
 /**

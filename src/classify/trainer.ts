@@ -12,9 +12,15 @@
  *   on the held-out photos (`--photos DIR --val-photos DIR`).
  * - a folder with one sub-folder of images per class (`--val DIR` the same for held-out images),
  *   centre-cropped and resized to `--size`.
+ * - `spoken-words`: one-second stereo windows of ten command words spoken by espeak-ng over real
+ *   background recordings, read from an audio codec's latents (src/classify/spoken-words.ts);
+ *   held-out speakers share neither accent nor voice variant with training ones. The windows are
+ *   mixed afresh every epoch (new places, levels and backgrounds for the same utterances).
  *
  * The recipe is the same for every net: Adam, linear warm-up then cosine decay, softmax cross
- * entropy, no augmentation, fixed per-channel input normalisation measured on the training inputs.
+ * entropy, fixed per-channel input normalisation measured on the training inputs; optionally
+ * `--augment flip,shift=S` (the training images are flipped/shifted and re-encoded every epoch,
+ * src/classify/augment.ts) and `--dropout P` before the dense head.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +33,10 @@ import { getTf, type TfModule } from '../models/backend.js';
 import { quantizeArray } from '../../transforms/quantize.js';
 import { wptForward } from '../../transforms/wpt.js';
 import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
+import { augmentImage, augments, augmentText, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { planarToNhwc } from './classifier.js';
+import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, SPOKEN_WORDS, WINDOW_COLUMNS, windowLatents, windowPlan, type Utterance } from './spoken-words.js';
+import type { Clip } from '../train/audio-data.js';
 import { colorFrame, COLOR_SIZE, FASHION_LABELS, greyFrame, loadFashionMnist, type GreyImages } from './fashion-mnist.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
@@ -62,6 +71,15 @@ export interface ClassifierTrainOptions {
   /** Folder data: image side after centre crop and resize. */
   size: number;
   resume: boolean;
+  /** Training-time augmentation of the images before encoding (default none). */
+  augment?: AugmentConfig;
+  /** Dropout rate before the dense head while training (default 0). */
+  dropout?: number;
+  /** spoken-words: background recordings for training / held-out windows. */
+  audio?: string;
+  valAudio?: string;
+  /** spoken-words: use at most this many training speakers (half as many held out); default all. */
+  speakers?: number;
   backend?: string;
   log: (line: string) => void;
   progress?: (line: string) => void;
@@ -69,7 +87,7 @@ export interface ClassifierTrainOptions {
 
 export const CLASSIFIER_TRAIN_DEFAULTS = {
   arch: 'latent-resnet' as ClassifierArch, epochs: 6, batch: 128, lr: 2e-3, warmupSteps: 100, seed: 1, limit: 0, valLimit: 0, size: 64,
-  photos: 'data/photos/train', valPhotos: 'data/photos/eval', resume: false,
+  photos: 'data/photos/train', valPhotos: 'data/photos/eval', audio: 'data/audio/train', valAudio: 'data/audio/eval', resume: false,
 };
 
 /** A labelled set of classifier inputs, NHWC float32, all the same size. */
@@ -98,9 +116,9 @@ export class InputMaker {
     return { data: quantizeArray(latent.data as Float32Array, c.bits, { saturate: true }), shape: [...latent.shape] };
   }
 
-  /** Builds the whole set. */
-  build(n: number, frameAt: (i: number) => ImageFrame, labelAt: (i: number) => number, progress?: (done: number) => void): InputSet {
-    let set: InputSet | undefined;
+  /** Builds the whole set, or refills `into` (same size and shape) without allocating a new one. */
+  build(n: number, frameAt: (i: number) => ImageFrame, labelAt: (i: number) => number, progress?: (done: number) => void, into?: InputSet): InputSet {
+    let set: InputSet | undefined = into?.n === n ? into : undefined;
     for (let i = 0; i < n; i++) {
       const { data, shape } = this.planar(frameAt(i));
       const [c, h, w] = shape as [number, number, number];
@@ -144,12 +162,65 @@ interface Datasets {
   train: InputSet;
   val: InputSet;
   describe: Record<string, unknown>;
+  /** The training images again (with fresh random renderings where the data has them), for augmentation. */
+  trainFrame?: (i: number) => ImageFrame;
+  trainLabel?: (i: number) => number;
+  /** Refills the training set in place every epoch (data made of random mixtures). */
+  refresh?: (train: InputSet) => void;
+  /** 1 for signals (audio latents as [1, columns]); default 2. */
+  dims?: 1 | 2;
+  /** Audio classifiers: the window they read. */
+  window?: { columns: number; hop: number };
+}
+
+/** Audio windows → NHWC [1, columns, N] inputs (the latents as a stream carries them). */
+function audioSet(codec: Codec, plan: Array<Utterance | undefined>, backgrounds: Clip[], next: () => number, into?: InputSet, progress?: (done: number) => void): InputSet {
+  let set = into;
+  for (const [i, utt] of plan.entries()) {
+    const { data, shape } = windowLatents(codec, mixWindow(utt, backgrounds, next));
+    const [c, w] = shape;
+    set ??= { n: plan.length, h: 1, w, c, data: new Float32Array(plan.length * c * w), labels: new Uint8Array(plan.length) };
+    planarToNhwc(data, c, w, set.data, i * c * w);
+    set.labels[i] = utt ? utt.label : SPOKEN_WORDS.length;
+    if (progress && (i + 1) % 500 === 0) progress(i + 1);
+  }
+  if (!set) throw werr('WALLOC_ERR_DATASET', { path: 'spoken-words', reason: 'no windows' });
+  return set;
+}
+
+async function spokenWordsDatasets(o: ClassifierTrainOptions, codec: Codec | undefined): Promise<Datasets> {
+  if (!codec || codec.model.config.modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'spoken-words is read from an audio codec\'s latents: give --codec stereo-5x (or another 44.1 kHz stereo codec with J = 8)' });
+  if (!hasEspeak()) throw werr('WALLOC_ERR_DATASET', { path: 'espeak-ng', reason: 'spoken-words needs espeak-ng (apt-get install espeak-ng)' });
+  const say = (what: string) => (d: number, t: number) => { if (d % 100 === 0 || d === t) o.progress?.(`speaking ${what} words: ${d}/${t}`); };
+  const trUtts = speakAll({ split: 'train', ...(o.speakers ? { maxSpeakers: o.speakers } : {}), onProgress: say('training') });
+  const teUtts = speakAll({ split: 'heldOut', ...(o.speakers ? { maxSpeakers: Math.max(2, Math.round(o.speakers / 2)) } : {}), onProgress: say('held-out') });
+  const trBg = await loadBackgrounds(o.audio);
+  const teBg = await loadBackgrounds(o.valAudio);
+  if (!trBg.length || !teBg.length) o.log(`warning: no background recordings (${o.audio}, ${o.valAudio}): quiet noise only`);
+  const perClass = (n: number, dflt: number) => (n > 0 ? Math.max(1, Math.ceil(n / SPOKEN_LABELS.length)) : dflt);
+  const trPlan = windowPlan(trUtts, perClass(o.limit, 400), o.seed);
+  const tePlan = windowPlan(teUtts, perClass(o.valLimit, 100), 777);
+  const nextTr = rng(o.seed * 7919 + 3);
+  const progress = (what: string) => (d: number) => o.progress?.(`${what}: ${d} windows`);
+  const train = audioSet(codec, trPlan, trBg, nextTr, undefined, progress('training windows'));
+  const val = audioSet(codec, tePlan, teBg, rng(424243), undefined, progress('held-out windows'));
+  let epoch = 0;
+  return {
+    labels: [...SPOKEN_LABELS], train, val, dims: 1, window: { columns: WINDOW_COLUMNS, hop: WINDOW_COLUMNS >> 1 },
+    refresh: (set) => { if (epoch++ > 0) audioSet(codec, windowPlan(trUtts, perClass(o.limit, 400), o.seed + epoch), trBg, nextTr, set); },
+    describe: {
+      data: 'spoken-words: ten command words by espeak-ng over real background recordings, 1 s stereo windows', train: train.n, heldOut: val.n,
+      trainSpeakers: new Set(trUtts.map((u) => u.voice)).size, heldOutSpeakers: new Set(teUtts.map((u) => u.voice)).size,
+      trainBackgrounds: `${o.audio} (${trBg.length})`, heldOutBackgrounds: `${o.valAudio} (${teBg.length})`,
+    },
+  };
 }
 
 async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Promise<Datasets> {
   const channels = maker.codec?.model.config.channels ?? (o.data === 'fashion-mnist' ? 1 : 3);
   const lim = (n: number, l: number) => (l > 0 ? Math.min(n, l) : n);
   const progress = (what: string) => (d: number) => o.progress?.(`${what}: ${d} images`);
+  if (o.data === 'spoken-words') return spokenWordsDatasets(o, maker.codec);
   if (o.data === 'fashion-mnist' || o.data === 'fashion-mnist-color') {
     const tr: GreyImages = loadFashionMnist('train', { limit: o.limit || undefined });
     const te: GreyImages = loadFashionMnist('test', { limit: o.valLimit || undefined });
@@ -158,7 +229,7 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
       if (channels !== 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `fashion-mnist is grey; codec ${maker.codec?.model.config.name} codes ${channels} channels (use fashion-mnist-color)` });
       const train = maker.build(tr.n, (i) => greyFrame(tr, i), (i) => tr.labels[i]!, progress('train inputs'));
       const val = maker.build(te.n, (i) => greyFrame(te, i), (i) => te.labels[i]!, progress('test inputs'));
-      return { labels, train, val, describe: { data: 'fashion-mnist (Debian dataset-fashion-mnist)', train: tr.n, heldOut: te.n, heldOutSplit: 't10k' } };
+      return { labels, train, val, trainFrame: (i) => greyFrame(tr, i), trainLabel: (i) => tr.labels[i]!, describe: { data: 'fashion-mnist (Debian dataset-fashion-mnist)', train: tr.n, heldOut: te.n, heldOutSplit: 't10k' } };
     }
     if (channels !== 3) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'fashion-mnist-color needs an RGB codec' });
     const load = async (dir: string | undefined) => (dir && existsSync(dir) ? loadPhotos(dir, { maxPixels: 1_000_000, minSide: COLOR_SIZE }) : [] as Photo[]);
@@ -170,7 +241,7 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
     const train = maker.build(tr.n, (i) => colorFrame(tr, i, trPhotos, nextTr), (i) => tr.labels[i]!, progress('train inputs'));
     const val = maker.build(te.n, (i) => colorFrame(te, i, tePhotos, nextTe), (i) => te.labels[i]!, progress('test inputs'));
     return {
-      labels, train, val,
+      labels, train, val, trainFrame: (i) => colorFrame(tr, i, trPhotos, nextTr), trainLabel: (i) => tr.labels[i]!,
       describe: { data: `fashion-mnist-color: garments tinted and laid on ${COLOR_SIZE}×${COLOR_SIZE} crops of real photos`, train: tr.n, heldOut: te.n, trainPhotos: `${o.photos} (${trPhotos.length})`, heldOutPhotos: `${o.valPhotos} (${tePhotos.length})` },
     };
   }
@@ -190,6 +261,7 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
     labels: tr.labels,
     train: maker.build(ntr, (i) => tr.frames[order[i]!]!, (i) => tr.y[order[i]!]!),
     val: maker.build(nte, (i) => te.frames[i]!, (i) => te.y[i]!),
+    trainFrame: (i) => tr.frames[order[i]!]!, trainLabel: (i) => tr.y[order[i]!]!,
     describe: { data: o.data, val: o.val, train: ntr, heldOut: nte, size: o.size },
   };
 }
@@ -212,6 +284,10 @@ export function channelStats(set: InputSet): { mean: Float32Array; std: Float32A
     mean[k] = s[k]! / per;
     std[k] = Math.sqrt(Math.max(1e-12, s2[k]! / per - mean[k]! ** 2));
   }
+  // A channel that is almost always 0 in training (a quiet latent band) must not be blown up by
+  // 1/std on the rare input where it is not: floor every std at 5% of the largest.
+  const floor = 0.05 * Math.max(...std);
+  for (let k = 0; k < c; k++) std[k] = Math.max(std[k]!, floor);
   return { mean, std };
 }
 
@@ -277,7 +353,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   o.log(`${train.n} training and ${val.n} held-out inputs of [${train.h}, ${train.w}, ${train.c}] (NHWC) in ${prepSeconds.toFixed(1)} s; backend ${backend}`);
 
   const statePath = join(o.out, 'train-state.json');
-  const netCfg: ClassifierNetConfig = { arch: o.arch, inChannels: train.c, classes: ds.labels.length, stages: o.stages ?? defaultStages(o.arch), ...(o.head === 'flatten' ? { head: 'flatten' as const, inputSize: [train.h, train.w] as [number, number] } : {}) };
+  const netCfg: ClassifierNetConfig = { arch: o.arch, inChannels: train.c, classes: ds.labels.length, stages: o.stages ?? defaultStages(o.arch, ds.dims), ...(ds.dims === 1 ? { dims: 1 as const } : {}), ...(o.dropout ? { dropout: o.dropout } : {}), ...(o.head === 'flatten' ? { head: 'flatten' as const, inputSize: [train.h, train.w] as [number, number] } : {}) };
   let net: ClassifierNet;
   let state: TrainState;
   if (o.resume && existsSync(statePath)) {
@@ -303,8 +379,10 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       ...(codec ? { codec: codecRef(codec.model) } : { channels: train.c }),
       labels: ds.labels,
       net: net.getConfig(),
+      ...(ds.window ? { window: ds.window } : {}),
       training: {
         recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
+        augment: augmentText(aug), dropout: net.config.dropout ?? 0,
         seed: o.seed, backend, parameters: net.parameterCount, multiplyAdds: mac, accuracy: last?.accuracy, seconds: Math.round(state.seconds), history: state.history,
       },
     }, net.getWeights());
@@ -314,6 +392,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     return m;
   };
 
+  const aug = o.augment ?? NO_AUGMENT;
+  const augNext = rng(o.seed * 104729 + state.epoch);
   const opt = tf.train.adam(o.lr);
   const per = train.h * train.w * train.c;
   const stepsPerEpoch = Math.ceil(train.n / o.batch);
@@ -325,6 +405,12 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   let model: ClassifierModel | undefined;
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
     const e0 = Date.now();
+    if (ds.refresh) ds.refresh(train);
+    else if (augments(aug) && ds.trainFrame && ds.trainLabel) {
+      // A fresh augmented copy of the training set, encoded exactly as a stream would carry it.
+      const frameAt = ds.trainFrame;
+      maker.build(train.n, (i) => augmentImage(frameAt(i), aug, augNext), ds.trainLabel, undefined, train);
+    }
     const order = Array.from({ length: train.n }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
@@ -341,7 +427,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
         yb[i] = train.labels[k]!;
       }
       const step = epoch * stepsPerEpoch + s;
-      const lr = step < o.warmupSteps ? (o.lr * (step + 1)) / o.warmupSteps : 0.5 * o.lr * (1 + Math.cos((Math.PI * (step - o.warmupSteps)) / Math.max(1, totalSteps - o.warmupSteps)));
+      const warm = Math.min(o.warmupSteps, Math.ceil(totalSteps / 10));
+      const lr = step < warm ? (o.lr * (step + 1)) / warm : 0.5 * o.lr * (1 + Math.cos((Math.PI * (step - warm)) / Math.max(1, totalSteps - warm)));
       (opt as unknown as { learningRate: number }).learningRate = lr;
       const [loss, hits] = tf.tidy(() => {
         const x = tf.tensor4d(xb.subarray(0, b * per), [b, train.h, train.w, train.c]);

@@ -13,9 +13,15 @@ import { werr } from '../errors.js';
 import { openInput } from '../io/input.js';
 import { openOutput } from '../io/output.js';
 import { MAX_LATENT_VALUES_CAP } from '../../transforms/pack.js';
-import { Classifier } from '../classify/classifier.js';
+import { Classifier, predictionOf } from '../classify/classifier.js';
+import { LatentWindower } from '../classify/audio-windows.js';
+import { planFromHeader } from '../codec/audio-stream.js';
+import type { Frame } from '../frame.js';
+import { unpackFrame } from '../../transforms/pack.js';
 import { classifierForHeader } from '../classify/model.js';
 import { predictionLine } from '../classify/sink.js';
+import { isTokenStream, TokenClassifier, tokenClassifierForHeader } from '../vq/token-classifier.js';
+import { parseAugment } from '../classify/augment.js';
 import { loadFashionMnist } from '../classify/fashion-mnist.js';
 import { buildGreyCodec, GREY_CODEC_DEFAULTS } from '../classify/grey-codec.js';
 import { CLASSIFIER_ARCHS, type ClassifierArch } from '../classify/nets.js';
@@ -37,11 +43,13 @@ export const classifyCommand: CommandSpec = {
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
     'max-latent': { type: 'string', arg: 'N', help: 'refuse packed latent images of more values than this (default: 67108864)' },
     'max-record-bytes': { type: 'string', arg: 'N', help: 'refuse .wlc records longer than this (default: 268435456)' },
+    hop: { type: 'string', arg: 'MS', help: 'audio streams: one window every MS milliseconds (default: the classifier\'s, half a window)' },
   },
   examples: [
     'ffmpeg -i clip.mp4 -f yuv4mpegpipe - | walloc-encode | classify',
     'classify shirts.wlc --top 5',
     'classify garments.wlc -m fmnist-latent-resnet --threshold 0.5 -o labels.jsonl',
+    'arecord -f cd -t wav - | walloc-encode --latency 100 - | classify -m words-stereo-5x --threshold 0.6',
   ],
   async run({ values, positionals }, io) {
     return classifyMain(values, positionals, io);
@@ -65,7 +73,10 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
   const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, binary: false });
   const { signal, release } = interruptSignal();
   const parser = new WlcParser(maxRecordBytes !== undefined ? { maxRecordBytes } : {});
-  let classifier: Classifier | undefined;
+  let classifier: Classifier | TokenClassifier | undefined;
+  let windower: LatentWindower | undefined;
+  let sampleRate = 44100;
+  const hopMs = values.hop === undefined ? undefined : numberOption(values.hop, 'hop', 1, 3_600_000);
   let index = 0;
   let source: string | undefined;
   const write = (line: string): Promise<void> | void => {
@@ -73,8 +84,36 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     return new Promise((resolve) => out.stream.once('drain', resolve));
   };
   const onHeader = async (h: WlcHeader): Promise<void> => {
-    classifier = await Classifier.load((values.model as string | undefined) ?? classifierForHeader(h), { backend: values.backend as string | undefined, maxLatentValues });
-    classifier.checkHeader(h);
+    // VQ-VAE token streams (src/vq/): the token classifier, which reads the tokens as they are.
+    if (isTokenStream(h)) {
+      classifier = await TokenClassifier.load((values.model as string | undefined) ?? tokenClassifierForHeader(h), { backend: values.backend as string | undefined });
+      classifier.checkHeader(h);
+      return;
+    }
+    const c = await Classifier.load((values.model as string | undefined) ?? classifierForHeader(h), { backend: values.backend as string | undefined, maxLatentValues });
+    classifier = c;
+    c.checkHeader(h);
+    const win = c.model.config.window;
+    if (h.modality === 'audio') {
+      if (!win) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `classifier ${c.model.config.name} reads single frames, not windows of an audio stream` });
+      const plan = planFromHeader(h as unknown as Record<string, unknown>);
+      sampleRate = plan.sampleRate;
+      const hop = hopMs === undefined ? win.hop : Math.max(1, Math.round(((hopMs / 1000) * plan.sampleRate) / plan.hop));
+      windower = new LatentWindower({ channels: c.model.config.net.inChannels, window: win.columns, hop, samplesPerColumn: plan.hop, preroll: plan.preroll });
+    } else if (win) {
+      throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `classifier ${c.model.config.name} reads windows of an audio stream; this stream holds ${h.modality ?? 'image'} frames` });
+    }
+  };
+  /** Audio: every window the record completes gets its line; latency counts from the record's arrival. */
+  const onAudioFrame = async (f: Frame, arrived: number): Promise<void> => {
+    const c = classifier as Classifier;
+    const lat = f.kind === 'packed' ? await unpackFrame(f, { maxValues: maxLatentValues ?? MAX_LATENT_VALUES_CAP }) : f;
+    if (lat.kind !== 'latent' || lat.shape.length !== 2) throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'classify (audio windows)', expected: 'audio latents [N, columns]', actual: `${lat.kind} [${lat.shape.join(', ')}]` });
+    const first = typeof lat.meta.pts === 'number' ? lat.meta.pts : 0;
+    for (const w of windower!.push(lat.data, lat.shape[1]!, first)) {
+      const p = predictionOf(c.probabilities(w.nhwc, 1, 1, windower!.window), c.labels, top, threshold);
+      await write(predictionLine(p, w.sample, source, { t: Math.round((w.sample / sampleRate) * 1000) / 1000, latencyMs: Math.round((performance.now() - arrived) * 10) / 10 }));
+    }
   };
   try {
     for await (const chunk of input.stream as AsyncIterable<Buffer>) {
@@ -85,6 +124,8 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
           // A dataset archive (walloc batch --archive) names each image in a meta record before it.
           const path = (ev.data as { path?: unknown } | null)?.path;
           if (typeof path === 'string') source = path;
+        } else if (ev.type === 'frame' && windower) {
+          await onAudioFrame(ev.frame, performance.now());
         } else if (ev.type === 'frame') {
           const f = ev.frame;
           const pts = typeof f.meta?.pts === 'number' ? f.meta.pts : index;
@@ -129,7 +170,7 @@ export const trainClassifierCommand: CommandSpec = {
     'walloc train classifier --data fashion-mnist --grey-codec DIR [--latent-dim N] [--levels J]',
   ],
   options: {
-    data: { type: 'string', arg: 'SET', help: 'fashion-mnist (Debian dataset-fashion-mnist, 28×28 grey), fashion-mnist-color (64×64 on photo backgrounds), or a folder with one sub-folder of images per class' },
+    data: { type: 'string', arg: 'SET', help: 'fashion-mnist (Debian dataset-fashion-mnist, 28×28 grey), fashion-mnist-color (64×64 on photo backgrounds), spoken-words (espeak-ng command words over real recordings, for an audio codec), or a folder with one sub-folder of images per class' },
     val: { type: 'string', arg: 'DIR', help: 'held-out class folders (folder data only; Fashion-MNIST uses its test split)' },
     codec: { type: 'string', arg: 'MODEL', help: 'codec whose latents the classifier reads (bundled name or folder)' },
     arch: { type: 'string', arg: 'NAME', default: T.arch, help: 'latent-resnet, gated-resnet (side-information gate) or pixel-cnn (baseline on pixels, no --codec)' },
@@ -145,9 +186,14 @@ export const trainClassifierCommand: CommandSpec = {
     'val-limit': { type: 'string', arg: 'N', default: '0', help: 'use only the first N held-out images (0: all)' },
     photos: { type: 'string', arg: 'DIR', default: T.photos, help: 'fashion-mnist-color: photos for training backgrounds' },
     'val-photos': { type: 'string', arg: 'DIR', default: T.valPhotos, help: 'fashion-mnist-color: photos for held-out backgrounds' },
+    audio: { type: 'string', arg: 'DIR', default: T.audio, help: 'spoken-words: background recordings for training windows' },
+    'val-audio': { type: 'string', arg: 'DIR', default: T.valAudio, help: 'spoken-words: background recordings for held-out windows' },
+    speakers: { type: 'string', arg: 'N', default: '0', help: 'spoken-words: at most N training speakers, N/2 held out (0: all 64 and 24)' },
     size: { type: 'string', arg: 'PX', default: String(T.size), help: 'folder data: side of the centre crop images are resized to' },
     seed: { type: 'string', arg: 'N', default: String(T.seed), help: 'random seed (weights, order, renderings)' },
     resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+    augment: { type: 'string', arg: 'LIST', default: 'none', help: 'training augmentation, re-encoded every epoch: flip, shift=S (pixels), comma-separated, or none' },
+    dropout: { type: 'string', arg: 'P', default: '0', help: 'dropout rate before the dense head while training (0 to 0.9)' },
     'grey-codec': { type: 'string', arg: 'DIR', help: 'build the grey Fashion-MNIST codec (PCA of J-level wavelet packets) into DIR and stop' },
     levels: { type: 'string', arg: 'J', default: '2', help: '--grey-codec: wavelet packet levels' },
     'latent-dim': { type: 'string', arg: 'N', default: '8', help: '--grey-codec: latent channels' },
@@ -158,6 +204,7 @@ export const trainClassifierCommand: CommandSpec = {
     'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --out fixtures/models/fmnist-latent-resnet',
     'walloc train classifier --data fashion-mnist --arch pixel-cnn --out fixtures/models/fmnist-pixel-cnn',
     'walloc train classifier --data fashion-mnist-color --codec rgb-16x-linear --out fixtures/models/rgb-16x-linear-fashion --limit 30000',
+    'walloc train classifier --data spoken-words --codec stereo-5x --out fixtures/models/words-stereo-5x',
   ],
   async run({ values }, io) {
     const data = values.data;
@@ -196,9 +243,13 @@ export const trainClassifierCommand: CommandSpec = {
       limit: numberOption(values.limit, 'limit', 0, 1e9, true),
       valLimit: numberOption(values['val-limit'], 'val-limit', 0, 1e9, true),
       photos: values.photos as string, valPhotos: values['val-photos'] as string,
+      audio: values.audio as string, valAudio: values['val-audio'] as string,
+      speakers: numberOption(values.speakers, 'speakers', 0, 1000, true),
       size: numberOption(values.size, 'size', 8, 4096, true),
       seed: numberOption(values.seed, 'seed', 0, 2 ** 31, true),
       resume: values.resume === true,
+      augment: parseAugment(values.augment as string),
+      dropout: numberOption(values.dropout, 'dropout', 0, 0.9),
       backend: values.backend as string | undefined,
       log,
       progress: tty ? (line) => io.stderr.write('\r\x1b[K' + line) : plainEvery(30_000, (line) => io.stderr.write(line + '\n')),

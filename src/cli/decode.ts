@@ -20,6 +20,7 @@ import { frameSinkFor } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { interruptSignal } from './encode.js';
 import { decodeAudioMain } from './audio.js';
+import { decodeVolumeMain } from './volume.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
@@ -46,6 +47,7 @@ export const decodeCommand: CommandSpec = {
     'walloc-decode cam.wlc -o frame-%04d.png',
     'walloc-decode damaged.wlc --skip-corrupt -o recovered.y4m',
     'walloc-decode song.wlc -o song.wav          # audio: .wav, .raw (--format f32le), or .flac/.ogg/… through ffmpeg',
+    'walloc-decode brain.wlc -o back.nii.gz      # volumes: .nii.gz, .nii, .raw or slice-%03d.png',
   ],
   async run({ values, positionals }, io) {
     return decodeMain(values, positionals, io);
@@ -87,6 +89,10 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     codec.checkHeader(header);
     if (header.modality === 'audio') {
       await decodeAudioMain(values, header, codec, reader, io, outPath, signal);
+      return 0;
+    }
+    if (header.modality === 'volume') {
+      await decodeVolumeMain(values, header, codec, reader, io, outPath, signal);
       return 0;
     }
     if (format !== undefined && audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format ${format} is for audio streams; this stream holds ${String(header.modality)}` });

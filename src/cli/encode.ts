@@ -3,6 +3,7 @@
  * written atomically, or stdout). Images are one record; a y4m stream or a video read through
  * ffmpeg becomes one record per frame, encoded as the frames arrive.
  */
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
@@ -18,6 +19,7 @@ import { listBundledModels } from '../models/registry.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { imageLimitOptions, intOption } from './options.js';
 import { encodeAudioMain, isAudioRequest } from './audio.js';
+import { encodeVolumeMain, isVolumePath, VOLUME_ENCODE_OPTIONS } from './volume.js';
 
 /** The default model per modality: the trained one when bundled, else its linear floor. */
 export function defaultModel(modality: 'image' | 'audio' | 'volume'): string {
@@ -54,6 +56,7 @@ export const encodeCommand: CommandSpec = {
     rate: { type: 'string', arg: 'HZ', help: 'raw PCM input: sample rate' },
     channels: { type: 'string', arg: 'N', help: 'raw PCM input: channels (1 or 2)' },
     latency: { type: 'string', arg: 'MS', help: 'audio: largest algorithmic latency wanted; picks the chunk (default: 65536-sample chunks)' },
+    ...VOLUME_ENCODE_OPTIONS,
   },
   examples: [
     'walloc-encode photo.png -o photo.wlc',
@@ -61,6 +64,8 @@ export const encodeCommand: CommandSpec = {
     'walloc-encode clip.mkv -o clip.wlc          # any format ffmpeg reads',
     'ffmpeg -i song.ogg -f wav - | walloc-encode --model stereo-5x | walloc-decode -o out.wav',
     'arecord -f cd -t raw - | walloc-encode - --format s16le --rate 44100 --channels 2 --latency 200 -o live.wlc',
+    'walloc-encode brain.nii.gz -o brain.wlc                 # volumes: NIfTI, raw (--shape --dtype) or PNG slices',
+    'cat slices/*.png | walloc-encode - --stack --slab 32 -o scan.wlc',
   ],
   async run({ values, positionals }, io) {
     return encodeMain(values, positionals, io);
@@ -71,6 +76,10 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   if (positionals.length > 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `one input at a time (got ${positionals.length}); use \`walloc batch\` for many` });
   const inPath = positionals[0] ?? '-';
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'an input file (or data on stdin)', command: 'walloc-encode' });
+  // Volumes (issue 9): PNG-slice folders and patterns are not one input file, so decide first.
+  if (isVolumePath(inPath, values) && (inPath !== '-' && (inPath.includes('%') || !existsSync(inPath) || statSync(inPath).isDirectory()))) {
+    return encodeVolumeMain(values, inPath, undefined, io);
+  }
   const limits = imageLimitOptions(values);
   const packFormat = values.pack as string | undefined;
   if (packFormat !== undefined && packFormat !== 'webp' && packFormat !== 'png') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--pack must be webp or png, got "${packFormat}"` });
@@ -80,9 +89,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   if (input.kind === 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'it is already a .wlc stream (decode it with walloc-decode)' });
   // Audio (issue 5): WAV, raw PCM flags, an audio model, or an audio file for ffmpeg.
   if (isAudioRequest(input, values)) return encodeAudioMain(values, input, io);
-  if (input.kind === 'nifti' || input.kind === 'gzip') {
-    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'volume codecs are not bundled in this version yet' });
-  }
+  if (input.kind === 'nifti' || input.kind === 'gzip' || isVolumePath(inPath, values)) return encodeVolumeMain(values, inPath, input, io);
   const codec = Codec.load((values.model as string | undefined) ?? defaultModel('image'), {
     pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) },
   });

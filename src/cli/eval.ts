@@ -12,15 +12,50 @@ import { evalAudio, loadRecordings } from '../eval/audio-eval.js';
 import { loadModel } from '../models/model-file.js';
 import { listImages } from '../train/photos.js';
 import { listAudio } from '../train/audio-data.js';
+import { listVolumes } from '../train/volume-data.js';
+import { evalVolumes, type VolumeScore } from '../eval/volume-eval.js';
 
 /** True when the model named (bundled or a folder) codes audio. */
 function isAudioModel(model: string | undefined): boolean {
-  if (model === undefined) return false;
+  return modalityOf(model) === 'audio';
+}
+
+function modalityOf(model: string | undefined): string | undefined {
+  if (model === undefined) return undefined;
   try {
-    return loadModel(model).config.modality === 'audio';
+    return loadModel(model).config.modality;
   } catch {
-    return false; // the image path reports a missing model with its own coded error
+    return undefined; // the image path reports a missing model with its own coded error
   }
+}
+
+const listVolumesSafe = (dir: string): string[] => { try { return listVolumes(dir); } catch { return []; } };
+
+async function evalVolumeCommand(dir: string, model: string, values: Record<string, unknown>, io: CommandIo): Promise<number> {
+  const compare = values.compare === undefined ? [] : String(values.compare).split(',').map((c) => c.trim());
+  for (const c of compare) if (c !== 'webp' && c !== 'gzip') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports webp and gzip for volumes (e.g. --compare webp,gzip), got "${c}"` });
+  const row = (s: VolumeScore) => `${s.file.slice(-30).padEnd(30)} ${s.shape.join('×').padStart(12)} ${f(s.ratio, 1).padStart(7)} ${f(s.psnr).padStart(6)} ${f(s.ssim, 4).padStart(6)} ${f(s.encodeMvoxPerS, 1).padStart(6)} ${f(s.decodeMvoxPerS, 1).padStart(6)}`
+    + (s.webp ? `  | ${String(s.webp.quality).padStart(3)} ${f(s.webp.ratio, 1).padStart(7)} ${f(s.webp.psnr).padStart(6)} ${f(s.webp.ssim, 4).padStart(6)}` : '')
+    + (s.gzip ? `  | ${f(s.gzip.ratio, 2).padStart(6)}` : '');
+  if (!values.json) {
+    io.stdout.write(`${'volume'.padEnd(30)} ${'D×H×W'.padStart(12)} ${'ratio'.padStart(7)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)} ${'enc'.padStart(6)} ${'dec'.padStart(6)}`
+      + (compare.includes('webp') ? `  | WebP q ${'ratio'.padStart(5)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : '') + (compare.includes('gzip') ? '  |   gzip' : '') + '   (ratio vs 16-bit; enc/dec Mvox/s)\n');
+  }
+  const r = await evalVolumes(dir, {
+    model, compare: compare as Array<'webp' | 'gzip'>, backend: values.backend as string | undefined, limit: intOption(values.limit, 'limit', 1, 1e9),
+    onVolume: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write(row(s) + '\n')),
+  });
+  if (values.json) {
+    io.stderr.write('\n');
+    io.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return 0;
+  }
+  const m = r.results;
+  io.stdout.write(`\n${r.name}: ${r.volumes} volumes, ${f(r.megavoxels)} Mvoxels\n`);
+  io.stdout.write(`  walloc: ${f(m.ratio, 1)}:1 (voxel-weighted, vs 16-bit), PSNR ${f(m.psnr)} dB, SSIM ${f(m.ssim, 4)} (means), encode ${f(m.encodeMvoxPerS, 1)} Mvox/s, decode ${f(m.decodeMvoxPerS, 1)} Mvox/s\n`);
+  if (r.webp) io.stdout.write(`  per-slice WebP at ≤ the same bytes: ${f(r.webp.ratio, 1)}:1, PSNR ${f(r.webp.psnr)} dB, SSIM ${f(r.webp.ssim, 4)}\n`);
+  if (r.gzip) io.stdout.write(`  gzip of the raw voxels (lossless): ${f(r.gzip.ratio, 2)}:1\n`);
+  return 0;
 }
 
 const listImagesSafe = (dir: string): string[] => { try { return listImages(dir); } catch { return []; } };
@@ -51,17 +86,20 @@ export const evalCommand: CommandSpec = {
   usage: ['walloc eval DIR [--model NAME|DIR] [--compare webp] [--json]', 'walloc eval DIR --model stereo-5x [--compare opus] [--json]'],
   options: {
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x)' },
-    compare: { type: 'string', arg: 'CODEC', help: 'also encode with this codec at the same size: webp (images) or opus (audio)' },
+    compare: { type: 'string', arg: 'CODEC', help: 'also encode with this codec at the same size: webp (images), opus (audio), webp,gzip (volumes: per-slice WebP, lossless gzip)' },
     seconds: { type: 'string', arg: 'S', help: 'audio: evaluate the first S seconds of each recording (default 60)' },
     json: { type: 'boolean', help: 'print one JSON object (CompressAI keys) on stdout' },
     limit: { type: 'string', arg: 'N', help: 'evaluate only the first N images' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
   },
-  examples: ['walloc eval data/photos/eval --model rgb-16x --compare webp', 'walloc eval data/audio/eval --model stereo-5x --compare opus'],
+  examples: ['walloc eval data/photos/eval --model rgb-16x --compare webp', 'walloc eval data/audio/eval --model stereo-5x --compare opus', 'walloc eval data/volumes/eval --model volume-mri --compare webp,gzip'],
   async run({ values, positionals }, io) {
     const dir = positionals[0];
     if (dir === undefined) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a folder of images', command: 'walloc eval' });
     const model = values.model as string | undefined;
+    if (modalityOf(model) === 'volume' || (model === undefined && listImagesSafe(dir).length === 0 && listVolumesSafe(dir).length > 0)) {
+      return evalVolumeCommand(dir, model ?? defaultModel('volume'), values, io);
+    }
     if (isAudioModel(model) || (model === undefined && listImagesSafe(dir).length === 0 && listAudioSafe(dir).length > 0)) {
       return evalAudioCommand(dir, model ?? defaultModel('audio'), values, io);
     }

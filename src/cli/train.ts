@@ -13,6 +13,8 @@ import { numberOption as num } from './options.js';
 const d = CODEC_TRAIN_DEFAULTS;
 /** Defaults that differ for --modality audio (WaLLoC's stereo_5x: J=8, 108 channels). */
 const AUDIO = { levels: 8, latentDim: 108, crop: 32768 };
+/** Defaults for --modality volume (docs/volumes.md: J=2, 8 channels ≈ 30:1 against 16-bit voxels). */
+const VOLUME = { levels: 2, latentDim: 8, crop: 32, valSize: 96 };
 
 
 export const trainCommand: CommandSpec = {
@@ -20,7 +22,7 @@ export const trainCommand: CommandSpec = {
   summary: 'train a codec from real data (`walloc train codec --data DIR --out DIR`)',
   usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio] [options]'],
   options: {
-    modality: { type: 'string', arg: 'KIND', default: 'image', help: 'image (photos, RGB) or audio (recordings, stereo 44.1 kHz; see docs/audio.md)' },
+    modality: { type: 'string', arg: 'KIND', default: 'image', help: 'image (photos, RGB), audio (recordings, stereo 44.1 kHz; see docs/audio.md) or volume (NIfTI CT/MRI; see docs/volumes.md)' },
     data: { type: 'string', arg: 'DIR', help: 'folder of training photos or recordings (searched recursively)' },
     val: { type: 'string', arg: 'DIR', help: 'folder of held-out photos or recordings for the validation PSNR' },
     out: { type: 'string', arg: 'DIR', help: 'model folder to write (checkpoints go there too)' },
@@ -59,10 +61,11 @@ export const trainCommand: CommandSpec = {
     if (typeof values.data !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--data DIR', command: 'walloc train' });
     if (typeof values.out !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--out DIR', command: 'walloc train' });
     const modality = values.modality as string;
-    if (modality !== 'image' && modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--modality must be image or audio, got "${modality}"` });
+    if (modality !== 'image' && modality !== 'audio' && modality !== 'volume') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--modality must be image, audio or volume, got "${modality}"` });
     const audio = modality === 'audio';
-    const levels = num(values.levels ?? String(audio ? AUDIO.levels : d.levels), 'levels', 1, audio ? 12 : 6, true);
-    const crop = num(values.crop ?? String(audio ? AUDIO.crop : d.crop), 'crop', 1 << levels, audio ? 1 << 22 : 1024, true);
+    const volume = modality === 'volume';
+    const levels = num(values.levels ?? String(audio ? AUDIO.levels : volume ? VOLUME.levels : d.levels), 'levels', 1, audio ? 12 : volume ? 4 : 6, true);
+    const crop = num(values.crop ?? String(audio ? AUDIO.crop : volume ? VOLUME.crop : d.crop), 'crop', 1 << levels, audio ? 1 << 22 : volume ? 256 : 1024, true);
     if (crop % (1 << levels)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--crop ${crop} is not a multiple of 2^J = ${1 << levels}` });
     const tty = Boolean(io.stderr.isTTY);
     const out = values.out;
@@ -78,7 +81,8 @@ export const trainCommand: CommandSpec = {
       valSeconds: num(values['val-seconds'], 'val-seconds', 1, 3600),
       kernel: num(values.kernel ?? String(d.kernel), 'kernel', 1, 31, true),
       levels,
-      latentDim: num(values['latent-dim'] ?? String(audio ? AUDIO.latentDim : d.latentDim), 'latent-dim', 1, audio ? 2 * 2 ** levels : 3 * 4 ** levels, true),
+      latentDim: num(values['latent-dim'] ?? String(audio ? AUDIO.latentDim : volume ? VOLUME.latentDim : d.latentDim), 'latent-dim', 1, audio ? 2 * 2 ** levels : volume ? 8 ** levels : 3 * 4 ** levels, true),
+      ...(volume ? { valSize: VOLUME.valSize } : {}),
       bits: num(values.bits, 'bits', 2, 8, true),
       steps: num(values.steps, 'steps', 0, 10_000_000, true),
       batch: num(values.batch, 'batch', 1, 1024, true),

@@ -13,6 +13,7 @@ import { evalCommand } from './eval.js';
 import { filterCommand, filtersCommand } from './filter.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
+import { trainLowrankCommand, trainTokenClassifierCommand, trainVqvaeCommand } from './vq.js';
 import { batchCommand } from './batch.js';
 import { workerCommand } from './worker.js';
 import { reportError, runCommand } from './run.js';
@@ -68,6 +69,10 @@ export async function wallocMain(argv: string[], io: CommandIo): Promise<number>
   }
   // `walloc train classifier` has its own option table (src/cli/classify.ts); `walloc train codec` is trainCommand.
   if (first === 'train' && rest[0] === 'classifier') return runCommand(trainClassifierCommand, rest.slice(1), io);
+  // The VQ-VAE family (src/cli/vq.ts): `walloc train vqvae | lowrank | token-classifier`.
+  if (first === 'train' && rest[0] === 'vqvae') return runCommand(trainVqvaeCommand, rest.slice(1), io);
+  if (first === 'train' && rest[0] === 'lowrank') return runCommand(trainLowrankCommand, rest.slice(1), io);
+  if (first === 'train' && rest[0] === 'token-classifier') return runCommand(trainTokenClassifierCommand, rest.slice(1), io);
   const cmd = SUBCOMMANDS[first];
   if (!cmd) return reportError('walloc', new WallocError('WALLOC_ERR_UNKNOWN_COMMAND', { command: first }), io.stderr, io.env);
   return runCommand(cmd, rest, io);

@@ -114,7 +114,9 @@ export class Codec {
     const lo = media.kind === 'audio' ? -1 : -0.5;
     const hi = media.kind === 'audio' ? 1 : 0.5;
     const d = media.data;
-    for (let i = 0; i < d.length; i++) d[i] = d[i]! < lo ? lo : d[i]! > hi ? hi : d[i]!;
+    // Volumes keep values outside ±0.5: their window is a percentile (99.9th), not the full range,
+    // so the sink clamps to the volume's recorded [min, max] instead (src/codec/volume-codec.ts).
+    if (media.kind !== 'volume') for (let i = 0; i < d.length; i++) d[i] = d[i]! < lo ? lo : d[i]! > hi ? hi : d[i]!;
     return makeFrame(media.kind, media.shape, d, media.meta) as MediaFrame;
   }
 

@@ -31,6 +31,9 @@ import { quantizeArray } from '../../transforms/quantize.js';
 import { CovarianceAccumulator, pcaProjection } from './pca.js';
 import { cropFrame, loadPhotos, randomCrop, rng, type Photo } from './photos.js';
 import { audioQuality, clipFrame, loadClips, randomAudioCrop, type Clip } from './audio-data.js';
+import { VolumeDecoder } from '../nn/decoder3d.js';
+import { loadTrainVolumes, randomVolumeCrop } from './volume-data.js';
+import { DEFAULT_WINDOW, type WindowRule } from '../io/volume.js';
 
 export interface CodecTrainOptions {
   /**
@@ -38,7 +41,9 @@ export interface CodecTrainOptions {
    * stereo 44.1 kHz (src/train/audio-data.ts), 1-D crops of `crop` samples, validation on the first
    * `valSeconds` of each held-out recording.
    */
-  modality?: 'image' | 'audio';
+  modality?: 'image' | 'audio' | 'volume';
+  /** Volume: how intensities map to [-0.5, 0.5] (recorded in the model; default min..99.9th percentile). */
+  window?: WindowRule;
   /** Audio: seconds kept per training recording (memory: 176 kB per second). */
   audioSeconds?: number;
   /** Audio: seconds of each validation recording scored. */
@@ -128,6 +133,23 @@ export function synthesisGains1d(channels: number, levels: number, wavelet: stri
   return gains;
 }
 
+/** The 3-D counterpart of {@link synthesisGains}: energy of each volume wavelet channel's basis function. */
+export function synthesisGains3d(channels: number, levels: number, wavelet: string): Float32Array {
+  const k = 8 ** levels;
+  const grid = 4;
+  const side = grid << levels;
+  const gains = new Float32Array(channels * k);
+  for (let band = 0; band < k; band++) {
+    const data = new Float32Array(k * grid ** 3);
+    data[band * grid ** 3 + ((grid >> 1) * grid + (grid >> 1)) * grid + (grid >> 1)] = 1;
+    const coeffs = makeFrame('coeffs', [k, grid, grid, grid], data, { source: 'volume', sourceShape: [1, side, side, side], pad: [[0, 0], [0, 0], [0, 0]], levels, wavelet });
+    let e = 0;
+    for (const v of wptInverse(coeffs).data) e += v * v;
+    for (let c = 0; c < channels; c++) gains[c * k + band] = e;
+  }
+  return gains;
+}
+
 /**
  * What the training loop needs from a modality (the image path keeps its exact behaviour: its crop
  * is `randomCrop(photos, o.crop, next)` as before, so runs and resumes are unchanged).
@@ -137,8 +159,8 @@ interface TrainData {
   channels: number;
   /** Sub-bands per channel at J levels (4^J or 2^J). */
   kPow: number;
-  /** Latent grid of one crop, [rows, cols]. */
-  grid: [number, number];
+  /** Latent grid of one crop: [rows, cols], or [depth, rows, cols] for volumes. */
+  grid: number[];
   /** Signal values per crop (the loss normaliser). */
   values: number;
   crop(next: () => number): MediaFrame;
@@ -212,6 +234,14 @@ export async function buildLinearFloor(photos: Photo[], o: CodecTrainOptions, da
 }
 
 function modelConfig(o: CodecTrainOptions, decoder: ModelConfig['decoder'], training: Record<string, unknown>): Omit<ModelConfig, 'tensors' | 'weightsSha256' | 'format' | 'version'> {
+  if (o.modality === 'volume') {
+    return {
+      name: o.name,
+      description: o.description ?? `Volume (CT/MRI) codec, J=${o.levels} 3-D wavelet packets, ${o.latentDim} latent channels, ${o.bits} bits`,
+      modality: 'volume', channels: 1, levels: o.levels, wavelet: o.wavelet, latentDim: o.latentDim, bits: o.bits,
+      pack: { format: 'webp' }, decoder, training: { ...training, window: o.window ?? DEFAULT_WINDOW },
+    };
+  }
   if (o.modality === 'audio') {
     return {
       name: o.name,
@@ -255,21 +285,37 @@ function audioValidationSet(clips: Clip[], o: CodecTrainOptions): MediaFrame[] {
 }
 
 /** Mean PSNR (dB) of the validation set through rounding, the decoder and the real inverse WPT. */
-async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: ResidualDecoder, enc: Encoder, val: MediaFrame[], o: CodecTrainOptions): Promise<number> {
+async function validate(tf: Awaited<ReturnType<typeof getTf>>['tf'], dec: ResidualDecoder | VolumeDecoder, enc: Encoder, val: MediaFrame[], o: CodecTrainOptions): Promise<number> {
   let sum = 0;
   for (const img of val) {
     const { coeffs, u } = encodeCrop(img, enc, o);
     const yhat = toNormal(quantizeArray(u, o.bits, { saturate: true }), o.latentDim, o.bits, enc.scale);
-    const [, h, w] = (coeffs.shape.length === 2 ? [coeffs.shape[0], 1, coeffs.shape[1]] : coeffs.shape) as [number, number, number];
+    const spatial = coeffs.shape.slice(1);
+    const positions = spatial.reduce((a, b) => a * b, 1);
     const nhwc = new Float32Array(yhat.length);
     toNhwc(yhat, o.latentDim, nhwc, 0);
-    const t = tf.tidy(() => dec.apply(tf.tensor4d(nhwc, [1, h, w, o.latentDim])));
+    const t = tf.tidy(() => (dec instanceof VolumeDecoder
+      ? dec.apply(tf.tensor5d(nhwc, [1, spatial[0]!, spatial[1]!, spatial[2]!, o.latentDim]))
+      : dec.apply(tf.tensor4d(nhwc, [1, spatial.length === 1 ? 1 : spatial[0]!, spatial[spatial.length - 1]!, o.latentDim]))));
     const out = t.dataSync() as Float32Array;
     t.dispose();
     const d = enc.dim;
     const planar = new Float32Array(out.length);
-    for (let ch = 0; ch < d; ch++) for (let k = 0; k < h * w; k++) planar[ch * h * w + k] = out[k * d + ch]!;
+    for (let ch = 0; ch < d; ch++) for (let k = 0; k < positions; k++) planar[ch * positions + k] = out[k * d + ch]!;
     const rec = wptInverse(makeFrame('coeffs', coeffs.shape, planar, coeffs.meta));
+    if (img.kind === 'volume') {
+      // Volumes are normalised so that the PSNR peak (99.9th percentile − minimum) is 1; the
+      // reconstruction is clamped to the reference's range as the volume sink does.
+      let lo = Infinity, hi = -Infinity;
+      for (const v of img.data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      let se = 0;
+      for (let i = 0; i < rec.data.length; i++) {
+        const r = Math.max(lo, Math.min(hi, rec.data[i]!));
+        se += (r - img.data[i]!) ** 2;
+      }
+      sum += 10 * Math.log10(1 / Math.max(1e-12, se / rec.data.length));
+      continue;
+    }
     if (img.kind === 'audio') {
       // PSNR of the peak-normalised signal (WaLLoC's audio metric), after clamping to [-1, 1].
       for (let i = 0; i < rec.data.length; i++) rec.data[i] = Math.max(-1, Math.min(1, rec.data[i]!));
@@ -306,7 +352,37 @@ interface TrainState {
  */
 export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   if (o.modality === 'audio') return trainAudio(o);
+  if (o.modality === 'volume') return trainVolume(o);
   return trainOn(o);
+}
+
+/**
+ * The volume front end: NIfTI files in, cubic crops of `crop`³ voxels, validation on centre crops
+ * (at most `valSize` per side) of the held-out volumes, each normalised by its own window.
+ */
+async function trainVolume(o: CodecTrainOptions): Promise<Model> {
+  const rule = o.window ?? DEFAULT_WINDOW;
+  o.log(`loading volumes from ${o.data} (window: minimum to ${rule.highPercentile}th percentile) …`);
+  const onSkip = (path: string, reason: string) => o.log(`skipping ${path}: ${reason}`);
+  const vols = loadTrainVolumes(o.data, { crop: o.crop, rule, onSkip });
+  const mvox = vols.reduce((s, v) => s + v.voxels, 0) / 1e6;
+  const m = 1 << o.levels;
+  const val: MediaFrame[] = [];
+  if (o.val) {
+    for (const v of loadTrainVolumes(o.val, { rule, onSkip })) {
+      const size = v.shape.map((d) => Math.max(m, Math.floor(Math.min(d, o.valSize) / m) * m));
+      const off = v.shape.map((d, i) => Math.max(0, (d - size[i]!) >> 1));
+      const out = new Float32Array(size[0]! * size[1]! * size[2]!);
+      for (let z = 0; z < size[0]!; z++) for (let y = 0; y < size[1]!; y++) {
+        const src = (Math.min(v.shape[0] - 1, z + off[0]!) * v.shape[1] + Math.min(v.shape[1] - 1, y + off[1]!)) * v.shape[2] + off[2]!;
+        out.set(v.data.subarray(src, src + Math.min(size[2]!, v.shape[2] - off[2]!)), (z * size[1]! + y) * size[2]!);
+      }
+      val.push(makeFrame('volume', [1, ...size], out, {}) as MediaFrame);
+    }
+  }
+  const g = o.crop >> o.levels;
+  const data: TrainData = { channels: 1, kPow: 8 ** o.levels, grid: [g, g, g], values: o.crop ** 3, crop: (next) => randomVolumeCrop(vols, o.crop, next) };
+  return trainOn(o, { data, val, summary: `${vols.length} training volumes, ${mvox.toFixed(1)} Mvoxels in memory`, count: vols.length, amount: Number(mvox.toFixed(1)), unit: 'megavoxels' });
 }
 
 /** The audio front end: recordings in, then the same recipe as images on 1-D crops. */
@@ -344,14 +420,15 @@ async function trainOn(o: CodecTrainOptions, prepared?: Prepared): Promise<Model
 async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof getTf>>['tf'], backend: string, photos: Photo[], p: Prepared): Promise<Model> {
   const { data, val } = p;
   const audio = o.modality === 'audio';
-  if (audio) o.log(`${p.summary}; backend ${backend}`);
-  const what = audio ? 'recordings' : 'photos';
+  const volume = o.modality === 'volume';
+  if (audio || volume) o.log(`${p.summary}; backend ${backend}`);
+  const what = audio ? 'recordings' : volume ? 'volumes' : 'photos';
   const statePath = join(o.out, 'train-state.json');
   const dim = data.channels * data.kPow;
   const lmax = latentMax(o.bits);
 
   let enc: Encoder;
-  let dec: ResidualDecoder;
+  let dec: ResidualDecoder | VolumeDecoder;
   let state: TrainState;
   const decCfg = { latentDim: o.latentDim, outChannels: dim, width: o.width, blocks: o.blocks, kernel: o.kernel, dims: audio ? 1 as const : 2 as const };
   if (o.resume && existsSync(statePath)) {
@@ -360,14 +437,14 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
     enc = { weight: m.weights.get('encoder.weight')!, bias: m.weights.get('encoder.bias')!, scale: m.weights.get('encoder.scale')!, dim };
     const w: NamedWeights = new Map();
     for (const t of m.config.tensors) if (t.name.startsWith('decoder.')) w.set(t.name, { shape: t.shape, data: m.weights.get(t.name)! });
-    dec = ResidualDecoder.fromConfig(tf, decCfg, w);
+    dec = volume ? new VolumeDecoder(tf, decCfg, w) : ResidualDecoder.fromConfig(tf, decCfg, w);
     o.log(`resuming ${o.out} at step ${state.step}`);
   } else {
     o.log(`fitting the linear floor: PCA of ${dim}-channel wavelet vectors over ${o.pcaCrops} crops of ${audio ? `${o.crop} samples` : `${o.crop}²`}`);
     const floor = await buildLinearFloor(photos, o, data);
     enc = floor.enc;
     o.log(`PCA keeps ${(floor.explained * 100).toFixed(2)}% of the coefficient variance in ${o.latentDim} channels`);
-    dec = new ResidualDecoder(tf, decCfg);
+    dec = volume ? new VolumeDecoder(tf, decCfg) : new ResidualDecoder(tf, decCfg);
     const lw = new Float32Array(o.latentDim * dim);
     for (let n = 0; n < o.latentDim; n++) for (let i = 0; i < dim; i++) lw[n * dim + i] = enc.weight[n * dim + i]!;
     dec.setWeights(new Map([
@@ -407,7 +484,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
   if (o.trainEncoder) state.encoderTrained = true;
   mkdirSync(o.out, { recursive: true });
 
-  const gains = tf.tensor1d(audio ? synthesisGains1d(2, o.levels, o.wavelet) : synthesisGains(3, o.levels, o.wavelet));
+  const gains = tf.tensor1d(audio ? synthesisGains1d(2, o.levels, o.wavelet) : volume ? synthesisGains3d(1, o.levels, o.wavelet) : synthesisGains(3, o.levels, o.wavelet));
   const opt = tf.train.adam(o.lr);
   const vars = [...dec.vars.values()];
   // With --train-encoder the 1×1 projection is trained too (initialised from the PCA). Rounding
@@ -424,8 +501,11 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
     enc.weight = transpose(encW.dataSync() as Float32Array, dim, o.latentDim);
     enc.bias = Float32Array.from(encB.dataSync());
   };
-  const [gh, gw] = data.grid;
-  const per = gh * gw;
+  const [gh, gw] = data.grid as [number, number];
+  const per = data.grid.reduce((a, b) => a * b, 1);
+  if (volume && o.trainEncoder) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--train-encoder is not available for volumes (the PCA encoder stays frozen)' });
+  // Batch tensors of the decoder's rank: NHWC for images and audio, NDHWC for volumes.
+  const batchShape = (c: number) => [o.batch, ...data.grid, c] as unknown as [number, number, number, number];
   const yBatch = new Float32Array(o.batch * per * o.latentDim);
   const xBatch = new Float32Array(o.batch * per * dim);
   const noisy = new Float32Array(o.latentDim * per);
@@ -451,7 +531,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
     const lr = o.lr * Math.min(1, (state.step + 1) / o.warmup) * (0.1 + 0.45 * (1 + Math.cos((Math.PI * state.step) / o.steps)));
     (opt as unknown as { learningRate: number }).learningRate = lr;
     const loss = tf.tidy(() => {
-      const x = tf.tensor4d(xBatch, [o.batch, gh, gw, dim]);
+      const x = (volume ? tf.tensor(xBatch, batchShape(dim)) : tf.tensor4d(xBatch, [o.batch, gh, gw, dim])) as tfTypes.Tensor4D;
       let input: () => tfTypes.Tensor4D;
       if (encW && encB) {
         const noise = tf.sub(tf.randomUniform([o.batch, gh, gw, o.latentDim], 0, 1, 'float32', o.seed * 7919 + state.step), 0.5);
@@ -461,10 +541,11 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
         const step = tf.mul(noise, slope);
         input = () => tf.add(tf.add(convSame(tf, 1)(x, encW as tfTypes.Tensor4D), encB), step) as tfTypes.Tensor4D;
       } else {
-        const y = tf.tensor4d(yBatch, [o.batch, gh, gw, o.latentDim]);
+        const y = tf.tensor(yBatch, batchShape(o.latentDim)) as tfTypes.Tensor4D;
         input = () => y;
       }
-      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(dec.apply(input(), true), x)), gains)), o.batch * data.values) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
+      const run = (): tfTypes.Tensor => (dec instanceof VolumeDecoder ? dec.apply(input() as unknown as tfTypes.Tensor5D, true) : dec.apply(input(), true));
+      return opt.minimize(() => tf.div(tf.sum(tf.mul(tf.square(tf.sub(run(), x)), gains)), o.batch * data.values) as tfTypes.Scalar, true, vars) as tfTypes.Scalar;
     });
     const lv = loss.dataSync()[0]!;
     loss.dispose();

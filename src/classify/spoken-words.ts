@@ -61,6 +61,28 @@ export function hasEspeak(): boolean {
   return r.status === 0;
 }
 
+let voiceLists: { languages: Set<string>; variants: Set<string> } | undefined;
+
+/**
+ * Throws WALLOC_ERR_DATASET unless espeak-ng knows the voice's language and variant: espeak-ng
+ * itself silently falls back to its default voice for an unknown name, which would quietly turn
+ * many speakers into one.
+ */
+export function checkVoice(voice: string): void {
+  if (!voiceLists) {
+    const rows = (arg: string) => String(spawnSync('espeak-ng', [arg], { encoding: 'utf8' }).stdout ?? '').split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    // Voices: "Pty Language Age/Gender VoiceName File …"; variants are the files under !v/.
+    voiceLists = {
+      // A language is a voice's own code or one of its "(code priority)" other languages ("en").
+      languages: new Set(rows('--voices').flatMap((r) => [r[1] ?? '', ...r.slice(5).filter((x) => x.startsWith('(')).map((x) => x.slice(1))]).filter(Boolean)),
+      variants: new Set(rows('--voices=variant').flatMap((r) => r.filter((x) => x.startsWith('!v/')).map((x) => x.slice(3)))),
+    };
+  }
+  const [lang, variant] = voice.split('+') as [string, string | undefined];
+  if (!voiceLists.languages.has(lang)) throw werr('WALLOC_ERR_DATASET', { path: 'espeak-ng', reason: `no voice for language "${lang}"` });
+  if (variant !== undefined && !voiceLists.variants.has(variant)) throw werr('WALLOC_ERR_DATASET', { path: 'espeak-ng', reason: `no voice variant "${variant}"` });
+}
+
 /**
  * Speaks one word with espeak-ng and returns it as mono float samples at 44.1 kHz, leading and
  * trailing silence trimmed.
@@ -69,6 +91,7 @@ export function hasEspeak(): boolean {
  * const left = speak('left', 'en-us+f2', 160, 50);
  */
 export function speak(word: string, voice: string, speed: number, pitch: number): Float32Array {
+  checkVoice(voice);
   const r = spawnSync('espeak-ng', ['-v', voice, '-s', String(speed), '-p', String(pitch), '--stdout', word], { maxBuffer: 1 << 24 });
   if (r.error || r.status !== 0 || !r.stdout?.length) {
     throw werr('WALLOC_ERR_DATASET', { path: 'espeak-ng', reason: r.error ? `cannot run espeak-ng (${r.error.message}); install Debian's espeak-ng` : `voice ${voice}: ${String(r.stderr ?? '').trim() || `exit status ${r.status}`}` });

@@ -16,6 +16,9 @@ import type { Model } from '../src/models/model-file.js';
 import { writeImage, type ImageFormat } from '../src/io/image.js';
 import { PACK_META_KEY, type PackInfo } from '../transforms/pack.js';
 import { defineFilter, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
+import { encodeNifti } from '../src/io/nifti.js';
+import { frameToIntensities } from '../src/io/volume.js';
+import { SLAB_META_KEY } from '../src/codec/volume-codec.js';
 
 const IMAGE_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
 
@@ -58,19 +61,21 @@ function expandPattern(path: string, index: number): string {
 
 export const saveFilter = defineFilter({
   name: 'save',
-  description: 'sink: write frames to a .wlc stream or image files (- is stdout)',
+  description: 'sink: write frames to a .wlc stream, image files or a NIfTI volume (- is stdout)',
   inputs: [{ name: 'default', kinds: PAD_KINDS }],
   outputs: [],
   options: {
     file: { type: 'string', required: true, aliases: ['filename', 'f'], help: "path to write, or - for stdout; %d in an image name numbers the frames" },
-    format: { type: 'enum', choices: ['auto', 'wlc', 'png', 'jpeg', 'webp'], default: 'auto', help: 'output format; auto: from the extension (.png, .jpg, .webp), else .wlc' },
+    format: { type: 'enum', choices: ['auto', 'wlc', 'png', 'jpeg', 'webp', 'nifti'], default: 'auto', help: 'output format; auto: from the extension (.png, .jpg, .webp, .nii, .nii.gz), else .wlc' },
     quality: { type: 'int', min: 1, max: 100, default: 90, help: 'JPEG and lossy WebP quality' },
   },
-  examples: ['wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'unpack,dequantize,synthesis=model=rgb-16x,iwpt,save=out%03d.png'],
+  examples: ['wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'unpack,dequantize,synthesis=model=rgb-16x,iwpt,save=out%03d.png', 'unpack,dequantize,synthesis=model=volume-mri-linear,iwpt,save=back.nii.gz'],
   create: (o, ctx) => {
     const ext = extname(o.file).toLowerCase();
-    const format = o.format !== 'auto' ? o.format : (IMAGE_EXT[ext] ?? 'wlc');
+    const nii = ext === '.nii' || o.file.toLowerCase().endsWith('.nii.gz');
+    const format = o.format !== 'auto' ? o.format : nii ? 'nifti' : (IMAGE_EXT[ext] ?? 'wlc');
     if (format === 'wlc') return wlcSink(o.file, ctx);
+    if (format === 'nifti') return niftiSink(o.file, ctx);
     return imageSink(o.file, format, o.quality, ctx);
   },
 });
@@ -138,6 +143,47 @@ function wlcSink(path: string, ctx: Ctx): Writable {
       const s = out.stream as NodeJS.WritableStream & { closed?: boolean; once?: (e: string, f: () => void) => void };
       if (s !== process.stdout && s.closed === false && typeof s.once === 'function') s.once('close', () => cb(err));
       else cb(err);
+    },
+  });
+}
+
+/**
+ * Volume frames → one NIfTI-1 file (gzip for `.nii.gz`), float32 intensities through each frame's
+ * window, slabs placed by their first slice. Written when the graph ends (NIfTI needs the depth).
+ */
+function niftiSink(path: string, ctx: Ctx): Writable {
+  const out: OpenedSink = ctx.io.openOutput(path, { binary: true });
+  const parts: Array<{ data: Float32Array; shape: number[]; z0: number; spacing?: number[] }> = [];
+  let committed = false;
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write(frame: Frame, _enc, cb) {
+      if (frame.kind !== 'volume' || frame.shape.length !== 4 || frame.shape[0] !== 1) return cb(werr('WALLOC_ERR_FRAME_KIND', { stage: 'save (nifti)', expected: 'one-channel volume', actual: `${frame.kind} [${frame.shape.join(', ')}]` }));
+      const w = frame.meta.window ?? [-0.5, 0.5];
+      const slab = frame.meta.extra?.[SLAB_META_KEY] as { z0?: number; range?: [number, number] } | undefined;
+      parts.push({ data: frameToIntensities(frame as { data: Float32Array }, w, slab?.range), shape: frame.shape.slice(1), z0: slab?.z0 ?? 0, spacing: frame.meta.spacing });
+      cb();
+    },
+    final(cb) {
+      try {
+        if (parts.length === 0) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: 'save (nifti): no volume frames' });
+        const [, H, W] = parts[0]!.shape as [number, number, number];
+        const depth = Math.max(...parts.map((p) => p.z0 + p.shape[0]!));
+        const data = new Float32Array(depth * H * W);
+        for (const p of parts) data.set(p.data, p.z0 * H * W);
+        const sp = parts[0]!.spacing;
+        const spacing: [number, number, number] = Array.isArray(sp) && sp.length === 3 ? [sp[0]!, sp[1]!, sp[2]!] : [1, 1, 1];
+        const bytes = encodeNifti({ data, shape: [depth, H, W], spacing, dtype: 'float32' }, { gzip: path.toLowerCase().endsWith('.gz') });
+        out.stream.end(bytes);
+        finished(out.stream as Writable).then(() => out.commit()).then(() => { committed = true; cb(); }, (e: unknown) => cb(e as Error));
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+    destroy(err, cb) {
+      if (!committed) abortOutput(out);
+      cb(err);
     },
   });
 }

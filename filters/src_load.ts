@@ -3,8 +3,8 @@
  * from the first bytes: a .wlc stream gives whatever frames it holds (latents, packed latents, or
  * raw image/audio/volume frames); a PNG, JPEG, WebP, GIF or TIFF gives one image frame
  * (src/io/image.ts); a y4m stream or any video ffmpeg reads gives one image frame per picture,
- * decoded as they are pulled; a WAV gives audio frames of `chunk` samples. NIfTI waits for the
- * volume codec.
+ * decoded as they are pulled; a WAV gives audio frames of `chunk` samples; a NIfTI volume
+ * (`.nii`, `.nii.gz`) gives one volume frame [1, D, H, W] mapped to [-0.5, 0.5] by its window.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,12 +16,15 @@ import { makeFrame } from '../src/frame.js';
 import { frameSourceFor } from '../src/io/frame-source.js';
 import type { OpenedInput } from '../src/io/input.js';
 import { defineFilter, PAD_KINDS } from './definition.js';
+import { parseNifti } from '../src/io/nifti.js';
+import { valueRange, volumeToFrame, volumeWindow } from '../src/io/volume.js';
+import { SLAB_META_KEY } from '../src/codec/volume-codec.js';
 
 const IMAGE_KINDS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff']);
 
 export const loadFilter = defineFilter({
   name: 'load',
-  description: 'source: read frames from a .wlc stream, an image, a y4m stream, a video or a WAV (- is stdin)',
+  description: 'source: read frames from a .wlc stream, an image, a y4m stream, a video, a WAV or a NIfTI volume (- is stdin)',
   inputs: [],
   outputs: [{ name: 'default', kinds: PAD_KINDS }],
   options: {
@@ -31,7 +34,7 @@ export const loadFilter = defineFilter({
     chunk: { type: 'int', min: 256, max: 1 << 22, default: 16384, help: 'WAV input: samples per audio frame' },
   },
   details: 'What a source produces is only known once its file is open, so its pad accepts every kind; the next filter checks each frame.',
-  examples: ['load=photo.png,wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'load=file=-:model=rgb-16x,unpack'],
+  examples: ['load=photo.png,wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'load=file=-:model=rgb-16x,unpack', 'load=brain.nii.gz,wpt=levels=2,analysis=model=volume-mri-linear,quantize,pack,save=brain.wlc'],
   create: async (o, ctx) => {
     const input = await ctx.io.openInput(o.file);
     if (input.kind === 'wlc') {
@@ -70,8 +73,13 @@ export const loadFilter = defineFilter({
       })(), { objectMode: true, highWaterMark: 1 });
     }
     if (input.kind === 'nifti' || input.kind === 'gzip') {
-      input.stream.destroy();
-      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: input.label, reason: `load reads .wlc streams, images, y4m, video and WAV; ${input.kind} input is not supported in filter graphs yet` });
+      // One volume frame [1, D, H, W], normalised by its own window (minimum to 99.9th percentile).
+      const source = input;
+      return Readable.from((async function* () {
+        const vol = parseNifti(await source.readAll(), { source: source.label });
+        const f = volumeToFrame(vol, volumeWindow(vol.data));
+        yield makeFrame('volume', f.shape, f.data, { ...f.meta, extra: { source: source.label, [SLAB_META_KEY]: { z0: 0, range: valueRange(vol.data) } } });
+      })(), { objectMode: true, highWaterMark: 1 });
     }
     // y4m is parsed here; anything else is decoded by ffmpeg, frame by frame.
     const { frames } = await frameSourceFor(input as OpenedInput, {});

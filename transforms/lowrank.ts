@@ -47,7 +47,12 @@ export class LowRankStageDecoder {
     this.#out = new Float32Array(model.config.net.size ** 2);
   }
 
-  /** Builds the decoder of a model (or a bundled name / folder). */
+  /**
+   * Builds the decoder of a model (or a bundled name / folder); a convolutional VQ-VAE is WALLOC_ERR_VQ_MODEL.
+   *
+   * @example
+   * const dec = LowRankStageDecoder.fromModel('/work/runs/vq/lowrank-mnist-r2i2p4');
+   */
   static fromModel(model: VqModel | string): LowRankStageDecoder {
     return new LowRankStageDecoder(typeof model === 'string' ? loadVqModel(model) : model);
   }

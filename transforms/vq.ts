@@ -59,12 +59,22 @@ export class VectorQuantizer {
     this.stamp = { ...stamp };
   }
 
-  /** The quantizer of a VQ-VAE model (its codebook, id and fingerprint). */
+  /**
+   * The quantizer of a VQ-VAE model (its codebook, id and fingerprint).
+   *
+   * @example
+   * const q = VectorQuantizer.fromModel(loadVqModel('vqvae-mnist-k128'));
+   */
   static fromModel(model: VqModel): VectorQuantizer {
     return new VectorQuantizer(model.weights.get('codebook')!.data, model.config.net.latentDim, { model: model.id, tokensSha256: model.config.tokensSha256 });
   }
 
-  /** Meta of a tokens frame made from a frame with meta `meta`. */
+  /**
+   * Meta of a tokens frame made from a frame with meta `meta`: the model id, K and the fingerprint added.
+   *
+   * @example
+   * makeFrame('tokens', [7, 7], tokens, q.tokensMeta({ pts: 3 }));
+   */
   tokensMeta(meta: FrameMeta): FrameMeta {
     const out: FrameMeta = { ...meta, extra: { ...meta.extra, [TOKENS_CODEBOOK_KEY]: this.size, ...(this.stamp.tokensSha256 ? { [TOKENS_SHA_KEY]: this.stamp.tokensSha256 } : {}) } };
     if (this.stamp.model !== undefined) out.model = this.stamp.model;
@@ -157,7 +167,12 @@ export function vqDecodeFrame(frame: Frame, codec: VqCodec): ImageFrame {
   return makeFrame('image', [1, s, s], x, imageMeta(f.meta));
 }
 
-/** Meta of an image decoded from tokens: the token bookkeeping removed. */
+/**
+ * Meta of an image decoded from tokens: the token bookkeeping removed.
+ *
+ * @example
+ * makeFrame('image', [1, 28, 28], pixels, imageMeta(tokensFrame.meta));
+ */
 export function imageMeta(meta: FrameMeta): FrameMeta {
   const out: FrameMeta = { ...meta };
   delete out.source;

@@ -20,7 +20,7 @@ import type { Frame } from '../frame.js';
 import { unpackFrame } from '../../transforms/pack.js';
 import { classifierForHeader } from '../classify/model.js';
 import { predictionLine } from '../classify/sink.js';
-import { isTokenStream, TokenClassifier, tokenClassifierForHeader } from '../vq/token-classifier.js';
+import { isTokenClassifier, isTokenStream, TokenClassifier, tokenClassifierForHeader } from '../vq/token-classifier.js';
 import { parseAugment } from '../classify/augment.js';
 import { loadFashionMnist } from '../classify/fashion-mnist.js';
 import { buildGreyCodec, GREY_CODEC_DEFAULTS } from '../classify/grey-codec.js';
@@ -85,7 +85,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
   };
   const onHeader = async (h: WlcHeader): Promise<void> => {
     // VQ-VAE token streams (src/vq/): the token classifier, which reads the tokens as they are.
-    if (isTokenStream(h)) {
+    if (isTokenStream(h) || isTokenClassifier(values.model as string | undefined)) {
       classifier = await TokenClassifier.load((values.model as string | undefined) ?? tokenClassifierForHeader(h), { backend: values.backend as string | undefined });
       classifier.checkHeader(h);
       return;

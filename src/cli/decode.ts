@@ -26,7 +26,7 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
 export const decodeCommand: CommandSpec = {
   name: 'walloc-decode',
-  summary: 'turn a .wlc stream back into images (PNG, JPEG, WebP), y4m or video',
+  summary: 'turn a .wlc stream back into images (PNG, JPEG, WebP), y4m, video, audio or volumes (NIfTI)',
   usage: ['walloc-decode [INPUT|-] [-o OUTPUT|-] [--format png|y4m] [--model NAME|DIR] [--skip-corrupt] [limits]'],
   options: {
     output: { type: 'string', short: 'o', arg: 'FILE', help: 'output: image file, pattern with %d for numbered images, .y4m, a video file (through ffmpeg), or - for stdout (default)' },

@@ -41,11 +41,11 @@ export function interruptSignal(): { signal: AbortSignal; release: () => void } 
 
 export const encodeCommand: CommandSpec = {
   name: 'walloc-encode',
-  summary: 'compress images, video frames or audio into a .wlc stream',
+  summary: 'compress images, video frames, audio or volumes (NIfTI, raw, PNG slices) into a .wlc stream',
   usage: ['walloc-encode [INPUT|-] [-o OUTPUT|-] [--model NAME|DIR] [options]'],
   options: {
     output: { type: 'string', short: 'o', arg: 'FILE', help: 'output .wlc file, or - for stdout (default: stdout)' },
-    model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x for images and video, stereo-5x for audio)' },
+    model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x for images and video, stereo-5x for audio, volume-mri for volumes)' },
     pack: { type: 'string', arg: 'FORMAT', help: 'lossless coder for the latents: webp or png (default: the model\'s)' },
     effort: { type: 'string', arg: 'N', help: 'WebP effort 0 (fast) to 6 (small) (default: 1; 4 is 3.5% smaller and 6× slower)' },
     'max-pixels': { type: 'string', arg: 'N', help: 'refuse frames with more pixels than this (default: 268 MP)' },

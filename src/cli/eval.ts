@@ -82,7 +82,7 @@ const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 export const evalCommand: CommandSpec = {
   name: 'walloc eval',
-  summary: 'measure compression ratio, quality and speed on a folder of images (or audio recordings)',
+  summary: 'measure compression ratio, quality and speed on a folder of images (or audio recordings, or NIfTI volumes)',
   usage: ['walloc eval DIR [--model NAME|DIR] [--compare webp] [--json]', 'walloc eval DIR --model stereo-5x [--compare opus] [--json]'],
   options: {
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x)' },

@@ -21,7 +21,7 @@ import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import type { OpenedInput } from '../io/input.js';
 import type { ImageLimits } from '../io/limits.js';
-import { encodeNifti, parseNifti } from '../io/nifti.js';
+import { encodeNifti, isNotNifti, parseNifti } from '../io/nifti.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../io/png-stack.js';
 import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, type Volume } from '../io/volume.js';
@@ -39,7 +39,13 @@ export const VOLUME_ENCODE_OPTIONS = {
   slab: { type: 'string', arg: 'N', help: 'volumes: encode N slices per record as they arrive (a multiple of 2^J; bounded memory)' },
 } as const;
 
-/** True when walloc-encode should take the volume path (before the input is opened). */
+/**
+ * True when walloc-encode should take the volume path (before the input is opened).
+ *
+ * @example
+ * isVolumePath('slices/', {}); // true (a folder of PNG slices)
+ * isVolumePath('scan.raw', { shape: '24,58,58', dtype: 'int16' }); // true
+ */
 export function isVolumePath(inPath: string, values: Record<string, unknown>): boolean {
   if (values.shape !== undefined || values.dtype !== undefined || values.stack === true || values.slab !== undefined) return true;
   if (inPath !== '-' && (inPath.includes('%') || (existsSync(inPath) && statSync(inPath).isDirectory()))) return true;
@@ -59,6 +65,9 @@ const streamSlab = (codec: Codec) => 8 * 2 ** codec.model.config.levels;
 /**
  * walloc-encode for volumes. `input` is the opened input for NIfTI/raw/PNG-on-stdin, or undefined
  * for a folder or pattern of PNG slices.
+ *
+ * @example
+ * await encodeVolumeMain({ output: 'brain.wlc' }, 'brain.nii.gz', await openInput('brain.nii.gz', process.stdin), io);
  */
 export async function encodeVolumeMain(values: Record<string, unknown>, inPath: string, input: OpenedInput | undefined, io: CommandIo): Promise<number> {
   const source = inPath === '-' ? 'stdin' : inPath;
@@ -94,7 +103,15 @@ export async function encodeVolumeMain(values: Record<string, unknown>, inPath: 
     let vol: Volume;
     if (input === undefined) vol = await readPngStack(listSliceFiles(inPath), { spacing, limits, source });
     else if (raw) vol = parseRawVolume(await input.readAll(), parseShape3(values.shape as string), parseVoxelType(values.dtype as string), { spacing, limits, source });
-    else vol = parseNifti(await input.readAll(), { source, limits });
+    else {
+      try {
+        vol = parseNifti(await input.readAll(), { source, limits });
+      } catch (e) {
+        // A gzip file that is not a NIfTI volume (a .tar.gz, a gzipped WAV) is not ours at all.
+        if (input.kind === 'gzip' && isNotNifti(e)) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: source, reason: 'a gzip file that does not hold a NIfTI volume' });
+        throw e;
+      }
+    }
     voxels = vol.data.length;
     const info = { spacing: vol.spacing, dtype: vol.dtype, ...(vol.nifti ? { nifti: vol.nifti } : {}), slab: slab ?? 0 };
     header = volumeHeader(codec, info, vol.shape, { source: basename(source), frames: slab ? Math.ceil(vol.shape[0] / slab) : 1 });
@@ -132,6 +149,9 @@ async function* volumeSlices(vol: Volume) {
 /**
  * walloc-decode for volumes: the whole stream is decoded, then written in one go (NIfTI needs the
  * depth in its header), atomically.
+ *
+ * @example
+ * await decodeVolumeMain(values, reader.header, codec, reader, io, 'back.nii.gz', signal);
  */
 export async function decodeVolumeMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
   volumeInfoOf(header);
@@ -141,9 +161,12 @@ export async function decodeVolumeMain(values: Record<string, unknown>, header: 
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a volume decodes to .nii.gz, .nii, .raw or PNG slices (a %d pattern such as slice-%03d.png), not ${ext || outPath}` });
   }
   if (isPattern && extname(outPath).toLowerCase() !== '.png') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'PNG slices need a pattern ending in .png, e.g. slice-%03d.png' });
-  void signal;
   const frames = (async function* () {
-    for await (const item of reader) if (!isWlcMeta(item)) yield item as Frame;
+    for await (const item of reader) {
+      // Ctrl-C while decoding: stop before anything is written (the output is only opened below).
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('interrupted');
+      if (!isWlcMeta(item)) yield item as Frame;
+    }
   })();
   const vol = await assembleVolume(codec, header, frames);
   if (isPattern) {

@@ -41,7 +41,12 @@ export interface SlabInfo {
   range: [number, number];
 }
 
-/** The window rule a model records (`training.window`), else minimum to 99.9th percentile. */
+/**
+ * The window rule a model records (`training.window`), else minimum to 99.9th percentile.
+ *
+ * @example
+ * windowRuleOf(Codec.load('volume-mri')); // { lowPercentile: 0, highPercentile: 99.9 }
+ */
 export function windowRuleOf(codec: Codec): WindowRule {
   const w = codec.model.config.training?.window as Partial<WindowRule> | undefined;
   if (w && typeof w.lowPercentile === 'number' && typeof w.highPercentile === 'number') return { lowPercentile: w.lowPercentile, highPercentile: w.highPercentile };
@@ -67,6 +72,9 @@ export function volumeHeader(codec: Codec, info: VolumeStreamInfo, shape?: reado
 export function volumeInfoOf(h: WlcHeader): VolumeStreamInfo {
   const v = h[VOLUME_HEADER_KEY] as Partial<VolumeStreamInfo> | undefined;
   const bad = (reason: string) => werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `volume: ${reason}` });
+  // A stream made by a filter graph (`load=x.nii.gz,…,save=x.wlc`) has no volume facts: float
+  // voxels, spacing from the frames, placed by their z0.
+  if (v === undefined) return { spacing: [1, 1, 1], dtype: 'float32', slab: 0 };
   if (typeof v !== 'object' || v === null) throw bad('the header has no "volume" object');
   if (!Array.isArray(v.spacing) || v.spacing.length !== 3 || !v.spacing.every((s) => typeof s === 'number' && s > 0 && Number.isFinite(s))) throw bad('spacing is not three positive numbers');
   if (typeof v.dtype !== 'string' || !['uint8', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'].includes(v.dtype)) throw bad(`dtype ${JSON.stringify(v.dtype)} is not a voxel type`);
@@ -94,7 +102,7 @@ export async function encodeVolumeFrame(codec: Codec, vol: Volume, opts: { z0?: 
  * @example
  * const { data, shape, z0 } = await decodeVolumeFrame(codec, packed);
  */
-export async function decodeVolumeFrame(codec: Codec, frame: Frame): Promise<{ data: Float32Array; shape: [number, number, number]; z0: number }> {
+export async function decodeVolumeFrame(codec: Codec, frame: Frame): Promise<{ data: Float32Array; shape: [number, number, number]; z0: number; spacing?: number[] }> {
   const media = await codec.decodeFrame(frame);
   if (media.kind !== 'volume' || media.shape.length !== 4) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `expected a decoded volume [1, D, H, W], got ${media.kind} [${media.shape.join(', ')}]` });
   const w = media.meta.window;
@@ -103,7 +111,7 @@ export async function decodeVolumeFrame(codec: Codec, frame: Frame): Promise<{ d
   const range = Array.isArray(slab?.range) && slab.range.length === 2 && slab.range.every(Number.isFinite) ? slab.range : undefined;
   const z0 = Number.isSafeInteger(slab?.z0) && (slab!.z0 as number) >= 0 ? slab!.z0 as number : 0;
   const data = frameToIntensities(media as { data: Float32Array }, w, range);
-  return { data, shape: [media.shape[1]!, media.shape[2]!, media.shape[3]!], z0 };
+  return { data, shape: [media.shape[1]!, media.shape[2]!, media.shape[3]!], z0, ...(Array.isArray(media.meta.spacing) && media.meta.spacing.length === 3 ? { spacing: media.meta.spacing } : {}) };
 }
 
 /**
@@ -152,7 +160,7 @@ export async function* encodeSlabs(codec: Codec, slices: AsyncIterable<Slice>, o
  */
 export async function assembleVolume(codec: Codec, header: WlcHeader, frames: AsyncIterable<Frame>): Promise<Volume> {
   const info = volumeInfoOf(header);
-  const parts: Array<{ data: Float32Array; shape: [number, number, number]; z0: number }> = [];
+  const parts: Array<{ data: Float32Array; shape: [number, number, number]; z0: number; spacing?: number[] }> = [];
   let depth = 0;
   for await (const f of frames) {
     const p = await decodeVolumeFrame(codec, f);
@@ -169,5 +177,6 @@ export async function assembleVolume(codec: Codec, header: WlcHeader, frames: As
   checkVolumeSize([depth, H, W], {}, 'decoded volume');
   const data = new Float32Array(depth * H * W);
   for (const p of parts) data.set(p.data, p.z0 * H * W);
-  return { data, shape: [depth, H, W], spacing: [...info.spacing], dtype: info.dtype, ...(info.nifti ? { nifti: info.nifti } : {}) };
+  const spacing = header[VOLUME_HEADER_KEY] === undefined && Array.isArray(parts[0]!.spacing) ? parts[0]!.spacing as [number, number, number] : info.spacing;
+  return { data, shape: [depth, H, W], spacing: [...spacing], dtype: info.dtype, ...(info.nifti ? { nifti: info.nifti } : {}) };
 }

@@ -68,6 +68,14 @@ export function parseNifti(bytes: Uint8Array, opts: NiftiReadOptions = {}): Volu
   const source = opts.source ?? 'NIfTI input';
   const gz = GZIP(bytes);
   const head = gz ? gunzipHead(bytes, source) : bytes;
+  // sizeof_hdr (348 for NIfTI-1, 540 for NIfTI-2, either byte order) tells a cut NIfTI header
+  // from something that never was one.
+  if (head.length >= 4) {
+    const v = new DataView(head.buffer, head.byteOffset, 4);
+    if (![348, 540].includes(v.getInt32(0, true)) && ![348, 540].includes(v.getInt32(0, false))) {
+      throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: 'no NIfTI magic ("n+1" or "n+2"); .hdr/.img pairs are not supported' });
+    }
+  }
   if (head.length < NIFTI1_HEADER_BYTES) {
     throw werr(head.length === 0 && !gz ? 'WALLOC_ERR_VOLUME_FORMAT' : 'WALLOC_ERR_VOLUME_TRUNCATED', { source, reason: `${head.length} bytes, shorter than a NIfTI header (348)` });
   }
@@ -146,7 +154,7 @@ function inflatePrefix(bytes: Uint8Array, n: number, source: string): Buffer {
 
 function niftiInfo(h: nifti.NIFTI1 | nifti.NIFTI2, head: Uint8Array): NiftiInfo {
   let srow: number[];
-  if (h instanceof nifti.NIFTI1 || head.length >= 328 && !(h instanceof nifti.NIFTI2)) {
+  if (!(h instanceof nifti.NIFTI2)) {
     // The stored sform rows, read as they are (the reader's `affine` is derived, qform or sform).
     const v = new DataView(head.buffer, head.byteOffset, NIFTI1_HEADER_BYTES);
     srow = Array.from({ length: 12 }, (_, i) => v.getFloat32(280 + 4 * i, h.littleEndian));

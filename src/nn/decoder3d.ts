@@ -70,6 +70,13 @@ export function conv3dSame(tf: TfModule, x: Tensor5D, w: tfTypes.Tensor, train: 
   return relu ? (tf.relu(out) as Tensor5D) : out;
 }
 
+/**
+ * The 3-D residual decoder (see the module comment); weights named like the 2-D decoder's.
+ *
+ * @example
+ * const dec = new VolumeDecoder(tf, { latentDim: 8, outChannels: 64, width: 24, blocks: 1, kernel: 3 });
+ * const coeffs = dec.apply(latents); // [B, D, H, W, 8] → [B, D, H, W, 64]
+ */
 export class VolumeDecoder {
   readonly config: VolumeDecoderConfig;
   private readonly tf: TfModule;

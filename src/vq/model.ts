@@ -87,6 +87,9 @@ export function tokensSha256(net: VqVaeNetConfig, weights: NamedWeights): string
 /**
  * Writes a named-weights model folder atomically (temporary files, then rename): the shared body
  * of the VQ-VAE and token-classifier savers. Returns the sha256 of the two files and the config.
+ *
+ * @example
+ * const { sha256 } = writeWeightsFolder('/tmp/m', { format: 'walloc-model', version: 1, kind: 'vqvae', name: 'm' }, net.getWeights());
  */
 export function writeWeightsFolder<C extends object>(dir: string, config: C, weights: NamedWeights): { config: C & { tensors: TensorEntry[]; weightsSha256: string }; sha256: string } {
   mkdirSync(dir, { recursive: true });
@@ -115,6 +118,9 @@ export function writeWeightsFolder<C extends object>(dir: string, config: C, wei
 /**
  * Reads a named-weights model folder: parses model.json, checks the format, the kind and the
  * weights checksum, and decodes every tensor. Every failure is WALLOC_ERR_MODEL_* naming the model.
+ *
+ * @example
+ * const { config, weights } = readWeightsFolder('/tmp/m', 'm', 'vqvae');
  */
 export function readWeightsFolder(dir: string, nameOrPath: string, kind: string): { config: Record<string, unknown> & { tensors: TensorEntry[] }; weights: NamedWeights; sha256: string } {
   const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
@@ -142,7 +148,12 @@ export function readWeightsFolder(dir: string, nameOrPath: string, kind: string)
   return { config: c as Record<string, unknown> & { tensors: TensorEntry[] }, weights, sha256: sha(json, bin) };
 }
 
-/** A bundled name (fixtures/models/NAME) or a folder path → the folder; WALLOC_ERR_MODEL_NOT_FOUND if absent. */
+/**
+ * A bundled name (fixtures/models/NAME) or a folder path → the folder; WALLOC_ERR_MODEL_NOT_FOUND if absent.
+ *
+ * @example
+ * resolveFolder('vqvae-mnist-k128', () => listBundledOfKind('vqvae')); // '…/fixtures/models/vqvae-mnist-k128'
+ */
 export function resolveFolder(nameOrPath: string, known: () => string[]): string {
   if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) nameOrPath = nameOrPath.slice(0, nameOrPath.indexOf('@'));
   const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
@@ -151,7 +162,12 @@ export function resolveFolder(nameOrPath: string, known: () => string[]): string
   return dir;
 }
 
-/** Names of the bundled models of one kind, sorted. */
+/**
+ * Names of the bundled models of one kind, sorted.
+ *
+ * @example
+ * listBundledOfKind('token-classifier'); // ['tokens-mnist-k128']
+ */
 export function listBundledOfKind(kind: string): string[] {
   const root = bundledModelsDir();
   if (!existsSync(root)) return [];

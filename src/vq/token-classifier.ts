@@ -17,7 +17,7 @@
  * tokens it reads (name, sha256, tokensSha256) and refuses streams of another codebook
  * (WALLOC_ERR_CLASSIFIER_CODEC).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { WlcHeader } from '../container/index.js';
@@ -206,12 +206,22 @@ export function headerTokensSha(h: WlcHeader): string | undefined {
   }
 }
 
-/** True when the stream carries VQ tokens (see {@link headerTokensSha}). */
+/**
+ * True when the stream carries VQ tokens (see {@link headerTokensSha}).
+ *
+ * @example
+ * isTokenStream(vqHeader(model)); // true
+ */
 export function isTokenStream(h: WlcHeader): boolean {
   return headerTokensSha(h) !== undefined;
 }
 
-/** The bundled tokens classifier whose VQ-VAE made the stream (by tokens fingerprint); WALLOC_ERR_CLASSIFIER_CODEC if none. */
+/**
+ * The bundled tokens classifier whose VQ-VAE made the stream (by tokens fingerprint); WALLOC_ERR_CLASSIFIER_CODEC if none.
+ *
+ * @example
+ * const c = await TokenClassifier.load(tokenClassifierForHeader(reader.header));
+ */
 export function tokenClassifierForHeader(h: WlcHeader): string {
   const all = listBundledOfKind('token-classifier');
   const sha = headerTokensSha(h);
@@ -222,6 +232,22 @@ export function tokenClassifierForHeader(h: WlcHeader): string {
     } catch { /* a damaged bundled model is reported when asked for by name */ }
   }
   throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: all.join(', ') || '(no bundled token classifier)', expected: 'a VQ-VAE with a bundled token classifier', found: `${String(h.model)}; pass --model to pick a token classifier` });
+}
+
+/**
+ * True when `nameOrPath` names a token-classifier model folder (reads only its model.json).
+ *
+ * @example
+ * isTokenClassifier('tokens-mnist-k128'); // true
+ */
+export function isTokenClassifier(nameOrPath: string | undefined): boolean {
+  if (nameOrPath === undefined) return false;
+  try {
+    const dir = resolveFolder(nameOrPath, () => []);
+    return (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { kind?: unknown }).kind === 'token-classifier';
+  } catch {
+    return false;
+  }
 }
 
 /** A loaded token classifier with the interface of src/classify/classifier.ts, for `classify`. */
@@ -252,10 +278,16 @@ export class TokenClassifier {
   checkHeader(h: WlcHeader): void {
     const c = this.model.config;
     if (c.input !== 'tokens' || !c.vqvae) throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: c.name, expected: 'pixels (it is the pixel baseline)', found: String(h.model) });
-    if (headerTokensSha(h) !== c.vqvae.tokensSha256) {
+    const sha = headerTokensSha(h);
+    // A stream saved by a filter graph names its VQ-VAE without the fingerprint; when that model is
+    // not available here, every frame must then carry the fingerprint itself (vq stamps it).
+    this.#frameShaRequired = sha === undefined;
+    if (sha !== undefined && sha !== c.vqvae.tokensSha256) {
       throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: c.name, expected: `${c.vqvae.name} tokens`, found: `${String(h.model)} (another encoder or codebook)` });
     }
   }
+
+  #frameShaRequired = false;
 
   /** Class probabilities [B × classes] of token grids [B·49]. */
   probabilities(tokens: Uint16Array, b: number): Float32Array {
@@ -284,6 +316,7 @@ export class TokenClassifier {
       throw werr('WALLOC_ERR_FRAME_KIND', { stage: `classifier ${c.name}`, expected: 'tokens or packed tokens', actual: frame.kind });
     }
     const sha = frame.meta.extra?.tokensSha256;
+    if (sha === undefined && this.#frameShaRequired) throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: c.name, expected: `${c.vqvae?.name ?? '?'} tokens`, found: `tokens of ${String(frame.meta.model ?? 'an unknown model')} that do not say which codebook they index` });
     if (sha !== undefined && sha !== c.vqvae?.tokensSha256) throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: c.name, expected: `${c.vqvae?.name ?? '?'} tokens`, found: `tokens of ${String(frame.meta.model ?? 'another codebook')}` });
     const g = c.net.grid;
     if (tokens.length !== g * g) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `classifier ${c.name} takes ${g}×${g} tokens, got ${tokens.length}` });

@@ -117,7 +117,12 @@ export function packTokens(tokens: Uint16Array, shape: readonly number[], k: num
   return { data, info: { shape: [...shape], codebook: k, bits, coder } };
 }
 
-/** Checks a {@link TokenPackInfo} read from untrusted meta. */
+/**
+ * Checks a {@link TokenPackInfo} read from untrusted meta (WALLOC_ERR_VQ_STREAM when malformed).
+ *
+ * @example
+ * readTokenPackInfo(frame.meta.extra?.vq); // { shape: [7, 7], codebook: 128, bits: 7, coder: 'bits' }
+ */
 export function readTokenPackInfo(raw: unknown): TokenPackInfo {
   const bad = (reason: string) => werr('WALLOC_ERR_VQ_STREAM', { reason });
   if (raw === null || typeof raw !== 'object') throw bad('the frame has no token description (meta.extra.vq)');

@@ -287,7 +287,12 @@ export async function trainLowRank(o: LowRankTrainOptions): Promise<{ model: VqM
     }, weights);
   };
 
-  const opt = tf.train.adam(o.lr);
+  // Adam moves every weight by about lr per step, so a factor moves by about lr × Σ|inputs|: with
+  // the whole image as one patch (81 cells × 64 inputs) the default lr threw the factors around and
+  // the sigmoid saturated (MSE stuck at 0.11). The rate is scaled to the generator's width, taking
+  // the 3×3-cell generator of 4×4 patches (576 inputs) as the reference.
+  const peakLr = o.lr * Math.min(1, (9 * base.config.net.latentDim) / (dec.geometry.neighbours * base.config.net.latentDim));
+  const opt = tf.train.adam(peakLr);
   const stepsPerEpoch = Math.ceil(train.n / o.batch);
   const side = train.width;
   const xb = new Float32Array(o.batch * side * side);
@@ -307,7 +312,7 @@ export async function trainLowRank(o: LowRankTrainOptions): Promise<{ model: VqM
       for (let i = 0; i < b; i++) tb.set(trainTokens.subarray(idx[i]! * g * g, (idx[i]! + 1) * g * g), i * g * g);
       // Cosine decay: the factors are products, so a late high learning rate keeps them jittering.
       const step = epoch * stepsPerEpoch + s;
-      (opt as unknown as { learningRate: number }).learningRate = 0.5 * o.lr * (1 + Math.cos((Math.PI * step) / totalSteps));
+      (opt as unknown as { learningRate: number }).learningRate = 0.5 * peakLr * (1 + Math.cos((Math.PI * step) / totalSteps));
       const loss = tf.tidy(() => {
         const x = tf.tensor4d(xb.subarray(0, b * side * side), [b, side, side, 1]);
         const z = codec.net.embed(tf.tensor1d(tb.subarray(0, b * g * g), 'int32'), b);

@@ -63,7 +63,12 @@ export class VqCodec {
     return this.#codebook;
   }
 
-  /** z_e of n images as planar [n][D, g·g] (what a latent frame carries), from NHWC [0, 1] pixels. */
+  /**
+   * z_e of n images as planar [n][D, g·g] (what a latent frame carries), from NHWC [0, 1] pixels.
+   *
+   * @example
+   * const z = codec.latents(pixels, 1); // 64 × 49 values
+   */
   latents(pixels: Float32Array, n: number): Float32Array {
     const { size, latentDim: d } = this.model.config.net;
     const g = size / 4;

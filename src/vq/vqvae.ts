@@ -150,14 +150,24 @@ export class VqVae {
     return n;
   }
 
-  /** z_e [B, s/4, s/4, D] for images x [B, s, s, 1] in [0, 1]. */
+  /**
+   * z_e [B, s/4, s/4, D] for images x [B, s, s, 1] in [0, 1].
+   *
+   * @example
+   * net.encode(x).shape; // [64, 7, 7, 64]
+   */
   encode(x: Tensor4D): Tensor4D {
     const tf = this.tf;
     const h = tf.relu(tf.add(conv4x4s2(tf, x, this.v('enc1.weight') as Tensor4D), this.v('enc1.bias'))) as Tensor4D;
     return tf.add(conv4x4s2(tf, h, this.v('enc2.weight') as Tensor4D), this.v('enc2.bias')) as Tensor4D;
   }
 
-  /** Nearest codebook indices [N] for latent vectors z [N, D] (ties to the lowest index). */
+  /**
+   * Nearest codebook indices [N] for latent vectors z [N, D] (ties to the lowest index).
+   *
+   * @example
+   * const tokens = net.nearest(tf.reshape(net.encode(x), [-1, 64]));
+   */
   nearest(z: Tensor2D): tfTypes.Tensor1D {
     const tf = this.tf;
     const e = this.v('codebook') as Tensor2D;
@@ -166,14 +176,24 @@ export class VqVae {
     return tf.argMin(score, 1) as tfTypes.Tensor1D;
   }
 
-  /** x̂ [B, s, s, 1] in (0, 1) from (quantized) latents [B, s/4, s/4, D]. */
+  /**
+   * x̂ [B, s, s, 1] in (0, 1) from (quantized) latents [B, s/4, s/4, D].
+   *
+   * @example
+   * const xr = net.decode(net.embed(tokens, b));
+   */
   decode(z: Tensor4D): Tensor4D {
     const tf = this.tf;
     const h = tf.relu(tf.add(convTranspose4x4s2(tf, z, this.v('dec1.weight') as Tensor4D), this.v('dec1.bias'))) as Tensor4D;
     return tf.sigmoid(tf.add(convTranspose4x4s2(tf, h, this.v('dec2.weight') as Tensor4D), this.v('dec2.bias'))) as Tensor4D;
   }
 
-  /** Codebook vectors [B, g, g, D] of tokens [B·g·g] (one-hot product: differentiable in the codebook). */
+  /**
+   * Codebook vectors [B, g, g, D] of tokens [B·g·g] (one-hot product: differentiable in the codebook).
+   *
+   * @example
+   * net.embed(tf.tensor1d(tokens, 'int32'), 1).shape; // [1, 7, 7, 64]
+   */
   embed(tokens: tfTypes.Tensor1D, b: number): Tensor4D {
     const tf = this.tf;
     const g = this.config.size / 4;

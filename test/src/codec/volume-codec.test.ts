@@ -67,6 +67,15 @@ t.test('slabs: slices encoded 8 at a time reassemble into the same volume', asyn
   const pSlab = volumePsnr(vol.data, back.data, peak), pWhole = volumePsnr(vol.data, whole.data, peak);
   t.ok(pSlab > pWhole - 3, `slabs ${pSlab.toFixed(2)} dB vs whole ${pWhole.toFixed(2)} dB`);
   await t.rejects((async () => { for await (const f of encodeSlabs(codec, slices, { slab: 6 })) void f; })(), { code: 'WALLOC_ERR_INVALID_ARGUMENT' }, 'slab must be a multiple of 2^J');
+  // Bounded memory: the first record comes out after one slab of slices has been pulled, not all.
+  let pulled = 0;
+  const counted = (async function* () {
+    for (let z = 0; z < D; z++) { pulled++; yield { data: vol.data.slice(z * H * W, (z + 1) * H * W), height: H, width: W, dtype: vol.dtype }; }
+  })();
+  const it = encodeSlabs(codec, counted, { slab: 8 })[Symbol.asyncIterator]();
+  await it.next();
+  t.equal(pulled, 8, 'one slab read before the first record');
+  await it.return?.(undefined);
   codec.dispose();
 });
 

@@ -96,5 +96,17 @@ t.test('train vqvae, resume, token classifier, low-rank decoder and classify a t
   t.equal(await wallocMain(['classify', cut, '-m', tokDir], io), 1);
   t.match(io.err(), /WALLOC_ERR_CONTAINER_TRUNCATED|truncated/);
   t.ok(existsSync(join(tokDir, 'model.json')));
+  // A stream saved by a filter graph: the header only names a model this machine does not have,
+  // so the frames' own fingerprint decides; frames without one are refused.
+  const graphWlc = join(dir, 'graph.wlc');
+  writeFileSync(graphWlc, writeWlc({ model: 'somebody-elses-vqvae', modality: 'image' }, frames.slice(0, 3)));
+  io = memoryIo();
+  t.equal(await wallocMain(['classify', graphWlc, '-m', tokDir], io), 0, io.err());
+  t.equal(io.out().split('\n').filter(Boolean).length, 3);
+  const bare = packTokensFrame(makeFrame('tokens', [7, 7], tokens.slice(0, 49), { pts: 0 }), 16);
+  writeFileSync(graphWlc, writeWlc({ model: 'somebody-elses-vqvae', modality: 'image' }, [bare]));
+  io = memoryIo();
+  t.equal(await wallocMain(['classify', graphWlc, '-m', tokDir], io), 1);
+  t.match(io.err(), /WALLOC_ERR_CLASSIFIER_CODEC/);
   codec.dispose();
 });

@@ -4,7 +4,7 @@
  * line rewritten in place on a terminal, a plain line every 30 s otherwise.
  */
 import { werr } from '../errors.js';
-import { LOWRANK_TRAIN_DEFAULTS, trainLowRank, trainVqVae, VQ_TRAIN_DEFAULTS } from '../vq/trainer.js';
+import { LOWRANK_TRAIN_DEFAULTS, trainLowRank, trainVqVae, VQ_TRAIN_DEFAULTS, type TrainRunOptions } from '../vq/trainer.js';
 import { TOKEN_TRAIN_DEFAULTS, trainTokenClassifier } from '../vq/token-classifier.js';
 import { VQ_DATASETS, type VqDataset } from '../vq/datasets.js';
 import type { CommandIo, CommandSpec, OptionSpec } from './command.js';
@@ -38,6 +38,24 @@ function dataOf(v: unknown): VqDataset {
   return v as VqDataset;
 }
 
+/** The options every VQ trainer shares (out folder, name, epochs, batch, lr, limits, seed, resume, backend, logs). */
+function runValues(values: Record<string, unknown>, out: string, io: CommandIo): TrainRunOptions {
+  return {
+    out,
+    name: nameOf(out, values.name),
+    description: values.description as string | undefined,
+    epochs: num(values.epochs, 'epochs', 1, 10_000, true),
+    batch: num(values.batch, 'batch', 1, 4096, true),
+    lr: num(values.lr, 'lr', 1e-7, 1),
+    limit: num(values.limit, 'limit', 0, 1e9, true),
+    valLimit: num(values['val-limit'], 'val-limit', 0, 1e9, true),
+    seed: num(values.seed, 'seed', 0, 2 ** 31, true),
+    resume: values.resume === true,
+    backend: values.backend as string | undefined,
+    ...logs(io),
+  };
+}
+
 function outOf(v: unknown, command: string): string {
   if (typeof v !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--out DIR', command });
   return v;
@@ -64,18 +82,7 @@ export const trainVqvaeCommand: CommandSpec = {
     await trainVqVae({
       data: dataOf(values.data),
       codebook: num(values.codebook, 'codebook', 2, 65536, true),
-      out,
-      name: nameOf(out, values.name),
-      description: values.description as string | undefined,
-      epochs: num(values.epochs, 'epochs', 1, 10_000, true),
-      batch: num(values.batch, 'batch', 1, 4096, true),
-      lr: num(values.lr, 'lr', 1e-7, 1),
-      limit: num(values.limit, 'limit', 0, 1e9, true),
-      valLimit: num(values['val-limit'], 'val-limit', 0, 1e9, true),
-      seed: num(values.seed, 'seed', 0, 2 ** 31, true),
-      resume: values.resume === true,
-      backend: values.backend as string | undefined,
-      ...logs(io),
+      ...runValues(values, out, io),
     });
     return 0;
   },
@@ -109,18 +116,7 @@ export const trainLowrankCommand: CommandSpec = {
         patch: num(values.patch, 'patch', 4, 1024, true),
         smooth: values['no-smooth'] !== true,
       },
-      out,
-      name: nameOf(out, values.name),
-      description: values.description as string | undefined,
-      epochs: num(values.epochs, 'epochs', 1, 10_000, true),
-      batch: num(values.batch, 'batch', 1, 4096, true),
-      lr: num(values.lr, 'lr', 1e-7, 1),
-      limit: num(values.limit, 'limit', 0, 1e9, true),
-      valLimit: num(values['val-limit'], 'val-limit', 0, 1e9, true),
-      seed: num(values.seed, 'seed', 0, 2 ** 31, true),
-      resume: values.resume === true,
-      backend: values.backend as string | undefined,
-      ...logs(io),
+      ...runValues(values, out, io),
     });
     return 0;
   },
@@ -149,18 +145,7 @@ export const trainTokenClassifierCommand: CommandSpec = {
     if (!baseline && typeof values.vqvae !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--vqvae MODEL (or --baseline --data NAME)', command: 'walloc train token-classifier' });
     await trainTokenClassifier({
       ...(baseline ? { data: dataOf(values.data) } : { vqvae: values.vqvae as string }),
-      out,
-      name: nameOf(out, values.name),
-      description: values.description as string | undefined,
-      epochs: num(values.epochs, 'epochs', 1, 10_000, true),
-      batch: num(values.batch, 'batch', 1, 4096, true),
-      lr: num(values.lr, 'lr', 1e-7, 1),
-      limit: num(values.limit, 'limit', 0, 1e9, true),
-      valLimit: num(values['val-limit'], 'val-limit', 0, 1e9, true),
-      seed: num(values.seed, 'seed', 0, 2 ** 31, true),
-      resume: values.resume === true,
-      backend: values.backend as string | undefined,
-      ...logs(io),
+      ...runValues(values, out, io),
     });
     return 0;
   },

@@ -33,6 +33,7 @@ import { rng } from '../train/photos.js';
 import { DATASET_LABELS, gatherUnitBatch, loadVqDataset, toUnitBatch, type VqDataset } from './datasets.js';
 import { listBundledOfKind, loadVqModel, readWeightsFolder, resolveFolder, writeWeightsFolder } from './model.js';
 import { VqCodec } from './vq-codec.js';
+import type { TrainRunOptions } from './trainer.js';
 import { checkTokens } from './codebook.js';
 import { TOKEN_PACK_META_KEY, unpackTokens, readTokenPackInfo } from './token-pack.js';
 
@@ -333,24 +334,11 @@ export class TokenClassifier {
 // Training
 // ---------------------------------------------------------------------------------------------
 
-export interface TokenTrainOptions {
+export interface TokenTrainOptions extends TrainRunOptions {
   /** A tokens classifier reads this VQ-VAE's tokens (its dataset is the data)… */
   vqvae?: string;
   /** …or the pixel baseline trains on this dataset. */
   data?: VqDataset;
-  out: string;
-  name: string;
-  description?: string;
-  epochs: number;
-  batch: number;
-  lr: number;
-  limit: number;
-  valLimit: number;
-  seed: number;
-  resume: boolean;
-  backend?: string;
-  log: (line: string) => void;
-  progress?: (line: string) => void;
 }
 
 /** Same recipe for both nets: Adam 1e-3, batch 64, 3 epochs (the VQ-VAE's epochs). */

@@ -27,9 +27,8 @@ import { VqVae, VQVAE_DEFAULTS, vqvaeMacs } from './vqvae.js';
 /** Test images the study's SSIM is averaged over. */
 export const SSIM_IMAGES = 100;
 
-export interface VqTrainOptions {
-  data: VqDataset;
-  codebook: number;
+/** What every VQ-family trainer takes besides its own settings (the CLI fills it from shared options). */
+export interface TrainRunOptions {
   out: string;
   name: string;
   description?: string;
@@ -45,6 +44,11 @@ export interface VqTrainOptions {
   backend?: string;
   log: (line: string) => void;
   progress?: (line: string) => void;
+}
+
+export interface VqTrainOptions extends TrainRunOptions {
+  data: VqDataset;
+  codebook: number;
 }
 
 export const VQ_TRAIN_DEFAULTS = { epochs: 3, batch: 64, lr: 2e-4, limit: 0, valLimit: 0, seed: 1, resume: false };

@@ -76,7 +76,8 @@ export function finalSize(c: ClassifierNetConfig, h: number, w: number): [number
 }
 
 /** Weights as named float arrays, the model file's currency. */
-export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
+import type { NamedWeights } from '../nn/variables.js';
+export type { NamedWeights };
 
 /**
  * Default shapes. The latent nets are sized for 7×7 (Fashion-MNIST, J=2) to 8×8 (64² RGB, J=3)

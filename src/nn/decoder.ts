@@ -16,6 +16,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 import { convSame } from './conv.js';
+import { readWeights, assignWeights, disposeVariables } from './variables.js';
 
 type Tensor4D = tfTypes.Tensor4D;
 
@@ -35,7 +36,8 @@ export interface ResidualDecoderConfig {
 }
 
 /** Weights as named float arrays, the model file's currency. */
-export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
+import type { NamedWeights } from './variables.js';
+export type { NamedWeights };
 
 export class ResidualDecoder {
   readonly config: ResidualDecoderConfig;
@@ -136,21 +138,15 @@ export class ResidualDecoder {
 
   /** Reads the current weights out as named float arrays. */
   getWeights(): NamedWeights {
-    const out: NamedWeights = new Map();
-    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
-    return out;
+    return readWeights(this.vars);
   }
 
   /** Overwrites named variables (e.g. the linear part from a PCA). */
   setWeights(weights: NamedWeights): void {
-    for (const [name, { shape, data }] of weights) {
-      const v = this.vars.get(name);
-      if (v) v.assign(this.tf.tensor(data, shape));
-    }
+    assignWeights(this.tf, this.vars, weights);
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    disposeVariables(this.vars);
   }
 }

@@ -30,6 +30,7 @@ import { convSame } from '../nn/conv.js';
 import { matMulFast } from '../nn/matmul.js';
 import type { LowRankConfig } from './model.js';
 import type { VqVaeNetConfig } from './vqvae.js';
+import { readWeights, disposeVariables } from '../nn/variables.js';
 
 type Tensor = tfTypes.Tensor;
 type Tensor2D = tfTypes.Tensor2D;
@@ -209,14 +210,11 @@ export class LowRankDecoder {
 
   /** Current weights as named arrays. */
   getWeights(): NamedWeights {
-    const out: NamedWeights = new Map();
-    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
-    return out;
+    return readWeights(this.vars);
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    disposeVariables(this.vars);
   }
 }
 

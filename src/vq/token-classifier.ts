@@ -36,6 +36,7 @@ import { VqCodec } from './vq-codec.js';
 import type { TrainRunOptions } from './trainer.js';
 import { checkTokens } from './codebook.js';
 import { TOKEN_PACK_META_KEY, unpackTokens, readTokenPackInfo } from './token-pack.js';
+import { readWeights, disposeVariables } from '../nn/variables.js';
 
 type Tensor2D = tfTypes.Tensor2D;
 type Tensor4D = tfTypes.Tensor4D;
@@ -161,14 +162,11 @@ export class TokenNet {
   }
 
   getWeights(): NamedWeights {
-    const out: NamedWeights = new Map();
-    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
-    return out;
+    return readWeights(this.vars);
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    disposeVariables(this.vars);
   }
 }
 

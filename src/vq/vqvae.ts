@@ -19,6 +19,7 @@ import type { TfModule } from '../models/backend.js';
 import type { NamedWeights } from '../classify/nets.js';
 import { matMulFast } from '../nn/matmul.js';
 import { conv4x4s2, convTranspose4x4s2, strideTwoMacs } from './strided-conv.js';
+import { readWeights, disposeVariables } from '../nn/variables.js';
 
 type Tensor = tfTypes.Tensor;
 type Tensor2D = tfTypes.Tensor2D;
@@ -297,13 +298,10 @@ export class VqVae {
 
   /** Current weights as named float arrays (the model file's currency). */
   getWeights(): NamedWeights {
-    const out: NamedWeights = new Map();
-    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
-    return out;
+    return readWeights(this.vars);
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    disposeVariables(this.vars);
   }
 }

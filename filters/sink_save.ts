@@ -51,6 +51,12 @@ export function wlcHeaderFor(frame: Frame, model?: Model): WlcHeader {
   const shape = m.sourceShape ?? (media === frame.kind ? [...frame.shape] : undefined);
   if (shape !== undefined) h.shape = [...shape];
   if (m.sampleRate !== undefined) h.sampleRate = m.sampleRate;
+  // VQ token streams (transforms/vq.ts): the codebook fingerprint, as vqHeader writes it, so that
+  // classify and decoders can check a saved stream's codebook from its header.
+  const tokensSha256 = m.extra?.tokensSha256;
+  if (typeof tokensSha256 === 'string') h.tokensSha256 = tokensSha256;
+  const codebook = m.extra?.codebook ?? (m.extra?.vq as { codebook?: unknown } | undefined)?.codebook;
+  if (typeof codebook === 'number') h.codebook = codebook;
   return h;
 }
 

@@ -15,6 +15,8 @@ t.test('vq, vqpack, vqunpack and unvq run as a filter graph through a .wlc file'
   await runGraph(`load=fixtures/images/chelsea_128x96.png,format=gray,scale=28:28,vq=model=${model.dir},vqpack,save=${wlc}`);
   const { header, frames } = readWlcSync(readFileSync(wlc));
   t.equal(header.model, 'vq-test');
+  t.equal(header.tokensSha256, model.config.tokensSha256, 'the header pins the codebook fingerprint, as vqHeader does');
+  t.equal(header.codebook, 16);
   t.equal(frames.length, 1);
   t.equal(frames[0]!.kind, 'packed');
   t.ok(frames[0]!.data.length <= 1 + Math.ceil((49 * 4) / 8), '49 tokens of 4 bits');

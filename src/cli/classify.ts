@@ -33,7 +33,7 @@ import { plainEvery } from './progress.js';
 
 export const classifyCommand: CommandSpec = {
   name: 'classify',
-  summary: 'classify the frames of a .wlc stream without decoding them (one JSON line per frame)',
+  summary: 'classify a .wlc stream without decoding it (one JSON line per frame, or per window of an audio stream)',
   usage: ['classify [INPUT|-] [-m CLASSIFIER] [--top K] [--threshold P] [-o FILE]'],
   options: {
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'classifier (default: the bundled classifier trained on the codec named in the stream header)' },

@@ -19,8 +19,8 @@ const VOLUME = { levels: 2, latentDim: 8, crop: 32, valSize: 96 };
 
 export const trainCommand: CommandSpec = {
   name: 'walloc train',
-  summary: 'train a codec from real data (`walloc train codec --data DIR --out DIR`)',
-  usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio] [options]'],
+  summary: 'train a codec from real data (`walloc train codec --data DIR --out DIR`); also `walloc train classifier|vqvae|token-classifier|lowrank`',
+  usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio|volume] [options]'],
   options: {
     modality: { type: 'string', arg: 'KIND', default: 'image', help: 'image (photos, RGB), audio (recordings, stereo 44.1 kHz; see docs/audio.md) or volume (NIfTI CT/MRI; see docs/volumes.md)' },
     data: { type: 'string', arg: 'DIR', help: 'folder of training photos or recordings (searched recursively)' },

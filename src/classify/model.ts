@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
 import type { WlcHeader } from '../container/index.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readModelFiles, type Model, type TensorEntry } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readModelFiles, sha256, type Model, type TensorEntry } from '../models/model-file.js';
 import { bundledModelsDir } from '../models/registry.js';
 import type { ClassifierNetConfig, NamedWeights } from './nets.js';
 
@@ -64,11 +64,6 @@ export interface ClassifierModel {
   dir: string;
 }
 
-const sha = (...parts: Uint8Array[]): string => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-};
 
 /**
  * Fingerprint of what a codec's latents depend on: encoder projection, bias and companding scale,
@@ -109,13 +104,13 @@ export function saveClassifier(dir: string, config: Omit<ClassifierConfig, 'form
     const off = tensors[i]!.offset;
     for (let k = 0; k < t.data.length; k++) bin.writeFloatLE(t.data[k]!, off + k * 4);
   }
-  const full: ClassifierConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'classifier', ...config, tensors, weightsSha256: sha(bin) };
+  const full: ClassifierConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'classifier', ...config, tensors, weightsSha256: sha256(bin) };
   const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
   writeFileSync(join(dir, 'weights.bin.tmp'), bin);
   writeFileSync(join(dir, 'model.json.tmp'), json);
   renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
   renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
-  const digest = sha(json, bin);
+  const digest = sha256(json, bin);
   return { config: full, weights, sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
 }
 
@@ -150,7 +145,7 @@ export function loadClassifier(nameOrPath: string): ClassifierModel {
   if (typeof c.net !== 'object' || c.net === null || c.net.classes !== c.labels.length || !Array.isArray(c.net.stages)) throw bad('net config is missing or does not match the labels');
   if (c.input === 'latent' && (typeof c.codec !== 'object' || c.codec === null || typeof c.codec.sha256 !== 'string')) throw bad('a latent classifier must name its codec');
   if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
-  if (sha(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
+  if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
   const weights: NamedWeights = new Map();
   for (const t of c.tensors) {
     if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset)) throw bad('bad tensor entry');
@@ -160,7 +155,7 @@ export function loadClassifier(nameOrPath: string): ClassifierModel {
     for (let i = 0; i < n; i++) arr[i] = bin.readFloatLE(t.offset + i * 4);
     weights.set(t.name, { shape: t.shape, data: arr });
   }
-  const digest = sha(json, bin);
+  const digest = sha256(json, bin);
   return { config: c, weights, sha256: digest, id: `${c.name}@${digest.slice(0, 12)}`, dir };
 }
 

@@ -61,7 +61,8 @@ export interface Model {
   dir?: string;
 }
 
-const sha256 = (...parts: Uint8Array[]): string => {
+/** Hex sha256 over the concatenation of `parts` (model files: weights, then model.json + weights). */
+export const sha256 = (...parts: Uint8Array[]): string => {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest('hex');

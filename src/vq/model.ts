@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFiles, type TensorEntry } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFiles, sha256, type TensorEntry } from '../models/model-file.js';
 import { bundledModelsDir } from '../models/registry.js';
 import type { NamedWeights } from '../classify/nets.js';
 import { ENCODER_TENSORS, type VqVaeNetConfig } from './vqvae.js';
@@ -61,11 +61,6 @@ export interface VqModel {
   dir: string;
 }
 
-const sha = (...parts: Uint8Array[]): string => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-};
 
 /**
  * Fingerprint of what a VQ-VAE's tokens depend on: net shape, encoder and codebook.
@@ -106,13 +101,13 @@ export function writeWeightsFolder<C extends object>(dir: string, config: C, wei
     const off = tensors[i++]!.offset;
     for (let k = 0; k < t.data.length; k++) bin.writeFloatLE(t.data[k]!, off + k * 4);
   }
-  const full = { ...config, tensors, weightsSha256: sha(bin) };
+  const full = { ...config, tensors, weightsSha256: sha256(bin) };
   const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
   writeFileSync(join(dir, 'weights.bin.tmp'), bin);
   writeFileSync(join(dir, 'model.json.tmp'), json);
   renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
   renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
-  return { config: full, sha256: sha(json, bin) };
+  return { config: full, sha256: sha256(json, bin) };
 }
 
 /**
@@ -134,7 +129,7 @@ export function readWeightsFolder(dir: string, nameOrPath: string, kind: string)
   if (typeof c !== 'object' || c === null || c.format !== MODEL_FORMAT || c.version !== MODEL_FORMAT_VERSION) throw bad('not a walloc model folder');
   if (c.kind !== kind) throw bad(`this is a ${typeof c.kind === 'string' ? c.kind : 'codec'} model, not a ${kind} (see \`walloc models\`)`);
   if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
-  if (sha(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
+  if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
   const weights: NamedWeights = new Map();
   for (const t of c.tensors as TensorEntry[]) {
     if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || t.shape.length > 8
@@ -145,7 +140,7 @@ export function readWeightsFolder(dir: string, nameOrPath: string, kind: string)
     for (let i = 0; i < n; i++) arr[i] = bin.readFloatLE(t.offset + i * 4);
     weights.set(t.name, { shape: t.shape, data: arr });
   }
-  return { config: c as Record<string, unknown> & { tensors: TensorEntry[] }, weights, sha256: sha(json, bin) };
+  return { config: c as Record<string, unknown> & { tensors: TensorEntry[] }, weights, sha256: sha256(json, bin) };
 }
 
 /**

@@ -23,10 +23,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Codec } from '../codec/codec.js';
 import { werr } from '../errors.js';
-import { makeFrame, type AudioFrame } from '../frame.js';
+import { makeFrame } from '../frame.js';
 import { parseWavHeader } from '../io/wav.js';
-import { quantizeArray } from '../../transforms/quantize.js';
-import { wptForward } from '../../transforms/wpt.js';
 import { loadClips, type Clip } from '../train/audio-data.js';
 import { rng } from '../train/photos.js';
 
@@ -244,15 +242,13 @@ export function mixWindow(utt: Utterance | undefined, backgrounds: readonly Clip
 export function windowLatents(codec: Codec, mixed: Float32Array): { data: Int8Array; shape: [number, number] } {
   const c = codec.model.config;
   if (c.modality !== 'audio' || 2 ** c.levels !== 256) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the spoken-words task needs a 44.1 kHz stereo audio codec with J = 8 (like stereo-5x); ${c.name} is ${c.modality} with J = ${c.levels}` });
-  const n = mixed.length / 2;
-  const coeffs = wptForward(makeFrame('audio', [2, n], mixed, { sampleRate: RATE }) as AudioFrame, { levels: c.levels, wavelet: c.wavelet });
-  const lat = codec.analysis.encode(coeffs);
+  const lat = codec.latents(makeFrame('audio', [2, mixed.length / 2], mixed, { sampleRate: RATE }));
   const cols = lat.shape[1]!;
   const N = lat.shape[0]!;
-  const kept = new Float32Array(N * WINDOW_COLUMNS);
-  const src = lat.data as Float32Array;
+  const kept = new Int8Array(N * WINDOW_COLUMNS);
+  const src = lat.data as Int8Array;
   for (let k = 0; k < N; k++) kept.set(src.subarray(k * cols + CONTEXT_COLUMNS, k * cols + CONTEXT_COLUMNS + WINDOW_COLUMNS), k * WINDOW_COLUMNS);
-  return { data: quantizeArray(kept, c.bits, { saturate: true }) as Int8Array, shape: [N, WINDOW_COLUMNS] };
+  return { data: kept, shape: [N, WINDOW_COLUMNS] };
 }
 
 /**

@@ -30,8 +30,6 @@ import { Codec } from '../codec/codec.js';
 import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
 import { getTf, type TfModule } from '../models/backend.js';
-import { quantizeArray } from '../../transforms/quantize.js';
-import { wptForward } from '../../transforms/wpt.js';
 import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
 import { augmentImage, augments, augmentText, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { planarToNhwc } from './classifier.js';
@@ -110,10 +108,8 @@ export class InputMaker {
   /** Planar values of one image's input ([N, H/2^J, W/2^J] latents or [C, H, W] pixels). */
   planar(img: ImageFrame): { data: ArrayLike<number>; shape: number[] } {
     if (!this.codec) return { data: img.data, shape: [...img.shape] };
-    const c = this.codec.model.config;
-    const latent = this.codec.analysis.encode(wptForward(img, { levels: c.levels, wavelet: c.wavelet }));
-    // Exactly what a .wlc stream carries: rounded half to even, saturated to ±(2^(b−1)−1).
-    return { data: quantizeArray(latent.data as Float32Array, c.bits, { saturate: true }), shape: [...latent.shape] };
+    const latent = this.codec.latents(img);
+    return { data: latent.data, shape: [...latent.shape] };
   }
 
   /** Builds the whole set, or refills `into` (same size and shape) without allocating a new one. */

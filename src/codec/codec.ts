@@ -6,7 +6,7 @@
  */
 import type { Transform } from 'node:stream';
 import { werr } from '../errors.js';
-import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type MediaFrame } from '../frame.js';
+import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type LatentFrame, type MediaFrame } from '../frame.js';
 import type { WlcHeader } from '../container/index.js';
 import { loadModel, type Model } from '../models/model-file.js';
 import { frameTransform } from '../streams.js';
@@ -90,17 +90,27 @@ export class Codec {
     }
   }
 
-  /** One media frame → one packed latent frame (lossless WebP/PNG bytes). */
-  async encodeFrame(frame: Frame): Promise<Frame> {
+  /**
+   * One media frame → its int8 latent frame, exactly the values a .wlc record carries (wpt →
+   * analysis → round half to even, saturated). Classifiers train on this.
+   *
+   * @example
+   * const q = codec.latents(imageFrame); // latent [12, H/8, W/8], Int8Array
+   */
+  latents(frame: Frame): LatentFrame {
     const c = this.model.config;
     const media = expectKind(frame, [c.modality], `encoder ${c.name}`) as MediaFrame;
     if (media.shape[0] !== c.channels) {
       throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `model ${c.name} codes ${c.channels}-channel ${c.modality}s, got ${media.shape[0]} channels` });
     }
     const coeffs = wptForward(media, { levels: c.levels, wavelet: c.wavelet });
-    const latent = this.analysis.encode(coeffs);
-    const q = quantizeFrame(latent, { bits: c.bits, saturate: true });
-    return packFrame(q, { format: c.pack.format, bits: c.bits, ...this.opts.pack });
+    return quantizeFrame(this.analysis.encode(coeffs), { bits: c.bits, saturate: true });
+  }
+
+  /** One media frame → one packed latent frame (lossless WebP/PNG bytes). */
+  async encodeFrame(frame: Frame): Promise<Frame> {
+    const c = this.model.config;
+    return packFrame(this.latents(frame), { format: c.pack.format, bits: c.bits, ...this.opts.pack });
   }
 
   /** One packed (or int8 latent) frame → the reconstructed media frame, clamped to range. */

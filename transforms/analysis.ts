@@ -15,6 +15,8 @@
  * the innermost loop is a unit-stride multiply-add over contiguous memory, and nothing allocates
  * per position.
  * Accumulating in float64 keeps a 192-term sum within float32 rounding of the exact result.
+ * Where WebAssembly SIMD is available the same sums run in src/simd/kernels.ts instead (float32
+ * accumulation, 4 lanes; about 4× faster on the encode path); `simd = false` keeps this loop.
  *
  * Weights layout: row-major, row n holds the weights of output channel n (like a Conv2d weight
  * [out, in, 1, 1] flattened), so `weight[n·inChannels + m]` maps input m to output n.
@@ -24,6 +26,7 @@ import { werr } from '../src/errors.js';
 import { expectKind, makeFrame, sizeOf, type CoeffsFrame, type Frame, type FrameMeta, type LatentFrame } from '../src/frame.js';
 import { frameTransform } from '../src/streams.js';
 import { channelScales, checkBits, toNormal, toUniform, type CompandingScale } from '../src/codec/companding.js';
+import { projectSimd } from '../src/simd/kernels.js';
 
 /** Output positions per block: about 48 KiB of float64 accumulators (512 positions at N = 12), never fewer than 64. */
 const BLOCK_ACCUMULATORS = 6144;
@@ -31,7 +34,8 @@ const BLOCK_ACCUMULATORS = 6144;
 /**
  * Linear 1×1 projection over planar data: out[n, p] = bias[n] + Σ_m weight[n·inChannels + m]·input[m, p].
  * `input` is [inChannels, P], `out` is [outChannels, P] (allocated if not given). The weight
- * matrix is [outChannels × inChannels] row-major; `bias` may be omitted (zeros).
+ * matrix is [outChannels × inChannels] row-major; `bias` may be omitted (zeros). `simd` false
+ * runs the float64 JavaScript loop even where the WebAssembly SIMD kernel could.
  *
  * @example
  * // 2 inputs → 1 output, 3 positions: out = 1 + 2·a − b
@@ -45,6 +49,7 @@ export function project(
   bias: Float32Array | undefined,
   outChannels: number,
   out?: Float32Array,
+  simd = true,
 ): Float32Array {
   if (!Number.isInteger(inChannels) || inChannels <= 0 || input.length % inChannels !== 0) {
     throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `${input.length} values do not split into ${inChannels} channels` });
@@ -58,6 +63,10 @@ export function project(
   const P = input.length / inChannels;
   const result = out ?? new Float32Array(outChannels * P);
   if (result.length !== outChannels * P) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `output holds ${result.length} values, expected ${outChannels * P}` });
+  if (simd) {
+    const fast = projectSimd(input, inChannels, weight, bias, outChannels, result);
+    if (fast !== undefined) return fast;
+  }
   const B = Math.max(64, Math.floor(BLOCK_ACCUMULATORS / outChannels));
   const acc = new Float64Array(outChannels * B);
   const M = inChannels, N = outChannels;

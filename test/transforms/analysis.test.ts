@@ -19,19 +19,28 @@ function rand(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** The naive reference: one dot product per output value, float64. */
-function naive(x: Float32Array, M: number, W: Float32Array, b: Float32Array | undefined, N: number): Float64Array {
+/** The naive reference: one dot product per output value, float64 (and Σ|terms| for error bounds). */
+function naive(x: Float32Array, M: number, W: Float32Array, b: Float32Array | undefined, N: number, abs?: Float64Array): Float64Array {
   const P = x.length / M;
   const out = new Float64Array(N * P);
   for (let n = 0; n < N; n++) {
     for (let p = 0; p < P; p++) {
       let s = b === undefined ? 0 : (b[n] as number);
-      for (let m = 0; m < M; m++) s += (W[n * M + m] as number) * (x[m * P + p] as number);
+      let a = Math.abs(s);
+      for (let m = 0; m < M; m++) {
+        const term = (W[n * M + m] as number) * (x[m * P + p] as number);
+        s += term;
+        a += Math.abs(term);
+      }
       out[n * P + p] = s;
+      if (abs) abs[n * P + p] = a;
     }
   }
   return out;
 }
+
+/** float32 rounding unit. */
+const U32 = 2 ** -24;
 
 t.test('project matches a naive reference for many shapes', (tt) => {
   fc.assert(fc.property(
@@ -40,11 +49,15 @@ t.test('project matches a naive reference for many shapes', (tt) => {
       const x = rand(M * P, seed);
       const W = rand(N * M, seed + 1);
       const b = withBias ? rand(N, seed + 2) : undefined;
-      const got = project(x, M, W, b, N);
-      const want = naive(x, M, W, b, N);
-      for (let i = 0; i < got.length; i++) {
-        // float64 accumulation, one float32 rounding at the end.
-        if (Math.abs((got[i] as number) - (want[i] as number)) > 1e-6 * (1 + Math.abs(want[i] as number))) return false;
+      const abs = new Float64Array(N * P);
+      const want = naive(x, M, W, b, N, abs);
+      const js = project(x, M, W, b, N, undefined, false);
+      const simd = project(x, M, W, b, N);
+      for (let i = 0; i < js.length; i++) {
+        // JS loop: float64 accumulation, one float32 rounding at the end.
+        if (Math.abs((js[i] as number) - (want[i] as number)) > 1e-6 * (1 + Math.abs(want[i] as number))) return false;
+        // SIMD kernel: float32 accumulation, the textbook bound (M + 1)·u·Σ|terms| plus the final rounding.
+        if (Math.abs((simd[i] as number) - (want[i] as number)) > (M + 1) * U32 * (abs[i] as number) + U32 * Math.abs(want[i] as number)) return false;
       }
       return true;
     },
@@ -97,7 +110,8 @@ t.test('Analysis.encode = companding of the projection, per-channel scale', (tt)
       worst = Math.max(worst, Math.abs((latent.data[n * P + p] as number) - want));
     }
   }
-  tt.ok(worst < 1e-4, `worst ${worst}`);
+  // float32 accumulation of 48 terms (SIMD kernel), times the companding slope (up to ~200 at scale 0.5)
+  tt.ok(worst < 2e-3, `worst ${worst}`);
   tt.ok(latent.data.every((v) => Math.abs(v) <= Math.fround(latentMax(8))), "inside ±latent_max (in float32)");
   // analysisFrame with a plain config gives the same.
   tt.same(Array.from(analysisFrame(coeffs, { weight, bias, inChannels: M, latentDim: N, bits: 8, scale }).data), Array.from(latent.data));

@@ -20,7 +20,8 @@
  * The recipe is the same for every net: Adam, linear warm-up then cosine decay, softmax cross
  * entropy, fixed per-channel input normalisation measured on the training inputs; optionally
  * `--augment flip,shift=S` (the training images are flipped/shifted and re-encoded every epoch,
- * src/classify/augment.ts) and `--dropout P` before the dense head.
+ * src/classify/augment.ts), `--dropout P` before the dense head, and `--teacher MODEL` to learn
+ * from a trained classifier's soft targets as well as the labels (src/classify/distill.ts).
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ import { getTf, type TfModule } from '../models/backend.js';
 import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
 import { augmentImage, augments, augmentText, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { planarToNhwc } from './classifier.js';
+import { InputMaker, type InputSet } from './inputs.js';
+import { Teacher, type DistillOptions } from './distill.js';
 import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, SPOKEN_WORDS, WINDOW_COLUMNS, windowLatents, windowPlan, type Utterance } from './spoken-words.js';
 import type { Clip } from '../train/audio-data.js';
 import { colorFrame, COLOR_SIZE, FASHION_LABELS, greyFrame, loadFashionMnist, type GreyImages } from './fashion-mnist.js';
@@ -73,6 +76,8 @@ export interface ClassifierTrainOptions {
   augment?: AugmentConfig;
   /** Dropout rate before the dense head while training (default 0). */
   dropout?: number;
+  /** Knowledge distillation from a trained classifier (src/classify/distill.ts); default none. */
+  distill?: DistillOptions;
   /** spoken-words: background recordings for training / held-out windows. */
   audio?: string;
   valAudio?: string;
@@ -83,51 +88,12 @@ export interface ClassifierTrainOptions {
   progress?: (line: string) => void;
 }
 
+export { InputMaker, type InputSet };
+
 export const CLASSIFIER_TRAIN_DEFAULTS = {
   arch: 'latent-resnet' as ClassifierArch, epochs: 6, batch: 128, lr: 2e-3, warmupSteps: 100, seed: 1, limit: 0, valLimit: 0, size: 64,
   photos: 'data/photos/train', valPhotos: 'data/photos/eval', audio: 'data/audio/train', valAudio: 'data/audio/eval', resume: false,
 };
-
-/** A labelled set of classifier inputs, NHWC float32, all the same size. */
-export interface InputSet {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  data: Float32Array;
-  labels: Uint8Array;
-}
-
-/** Turns image frames into classifier inputs: the codec's int8 latents, or the pixels. */
-export class InputMaker {
-  readonly codec?: Codec;
-  constructor(codec?: Codec) {
-    this.codec = codec;
-  }
-
-  /** Planar values of one image's input ([N, H/2^J, W/2^J] latents or [C, H, W] pixels). */
-  planar(img: ImageFrame): { data: ArrayLike<number>; shape: number[] } {
-    if (!this.codec) return { data: img.data, shape: [...img.shape] };
-    const latent = this.codec.latents(img);
-    return { data: latent.data, shape: [...latent.shape] };
-  }
-
-  /** Builds the whole set, or refills `into` (same size and shape) without allocating a new one. */
-  build(n: number, frameAt: (i: number) => ImageFrame, labelAt: (i: number) => number, progress?: (done: number) => void, into?: InputSet): InputSet {
-    let set: InputSet | undefined = into?.n === n ? into : undefined;
-    for (let i = 0; i < n; i++) {
-      const { data, shape } = this.planar(frameAt(i));
-      const [c, h, w] = shape as [number, number, number];
-      set ??= { n, h, w, c, data: new Float32Array(n * c * h * w), labels: new Uint8Array(n) };
-      if (c !== set.c || h !== set.h || w !== set.w) throw werr('WALLOC_ERR_DATASET', { path: 'inputs', reason: `image ${i} gives [${shape.join(', ')}], not [${set.c}, ${set.h}, ${set.w}]` });
-      planarToNhwc(data, c, h * w, set.data, i * c * h * w);
-      set.labels[i] = labelAt(i);
-      if (progress && (i + 1) % 5000 === 0) progress(i + 1);
-    }
-    if (!set) throw werr('WALLOC_ERR_DATASET', { path: 'inputs', reason: 'no images' });
-    return set;
-  }
-}
 
 /** Images of a class-folder tree: labels are the sorted sub-folder names. */
 async function loadClassFolders(dir: string, size: number, channels: number, labels?: string[]): Promise<{ labels: string[]; frames: ImageFrame[]; y: number[] }> {
@@ -363,6 +329,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     net.setNormalization(st.mean, st.std);
     state = { epoch: 0, seconds: 0, history: [] };
   }
+  if (o.distill && (ds.refresh || !ds.trainFrame)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--teacher works on image data (fashion-mnist, fashion-mnist-color or class folders)' });
+  const teacher = o.distill ? Teacher.load(tf, o.distill, ds.labels) : undefined;
+  if (teacher) o.log(`distilling from ${teacher.model.id}: weight ${o.distill!.weight}, temperature ${o.distill!.temperature}`);
   const mac = multiplyAdds(net.config, train.h, train.w);
   o.log(`${net.config.arch}: ${net.parameterCount} parameters, ${(mac / 1e6).toFixed(2)} M multiply-adds per image`);
 
@@ -378,7 +347,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       ...(ds.window ? { window: ds.window } : {}),
       training: {
         recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
-        augment: augmentText(aug), dropout: net.config.dropout ?? 0,
+        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(teacher ? { distill: teacher.describe() } : {}),
         seed: o.seed, backend, parameters: net.parameterCount, multiplyAdds: mac, accuracy: last?.accuracy, seconds: Math.round(state.seconds), history: state.history,
       },
     }, net.getWeights());
@@ -397,6 +366,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   const next = rng(o.seed * 31 + state.epoch);
   const xb = new Float32Array(o.batch * per);
   const yb = new Int32Array(o.batch);
+  const classes = ds.labels.length;
+  const sb = teacher ? new Float32Array(o.batch * classes) : undefined;
+  let soft: Float32Array | undefined;
   const vars = [...net.vars.values()];
   let model: ClassifierModel | undefined;
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
@@ -405,8 +377,16 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     else if (augments(aug) && ds.trainFrame && ds.trainLabel) {
       // A fresh augmented copy of the training set, encoded exactly as a stream would carry it.
       const frameAt = ds.trainFrame;
-      maker.build(train.n, (i) => augmentImage(frameAt(i), aug, augNext), ds.trainLabel, undefined, train);
+      // The teacher labels the very images of this epoch: keep them until it has.
+      const seen: ImageFrame[] | undefined = teacher ? new Array<ImageFrame>(train.n) : undefined;
+      maker.build(train.n, (i) => {
+        const f = augmentImage(frameAt(i), aug, augNext);
+        if (seen) seen[i] = f;
+        return f;
+      }, ds.trainLabel, undefined, train);
+      if (teacher && seen) soft = teacher.targets(train.n, (i) => seen[i]!, soft);
     }
+    if (teacher && !soft) soft = teacher.targets(train.n, ds.trainFrame!);
     const order = Array.from({ length: train.n }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
@@ -421,6 +401,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
         const k = order[s * o.batch + i]!;
         xb.set(train.data.subarray(k * per, (k + 1) * per), i * per);
         yb[i] = train.labels[k]!;
+        if (sb && soft) sb.set(soft.subarray(k * classes, (k + 1) * classes), i * classes);
       }
       const step = epoch * stepsPerEpoch + s;
       const warm = Math.min(o.warmupSteps, Math.ceil(totalSteps / 10));
@@ -434,7 +415,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
           const logits = net.apply(x, true);
           // Kept: minimize disposes everything its function made except the loss.
           hitsT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(y, ds.labels.length), logits) as tfTypes.Scalar;
+          const oneHot = tf.oneHot(y, classes) as tfTypes.Tensor2D;
+          if (teacher && sb) return teacher.loss(logits, oneHot, tf.tensor2d(sb.subarray(0, b * classes), [b, classes]));
+          return tf.losses.softmaxCrossEntropy(oneHot, logits) as tfTypes.Scalar;
         }, true, vars)!;
         return [l, hitsT!];
       });
@@ -463,5 +446,6 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   };
   net.dispose();
   opt.dispose();
+  teacher?.dispose();
   return result;
 }

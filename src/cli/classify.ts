@@ -24,6 +24,7 @@ import { isTokenClassifier, isTokenStream, TokenClassifier, tokenClassifierForHe
 import { parseAugment } from '../classify/augment.js';
 import { loadFashionMnist } from '../classify/fashion-mnist.js';
 import { buildGreyCodec, GREY_CODEC_DEFAULTS } from '../classify/grey-codec.js';
+import { DISTILL_DEFAULTS } from '../classify/distill.js';
 import { CLASSIFIER_ARCHS, type ClassifierArch } from '../classify/nets.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../classify/trainer.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -194,6 +195,9 @@ export const trainClassifierCommand: CommandSpec = {
     resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
     augment: { type: 'string', arg: 'LIST', default: 'none', help: 'training augmentation, re-encoded every epoch: flip, shift=S (pixels), comma-separated, or none' },
     dropout: { type: 'string', arg: 'P', default: '0', help: 'dropout rate before the dense head while training (0 to 0.9)' },
+    teacher: { type: 'string', arg: 'MODEL', help: 'distil from this trained classifier (e.g. fmnist-pixel-cnn): its softened predictions on each training image join the labels as targets; inference still reads only latents' },
+    distill: { type: 'string', arg: 'A', default: String(DISTILL_DEFAULTS.weight), help: '--teacher: weight of the soft-target loss (0 to 1)' },
+    temperature: { type: 'string', arg: 'T', default: String(DISTILL_DEFAULTS.temperature), help: '--teacher: softmax temperature of the soft targets' },
     'grey-codec': { type: 'string', arg: 'DIR', help: 'build the grey Fashion-MNIST codec (PCA of J-level wavelet packets) into DIR and stop' },
     levels: { type: 'string', arg: 'J', default: '2', help: '--grey-codec: wavelet packet levels' },
     'latent-dim': { type: 'string', arg: 'N', default: '8', help: '--grey-codec: latent channels' },
@@ -203,6 +207,7 @@ export const trainClassifierCommand: CommandSpec = {
     'walloc train classifier --data fashion-mnist --grey-codec fixtures/models/fmnist-gray-j2',
     'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --out fixtures/models/fmnist-latent-resnet',
     'walloc train classifier --data fashion-mnist --arch pixel-cnn --out fixtures/models/fmnist-pixel-cnn',
+    'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --teacher fmnist-pixel-cnn --out my-distilled',
     'walloc train classifier --data fashion-mnist-color --codec rgb-16x-linear --out fixtures/models/rgb-16x-linear-fashion --limit 30000',
     'walloc train classifier --data spoken-words --codec stereo-5x --out fixtures/models/words-stereo-5x',
   ],
@@ -250,6 +255,9 @@ export const trainClassifierCommand: CommandSpec = {
       resume: values.resume === true,
       augment: parseAugment(values.augment as string),
       dropout: numberOption(values.dropout, 'dropout', 0, 0.9),
+      ...(typeof values.teacher === 'string' ? {
+        distill: { teacher: values.teacher, weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100) },
+      } : {}),
       backend: values.backend as string | undefined,
       log,
       progress: tty ? (line) => io.stderr.write('\r\x1b[K' + line) : plainEvery(30_000, (line) => io.stderr.write(line + '\n')),

@@ -1,0 +1,55 @@
+/**
+ * Classifier inputs: image frames → NHWC float32 sets, either a codec's int8 latents (exactly what
+ * a .wlc stream carries) or the pixels themselves (the baseline). Used by the trainer, the
+ * distillation teacher and the benchmarks.
+ */
+import type { Codec } from '../codec/codec.js';
+import { werr } from '../errors.js';
+import type { ImageFrame } from '../frame.js';
+import { planarToNhwc } from './classifier.js';
+
+/** A labelled set of classifier inputs, NHWC float32, all the same size. */
+export interface InputSet {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  data: Float32Array;
+  labels: Uint8Array;
+}
+
+/**
+ * Turns image frames into classifier inputs: the codec's int8 latents, or the pixels.
+ *
+ * @example
+ * const set = new InputMaker(Codec.load('fmnist-gray-j2')).build(n, (i) => greyFrame(train, i), (i) => train.labels[i]!);
+ */
+export class InputMaker {
+  readonly codec?: Codec;
+  constructor(codec?: Codec) {
+    this.codec = codec;
+  }
+
+  /** Planar values of one image's input ([N, H/2^J, W/2^J] latents or [C, H, W] pixels). */
+  planar(img: ImageFrame): { data: ArrayLike<number>; shape: number[] } {
+    if (!this.codec) return { data: img.data, shape: [...img.shape] };
+    const latent = this.codec.latents(img);
+    return { data: latent.data, shape: [...latent.shape] };
+  }
+
+  /** Builds the whole set, or refills `into` (same size and shape) without allocating a new one. */
+  build(n: number, frameAt: (i: number) => ImageFrame, labelAt: (i: number) => number, progress?: (done: number) => void, into?: InputSet): InputSet {
+    let set: InputSet | undefined = into?.n === n ? into : undefined;
+    for (let i = 0; i < n; i++) {
+      const { data, shape } = this.planar(frameAt(i));
+      const [c, h, w] = shape as [number, number, number];
+      set ??= { n, h, w, c, data: new Float32Array(n * c * h * w), labels: new Uint8Array(n) };
+      if (c !== set.c || h !== set.h || w !== set.w) throw werr('WALLOC_ERR_DATASET', { path: 'inputs', reason: `image ${i} gives [${shape.join(', ')}], not [${set.c}, ${set.h}, ${set.w}]` });
+      planarToNhwc(data, c, h * w, set.data, i * c * h * w);
+      set.labels[i] = labelAt(i);
+      if (progress && (i + 1) % 5000 === 0) progress(i + 1);
+    }
+    if (!set) throw werr('WALLOC_ERR_DATASET', { path: 'inputs', reason: 'no images' });
+    return set;
+  }
+}

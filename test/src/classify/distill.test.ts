@@ -1,0 +1,82 @@
+/**
+ * Knowledge distillation: the teacher's soft targets on real Fashion-MNIST images, the loss, the
+ * checks on a teacher that does not fit, and a small trainer run that records the recipe.
+ */
+import t from 'tap';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getTf } from '../../../src/models/backend.js';
+import { FASHION_LABELS, greyFrame, hasFashionMnist, loadFashionMnist } from '../../../src/classify/fashion-mnist.js';
+import { Teacher } from '../../../src/classify/distill.js';
+import { loadClassifier } from '../../../src/classify/model.js';
+import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../../../src/classify/trainer.js';
+
+const FMNIST = hasFashionMnist();
+const PIXEL = existsSync(join('fixtures', 'models', 'fmnist-pixel-cnn'));
+const skip = !FMNIST ? 'Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)' : !PIXEL ? 'fmnist-pixel-cnn is not bundled' : false;
+
+t.test('soft targets: probabilities of the pixel CNN, softer at a higher temperature, same argmax', { skip }, async (t) => {
+  const { tf } = await getTf();
+  const test = loadFashionMnist('test', { limit: 200 });
+  const sharp = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.5, temperature: 1 }, FASHION_LABELS);
+  const soft = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.5, temperature: 8 }, FASHION_LABELS);
+  const p1 = sharp.targets(test.n, (i) => greyFrame(test, i));
+  const p8 = soft.targets(test.n, (i) => greyFrame(test, i));
+  t.equal(p1.length, test.n * 10);
+  let right = 0, sameArgmax = 0, h1 = 0, h8 = 0;
+  const argmax = (p: Float32Array, i: number) => { let b = 0; for (let k = 1; k < 10; k++) if (p[i * 10 + k]! > p[i * 10 + b]!) b = k; return b; };
+  for (let i = 0; i < test.n; i++) {
+    let s1 = 0, s8 = 0;
+    for (let k = 0; k < 10; k++) {
+      const a = p1[i * 10 + k]!, b = p8[i * 10 + k]!;
+      s1 += a; s8 += b;
+      if (a > 0) h1 -= a * Math.log(a);
+      if (b > 0) h8 -= b * Math.log(b);
+    }
+    t.ok(Math.abs(s1 - 1) < 1e-4 && Math.abs(s8 - 1) < 1e-4, `image ${i}: rows sum to 1`);
+    if (argmax(p1, i) === test.labels[i]) right++;
+    if (argmax(p1, i) === argmax(p8, i)) sameArgmax++;
+  }
+  t.ok(right / test.n > 0.8, `teacher accuracy on 200 test images: ${right / test.n}`);
+  t.equal(sameArgmax, test.n, 'temperature does not change the ranking');
+  t.ok(h8 > 2 * h1, `entropy at T=8 (${(h8 / test.n).toFixed(3)}) well above T=1 (${(h1 / test.n).toFixed(3)})`);
+  sharp.dispose();
+  soft.dispose();
+});
+
+t.test('the loss: α = 0 is plain cross entropy; one-hot soft targets at T = 1 give it too', { skip }, async (t) => {
+  const { tf } = await getTf();
+  const logits = tf.tensor2d([[2, -1, 0.5], [0, 0, 3]]);
+  const oneHot = tf.tensor2d([[1, 0, 0], [0, 1, 0]]);
+  const ce = tf.losses.softmaxCrossEntropy(oneHot, logits).dataSync()[0]!;
+  // A Teacher's loss only depends on its options; build one around the bundled net and use its loss.
+  const teacher = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0, temperature: 4 }, FASHION_LABELS);
+  t.ok(Math.abs(teacher.loss(logits, oneHot, tf.tensor2d([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])).dataSync()[0]! - ce) < 1e-6);
+  const one = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 1, temperature: 1 }, FASHION_LABELS);
+  t.ok(Math.abs(one.loss(logits, tf.tensor2d([[0, 1, 0], [0, 0, 1]]), oneHot).dataSync()[0]! - ce) < 1e-6);
+  teacher.dispose();
+  one.dispose();
+});
+
+t.test('a teacher that does not fit is refused with coded errors', { skip }, async (t) => {
+  const { tf } = await getTf();
+  t.throws(() => Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.5, temperature: 4 }, ['cat', 'dog']), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  t.throws(() => Teacher.load(tf, { teacher: 'words-stereo-5x', weight: 0.5, temperature: 4 }, FASHION_LABELS), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  t.throws(() => Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 1.5, temperature: 4 }, FASHION_LABELS), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  t.throws(() => Teacher.load(tf, { teacher: 'no-such-model', weight: 0.5, temperature: 4 }, FASHION_LABELS), { code: /^WALLOC_ERR_MODEL/ });
+});
+
+t.test('trainer with --teacher: a small real run that records the recipe in the model', { skip }, async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'walloc-distill-')), 'm');
+  const lines: string[] = [];
+  const r = await trainClassifier({
+    ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist', codec: 'fmnist-gray-j2', out, name: 'tiny', limit: 2000, valLimit: 300, batch: 32, lr: 5e-3,
+    warmupSteps: 5, epochs: 2, augment: { flip: true, shift: 0 }, distill: { teacher: 'fmnist-pixel-cnn', weight: 0.7, temperature: 4 }, log: (l: string) => lines.push(l),
+  });
+  t.match(lines.join('\n'), /distilling from fmnist-pixel-cnn@/);
+  t.ok(r.accuracy > 0.3, `held-out accuracy after 2 small epochs: ${r.accuracy}`);
+  const m = loadClassifier(out);
+  t.match(m.config.training?.distill, { teacher: /^fmnist-pixel-cnn@/, weight: 0.7, temperature: 4 });
+  t.equal(m.config.input, 'latent', 'the student still reads latents');
+});

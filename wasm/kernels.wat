@@ -1,9 +1,10 @@
-;; walloc's hot encode kernels in float32 WebAssembly SIMD (f32x4): the forward 2-D bior4.4 wavelet
-;; packet transform (wpt2d) and the 1×1 channel projection (project). JS side: src/simd/kernels.ts.
+;; walloc's hot loops in float32 WebAssembly SIMD (f32x4): the forward 2-D bior4.4 wavelet packet
+;; transform (wpt2d), its inverse (iwpt2d) and the encoder's 1×1 projection (project).
+;; JS side: src/simd/kernels.ts.
 ;;
-;; wpt2d, forward 2-D bior4.4 (CDF 9/7): the same algorithm as the JavaScript kernels in src/wavelets/dwt.ts (analyzeLevel2D): each level
-;; lifts every row along the width, and a software pipeline of row buffers lifts along the height,
-;; so a level reads its input once and writes its four bands once, with no full-size intermediate.
+;; wpt2d, forward 2-D bior4.4 (CDF 9/7): the same algorithm as the JavaScript kernels in
+;; src/wavelets/dwt.ts (analyzeLevel2D): each level lifts every row along the width, and a
+;; software pipeline of row buffers lifts along the height, so a level reads its input once and writes its four bands once, with no full-size intermediate.
 ;; Differences: float32 throughout (the JS path keeps float64 scratch), and the width lifting runs
 ;; its four steps as separate vector passes over the de-interleaved row (evens s, odds d), which
 ;; vectorises where the JS pipeline over pairs cannot. Periodic wrap: s[h] = s[0] and d[-1] = d[h-1]
@@ -244,6 +245,174 @@
         (local.set $H (i32.shr_u (local.get $H) (i32.const 1)))
         (local.set $W (i32.shr_u (local.get $W) (i32.const 1)))
         (local.set $l (i32.add (local.get $l) (i32.const 1)))
+        (br $next)))
+    (local.get $a))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; iwpt2d: the inverse, undoing the lifting steps in reverse order (the exact inverse of the
+  ;; forward lifting, which equals pywt's idwt2 to rounding): per level, a pipeline of row buffers
+  ;; undoes the height steps for both width halves straight from the four band planes, and each
+  ;; finished row is then un-lifted along the width and interleaved into the output.
+  ;;   s4 = lo/Z, d3 = -Z hi;  s2 = s4 - D(d3_{i-1} + d3_i);  d1 = d3 - G(s2_i + s2_{i+1})
+  ;;   s = s2 - B(d1_{i-1} + d1_i);  d = d1 - A(s_i + s_{i+1});  x[2i] = s_i, x[2i+1] = d_i
+
+  ;; Width inverse of the row at $row ([lo h | hi h], n = 2h floats) into the n floats at $out
+  ;; (exactly n written). $s, $d as in $hlift.
+  (func $hinv (param $row i32) (param $n i32) (param $out i32) (param $s i32) (param $d i32)
+    (local $h i32) (local $end i32) (local $vend i32) (local $i i32) (local $o i32) (local $vs v128) (local $vd v128)
+    (local.set $h (i32.shr_u (local.get $n) (i32.const 1)))
+    (local.set $end (i32.shl (local.get $h) (i32.const 2)))
+    (call $scale (local.get $s) (local.get $row) (local.get $h) (f32.div (f32.const 1) (global.get $Z)))
+    (call $scale (local.get $d) (i32.add (local.get $row) (local.get $end)) (local.get $h) (f32.neg (global.get $Z)))
+    (f32.store (i32.sub (local.get $d) (i32.const 4)) (f32.load (i32.sub (i32.add (local.get $d) (local.get $end)) (i32.const 4))))
+    (call $stepPrev (local.get $s) (local.get $d) (local.get $h) (f32.neg (global.get $D)))
+    (f32.store (i32.add (local.get $s) (local.get $end)) (f32.load (local.get $s)))
+    (call $stepNext (local.get $d) (local.get $s) (local.get $h) (f32.neg (global.get $G)))
+    (f32.store (i32.sub (local.get $d) (i32.const 4)) (f32.load (i32.sub (i32.add (local.get $d) (local.get $end)) (i32.const 4))))
+    (call $stepPrev (local.get $s) (local.get $d) (local.get $h) (f32.neg (global.get $B)))
+    (f32.store (i32.add (local.get $s) (local.get $end)) (f32.load (local.get $s)))
+    (call $stepNext (local.get $d) (local.get $s) (local.get $h) (f32.neg (global.get $A)))
+    ;; interleave s and d: whole vectors, then a scalar tail (the next output row follows directly)
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vend)))
+        (local.set $vs (v128.load (i32.add (local.get $s) (local.get $i))))
+        (local.set $vd (v128.load (i32.add (local.get $d) (local.get $i))))
+        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 1))))
+        (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $vs) (local.get $vd)))
+        (v128.store offset=16 (local.get $o) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $vs) (local.get $vd)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (block $tdone
+      (loop $tnext
+        (br_if $tdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 1))))
+        (f32.store (local.get $o) (f32.load (i32.add (local.get $s) (local.get $i))))
+        (f32.store offset=4 (local.get $o) (f32.load (i32.add (local.get $d) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tnext))))
+
+  ;; Height inverse of $cnt columns, one pipeline step on input rows lo_i, hi_i: updates the state
+  ;; rows d3p (d3_i), s2p (s2_i), d1p (d1_{i-1}), sp (s_{i-1}) and writes d_{i-2} to $dout. Exactly
+  ;; $cnt floats per row (the two width halves share the rows).
+  (func $ivlift (param $lo i32) (param $hi i32) (param $sp i32) (param $d1p i32) (param $s2p i32) (param $d3p i32) (param $dout i32) (param $cnt i32)
+    (local $i i32) (local $end i32) (local $vend i32)
+    (local $d3 v128) (local $s2 v128) (local $d1 v128) (local $sv v128) (local $od3 v128) (local $os2 v128) (local $od1 v128)
+    (local $fd3 f32) (local $fs2 f32) (local $fd1 f32) (local $fs f32) (local $fod3 f32) (local $fos2 f32) (local $fod1 f32)
+    (local.set $end (i32.shl (local.get $cnt) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vend)))
+        (local.set $od3 (v128.load (i32.add (local.get $d3p) (local.get $i))))
+        (local.set $os2 (v128.load (i32.add (local.get $s2p) (local.get $i))))
+        (local.set $od1 (v128.load (i32.add (local.get $d1p) (local.get $i))))
+        (local.set $d3 (f32x4.mul (f32x4.splat (f32.neg (global.get $Z))) (v128.load (i32.add (local.get $hi) (local.get $i)))))
+        (local.set $s2 (f32x4.sub
+          (f32x4.div (v128.load (i32.add (local.get $lo) (local.get $i))) (f32x4.splat (global.get $Z)))
+          (f32x4.mul (f32x4.splat (global.get $D)) (f32x4.add (local.get $od3) (local.get $d3)))))
+        (local.set $d1 (f32x4.sub (local.get $od3) (f32x4.mul (f32x4.splat (global.get $G)) (f32x4.add (local.get $os2) (local.get $s2)))))
+        (local.set $sv (f32x4.sub (local.get $os2) (f32x4.mul (f32x4.splat (global.get $B)) (f32x4.add (local.get $od1) (local.get $d1)))))
+        (v128.store (i32.add (local.get $dout) (local.get $i))
+          (f32x4.sub (local.get $od1) (f32x4.mul (f32x4.splat (global.get $A))
+            (f32x4.add (v128.load (i32.add (local.get $sp) (local.get $i))) (local.get $sv)))))
+        (v128.store (i32.add (local.get $d3p) (local.get $i)) (local.get $d3))
+        (v128.store (i32.add (local.get $s2p) (local.get $i)) (local.get $s2))
+        (v128.store (i32.add (local.get $d1p) (local.get $i)) (local.get $d1))
+        (v128.store (i32.add (local.get $sp) (local.get $i)) (local.get $sv))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (block $tdone
+      (loop $tnext
+        (br_if $tdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $fod3 (f32.load (i32.add (local.get $d3p) (local.get $i))))
+        (local.set $fos2 (f32.load (i32.add (local.get $s2p) (local.get $i))))
+        (local.set $fod1 (f32.load (i32.add (local.get $d1p) (local.get $i))))
+        (local.set $fd3 (f32.mul (f32.neg (global.get $Z)) (f32.load (i32.add (local.get $hi) (local.get $i)))))
+        (local.set $fs2 (f32.sub
+          (f32.div (f32.load (i32.add (local.get $lo) (local.get $i))) (global.get $Z))
+          (f32.mul (global.get $D) (f32.add (local.get $fod3) (local.get $fd3)))))
+        (local.set $fd1 (f32.sub (local.get $fod3) (f32.mul (global.get $G) (f32.add (local.get $fos2) (local.get $fs2)))))
+        (local.set $fs (f32.sub (local.get $fos2) (f32.mul (global.get $B) (f32.add (local.get $fod1) (local.get $fd1)))))
+        (f32.store (i32.add (local.get $dout) (local.get $i))
+          (f32.sub (local.get $fod1) (f32.mul (global.get $A) (f32.add (f32.load (i32.add (local.get $sp) (local.get $i))) (local.get $fs)))))
+        (f32.store (i32.add (local.get $d3p) (local.get $i)) (local.get $fd3))
+        (f32.store (i32.add (local.get $s2p) (local.get $i)) (local.get $fs2))
+        (f32.store (i32.add (local.get $d1p) (local.get $i)) (local.get $fd1))
+        (f32.store (i32.add (local.get $sp) (local.get $i)) (local.get $fs))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tnext))))
+
+  ;; One inverse 2-D level: src [C, 2 (width band), 2 (height band), H/2, W/2] → dst [C, H, W].
+  ;; $scr: seven rows of $stride bytes (sp, d1p, s2p, d3p, dout, s, d).
+  (func $ilevel (param $src i32) (param $dst i32) (param $C i32) (param $H i32) (param $W i32) (param $scr i32) (param $stride i32)
+    (local $c i32) (local $i i32) (local $r i32) (local $h2 i32) (local $w2 i32) (local $planeB i32) (local $rowB i32) (local $half i32)
+    (local $sp i32) (local $d1p i32) (local $s2p i32) (local $d3p i32) (local $dout i32) (local $hs i32) (local $hd i32)
+    (local $b0 i32) (local $off i32) (local $out i32)
+    (local.set $h2 (i32.shr_u (local.get $H) (i32.const 1)))
+    (local.set $w2 (i32.shr_u (local.get $W) (i32.const 1)))
+    (local.set $planeB (i32.shl (i32.mul (local.get $h2) (local.get $w2)) (i32.const 2)))
+    (local.set $rowB (i32.shl (local.get $W) (i32.const 2)))
+    (local.set $half (i32.shl (local.get $w2) (i32.const 2)))
+    (local.set $sp (local.get $scr))
+    (local.set $d1p (i32.add (local.get $scr) (local.get $stride)))
+    (local.set $s2p (i32.add (local.get $scr) (i32.mul (local.get $stride) (i32.const 2))))
+    (local.set $d3p (i32.add (local.get $scr) (i32.mul (local.get $stride) (i32.const 3))))
+    (local.set $dout (i32.add (local.get $scr) (i32.mul (local.get $stride) (i32.const 4))))
+    (local.set $hs (i32.add (local.get $scr) (i32.mul (local.get $stride) (i32.const 5))))
+    (local.set $hd (i32.add (i32.add (local.get $scr) (i32.mul (local.get $stride) (i32.const 6))) (i32.const 16)))
+    (block $cdone
+      (loop $cnext
+        (br_if $cdone (i32.ge_u (local.get $c) (local.get $C)))
+        (memory.fill (local.get $scr) (i32.const 0) (i32.mul (local.get $stride) (i32.const 5)))
+        (local.set $b0 (i32.add (local.get $src) (i32.mul (i32.mul (local.get $c) (i32.const 4)) (local.get $planeB))))
+        (local.set $out (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $c) (local.get $H)) (local.get $rowB))))
+        (local.set $i (i32.const -2))
+        (block $idone
+          (loop $inext
+            (br_if $idone (i32.gt_s (local.get $i) (i32.add (local.get $h2) (i32.const 1))))
+            (local.set $r (i32.rem_s (i32.add (i32.rem_s (local.get $i) (local.get $h2)) (local.get $h2)) (local.get $h2)))
+            (local.set $off (i32.shl (i32.mul (local.get $r) (local.get $w2)) (i32.const 2)))
+            ;; width-lo half: bands 0 (height lo) and 1 (height hi); width-hi half: bands 2 and 3
+            (call $ivlift
+              (i32.add (local.get $b0) (local.get $off))
+              (i32.add (i32.add (local.get $b0) (local.get $planeB)) (local.get $off))
+              (local.get $sp) (local.get $d1p) (local.get $s2p) (local.get $d3p) (local.get $dout) (local.get $w2))
+            (call $ivlift
+              (i32.add (i32.add (local.get $b0) (i32.shl (local.get $planeB) (i32.const 1))) (local.get $off))
+              (i32.add (i32.add (local.get $b0) (i32.mul (local.get $planeB) (i32.const 3))) (local.get $off))
+              (i32.add (local.get $sp) (local.get $half)) (i32.add (local.get $d1p) (local.get $half)) (i32.add (local.get $s2p) (local.get $half))
+              (i32.add (local.get $d3p) (local.get $half)) (i32.add (local.get $dout) (local.get $half)) (local.get $w2))
+            ;; s_{i-1} → output row 2(i-1); d_{i-2} → output row 2(i-2)+1
+            (if (i32.and (i32.ge_s (local.get $i) (i32.const 1)) (i32.le_s (local.get $i) (local.get $h2)))
+              (then (call $hinv (local.get $sp) (local.get $W)
+                (i32.add (local.get $out) (i32.mul (i32.shl (i32.sub (local.get $i) (i32.const 1)) (i32.const 1)) (local.get $rowB)))
+                (local.get $hs) (local.get $hd))))
+            (if (i32.ge_s (local.get $i) (i32.const 2))
+              (then (call $hinv (local.get $dout) (local.get $W)
+                (i32.add (local.get $out) (i32.mul (i32.add (i32.shl (i32.sub (local.get $i) (i32.const 2)) (i32.const 1)) (i32.const 1)) (local.get $rowB)))
+                (local.get $hs) (local.get $hd))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $inext)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cnext))))
+
+  ;; J inverse levels from $a ([C·4^J, H/2^J, W/2^J]) to [C, H, W], ping-ponging with $b; returns
+  ;; the buffer with the result. C, H, W are the output's.
+  (func (export "iwpt2d") (param $a i32) (param $b i32) (param $C i32) (param $H i32) (param $W i32) (param $J i32)
+                          (param $scr i32) (param $stride i32) (result i32)
+    (local $l i32) (local $t i32)
+    (local.set $l (i32.sub (local.get $J) (i32.const 1)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.lt_s (local.get $l) (i32.const 0)))
+        (call $ilevel (local.get $a) (local.get $b)
+          (i32.shl (local.get $C) (i32.shl (local.get $l) (i32.const 1)))
+          (i32.shr_u (local.get $H) (local.get $l)) (i32.shr_u (local.get $W) (local.get $l))
+          (local.get $scr) (local.get $stride))
+        (local.set $t (local.get $a)) (local.set $a (local.get $b)) (local.set $b (local.get $t))
+        (local.set $l (i32.sub (local.get $l) (i32.const 1)))
         (br $next)))
     (local.get $a))
 

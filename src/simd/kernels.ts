@@ -1,8 +1,8 @@
 /**
- * The encode path's hot loops on WebAssembly SIMD (wasm/kernels.wat, 4 float32 lanes): the forward
- * 2-D bior4.4 packet transform and the encoder's 1×1 projection. Each computes what its JavaScript
- * counterpart computes (dwt.ts `analyzeLevel2D`, analysis.ts `project`) in float32 instead of
- * float64 accumulation; test/src/simd/kernels.test.ts bounds the difference.
+ * The codec's hot loops on WebAssembly SIMD (wasm/kernels.wat, 4 float32 lanes): the 2-D bior4.4
+ * packet transform both ways and the encoder's 1×1 projection. Each computes what its JavaScript
+ * counterpart computes (dwt.ts `analyzeLevel2D` / `synthesizeAxis`, analysis.ts `project`) in
+ * float32 instead of float64; test/src/simd/kernels.test.ts bounds the difference.
  *
  * One module instance per thread, created on first use; its memory grows to the largest job seen
  * and is reused. A runtime without SIMD, WALLOC_NO_SIMD=1, or a job needing more than
@@ -15,6 +15,7 @@ import { packageRoot } from '../paths.js';
 interface KernelExports {
   memory: WebAssembly.Memory;
   wpt2d(a: number, b: number, C: number, H: number, W: number, J: number, scr: number, stride: number): number;
+  iwpt2d(a: number, b: number, C: number, H: number, W: number, J: number, scr: number, stride: number): number;
   project(input: number, P: number, M: number, w: number, bias: number, N4: number, out: number, PS: number): void;
 }
 
@@ -77,6 +78,27 @@ export function wpt2dSimd(data: Float32Array, C: number, H: number, W: number, J
   if (buf === undefined) return undefined;
   new Float32Array(buf, a, total).set(data);
   const at = m.wpt2d(a, b, C, H, W, J, 0, stride);
+  return new Float32Array(buf, at, total).slice();
+}
+
+/**
+ * Inverse of {@link wpt2dSimd}: [C·4^J, H/2^J, W/2^J] coefficients back to planar [C, H, W]
+ * (C, H, W are the output's), or `undefined` when the SIMD kernels cannot take the job.
+ *
+ * @example
+ * const rgb = iwpt2dSimd(coeffs, 3, 1080, 1920, 3); // 3 × 1080 × 1920 floats, or undefined
+ */
+export function iwpt2dSimd(data: Float32Array, C: number, H: number, W: number, J: number): Float32Array | undefined {
+  const m = instance();
+  if (m === null) return undefined;
+  const total = C * H * W;
+  const stride = align((W + 16) * 4); // seven scratch rows (see the .wat)
+  const a = align(7 * stride);
+  const b = align(a + total * 4);
+  const buf = heap(m, b + total * 4 + SLACK);
+  if (buf === undefined) return undefined;
+  new Float32Array(buf, a, total).set(data);
+  const at = m.iwpt2d(a, b, C, H, W, J, 0, stride);
   return new Float32Array(buf, at, total).slice();
 }
 

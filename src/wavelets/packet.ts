@@ -21,7 +21,7 @@
 import { werr } from '../errors.js';
 import { analyzeAxis, analyzeLevel2D, dwtScratch, level2DScratch, synthesizeAxis, type WaveletLike } from './dwt.js';
 import { filterBank } from './filters.js';
-import { wpt2dSimd } from '../simd/kernels.js';
+import { iwpt2dSimd, wpt2dSimd } from '../simd/kernels.js';
 
 /** Largest J accepted; 2^12 = 4096 already exceeds any axis WaLLoC would split to one sample. */
 export const MAX_LEVELS = 12;
@@ -155,6 +155,10 @@ export function wptSynthesis(
   if (data.length !== total) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `shape [${shape.join(', ')}] holds ${total} values but the data has ${data.length}` });
   const step = 2 ** J;
   const sizes = shape.slice(1).map((s) => s * step);
+  if (d === 2 && bank.name === 'bior4.4' && options.simd !== false) {
+    const fast = iwpt2dSimd(data, shape[0]! / groups, sizes[0]!, sizes[1]!, J);
+    if (fast !== undefined) return { data: fast, shape: [shape[0]! / groups, ...sizes] };
+  }
   const ext = dwtScratch(Math.max(...sizes));
   const passes: Array<(from: Float32Array, to: Float32Array) => void> = [];
   const half = shape.slice(1);

@@ -23,7 +23,7 @@ import { quantizeArray } from '../../transforms/quantize.js';
 import { wptForward } from '../../transforms/wpt.js';
 import { Classifier, planarToNhwc } from '../../src/classify/classifier.js';
 import { colorFrame, FASHION_LABELS, greyFrame, hasFashionMnist, loadFashionMnist, type GreyImages } from '../../src/classify/fashion-mnist.js';
-import { listBundledClassifiers } from '../../src/classify/model.js';
+import { listBundledClassifiers, loadClassifier } from '../../src/classify/model.js';
 import { ClassifierNet } from '../../src/classify/nets.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, InputMaker, evaluate, trainClassifier, type InputSet } from '../../src/classify/trainer.js';
 import { loadPhotos, rng } from '../../src/train/photos.js';
@@ -74,16 +74,20 @@ function storedThroughput(c: Classifier, stored: Int8Array | Uint8Array, n: numb
 
 export async function fashionTable(test: GreyImages): Promise<BenchTable> {
   const { tf, backend } = await getTf();
-  const codec = Codec.load('fmnist-gray-j2');
+  // The codec the bundled latent classifier reads (fmnist-gray-j2 unless it names another).
+  const latentName = 'fmnist-latent-resnet';
+  const codecName = existsSync(join(models, latentName, 'model.json')) ? loadClassifier(latentName).config.codec?.name ?? 'fmnist-gray-j2' : 'fmnist-gray-j2';
+  const codec = Codec.load(codecName);
+  const N = codec.model.config.latentDim;
   const latentMaker = new InputMaker(codec);
   const latents = latentMaker.build(test.n, (i) => greyFrame(test, i), (i) => test.labels[i]!);
   const pixels = new InputMaker().build(test.n, (i) => greyFrame(test, i), (i) => test.labels[i]!);
   // Stored forms: the int8 latents a .wlc holds, and the uint8 pixels of the dataset.
-  const lat8 = new Int8Array(test.n * 8 * 49);
-  for (let i = 0; i < test.n; i++) lat8.set(latentMaker.planar(greyFrame(test, i)).data as Int8Array, i * 392);
+  const lat8 = new Int8Array(test.n * N * 49);
+  for (let i = 0; i < test.n; i++) lat8.set(latentMaker.planar(greyFrame(test, i)).data as Int8Array, i * N * 49);
   const rows: BenchTable['rows'] = [];
   const stats: Record<string, { batched: number }> = {};
-  const pairs = [['fmnist-latent-resnet', latents, 'latents 8×7×7 int8'], ['fmnist-pixel-cnn', pixels, 'pixels 1×28×28']] as const;
+  const pairs = [[latentName, latents, `latents ${N}×7×7 int8 (${codecName})`], ['fmnist-pixel-cnn', pixels, 'pixels 1×28×28']] as const;
   // Head times in interleaved rounds (latent, pixel, latent, …), median per net and median of the
   // per-round ratios, so that load from other jobs hits both nets alike.
   const loaded = new Map<string, Classifier>();
@@ -107,10 +111,12 @@ export async function fashionTable(test: GreyImages): Promise<BenchTable> {
     const t = rounds[name] ? { batch1: med(rounds[name].map((x) => x.batch1)), batched: med(rounds[name].map((x) => x.batched)) } : await headTimes(c, set);
     stats[name] = t;
     const thr = name.includes('latent')
-      ? storedThroughput(c, lat8, test.n, [8, 7, 7], (v) => v)
+      ? storedThroughput(c, lat8, test.n, [N, 7, 7], (v) => v)
       : storedThroughput(c, test.pixels, test.n, [1, 28, 28], (v) => v / 255 - 0.5);
     const tr = c.model.config.training ?? {};
-    rows.push([name, input, (100 * accuracy).toFixed(2), c.net.parameterCount, sizeKb(name).toFixed(1), `${String(tr.seconds)} s, ${String(tr.epochs)} epochs`,
+    const distill = tr.distill as { teacher?: string } | undefined;
+    const recipe = `${String(tr.seconds)} s, ${String(tr.epochs)} epochs${distill?.teacher ? `, distilled from ${distill.teacher.split('@')[0]}` : ''}`;
+    rows.push([name, input, (100 * accuracy).toFixed(2), c.net.parameterCount, sizeKb(name).toFixed(1), recipe,
       ((tr.multiplyAdds as number) / 1e6).toFixed(2), t.batch1.toFixed(3), (1000 * t.batched).toFixed(1), Math.round(thr)]);
     c.dispose();
   }

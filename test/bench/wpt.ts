@@ -5,12 +5,12 @@
  * filter. Note that one packet level already filters every sample along each axis, and J levels
  * do it J times (the full tree keeps all samples at every level), so the WPT does J× the peer's
  * work; sharp is pinned to one thread to match our single-threaded transform. The 2-D forward
- * transform is timed on both the WebAssembly SIMD kernels (the default) and the JS ones.
+ * and inverse are timed on both the WebAssembly SIMD kernels (the default) and the JS ones.
  */
 import sharp from 'sharp';
 import { makeFrame } from '../../src/frame.js';
 import { wptForward, wptInverse } from '../../transforms/wpt.js';
-import { wptAnalysis } from '../../src/wavelets/packet.js';
+import { wptAnalysis, wptSynthesis } from '../../src/wavelets/packet.js';
 import { simdAvailable } from '../../src/simd/kernels.js';
 import { type BenchTable, timeMedian } from './table.js';
 
@@ -51,6 +51,7 @@ export async function bench(): Promise<BenchTable> {
     const fwd2 = await timeMedian(() => wptForward(img, { levels: 3 }), { reps: 7, warmup: 2 });
     const fwd2js = await timeMedian(() => wptAnalysis(planar, [3, H, W], 3, 'bior4.4', { simd: false }), { reps: 7, warmup: 2 });
     const inv2 = await timeMedian(() => wptInverse(coeffs), { reps: 7, warmup: 2 });
+    const inv2js = await timeMedian(() => wptSynthesis(coeffs.data, coeffs.shape, 3, 'bior4.4', { simd: false }), { reps: 7, warmup: 2 });
     const peer2 = await timeMedian(() => peerBlur(interleaved, W, H, 3), { reps: 7, warmup: 2 });
     const mp = (W * H) / 1e6;
 
@@ -74,12 +75,13 @@ export async function bench(): Promise<BenchTable> {
       rows: [
         row(`2-D J=3 forward, 1920×1080 RGB${simdAvailable() ? ' (WebAssembly SIMD)' : ' (SIMD unavailable: JS)'}`, 'MP/s', mp, fwd2, peer2),
         row('2-D J=3 forward, 1920×1080 RGB, JS kernels', 'MP/s', mp, fwd2js, peer2),
-        row('2-D J=3 inverse, 1920×1080 RGB', 'MP/s', mp, inv2, peer2),
+        row(`2-D J=3 inverse, 1920×1080 RGB${simdAvailable() ? ' (WebAssembly SIMD)' : ' (SIMD unavailable: JS)'}`, 'MP/s', mp, inv2, peer2),
+        row('2-D J=3 inverse, 1920×1080 RGB, JS kernels', 'MP/s', mp, inv2js, peer2),
         row('1-D J=8 forward, 10 s 48 kHz stereo', 'Msamples/s', ms, fwd1, peer1),
         row('1-D J=8 inverse, 10 s 48 kHz stereo', 'Msamples/s', ms, inv1, peer1),
       ],
       notes: [
-        'the forward 2-D transform runs on the WebAssembly SIMD kernels (wasm/kernels.wat, float32) when available; the JS row is the float64 lifting they replace',
+        'the 2-D transforms run on the WebAssembly SIMD kernels (wasm/kernels.wat, float32) when available; the JS rows are the float64 kernels they replace',
         'single thread both sides (sharp.concurrency(1)); medians of 7 runs after 2 warm-ups',
         'walloc J levels each filter every sample (full packet tree): J=3 is 3 separable passes per axis, J=8 is 8, the blur one',
         'audio samples counted per channel (2 × 480,000 per run); the peer blurs them as a 480000×1 two-channel float image',

@@ -21,6 +21,8 @@ t.test('packet trees match repeated pywt.dwt/dwt2/dwtn levels (1-D to J=8, 2-D t
     // and the inverse of the reference coefficients gives the input back
     const back = wptSynthesis(c.y, c.outShape, c.levels, c.wavelet!);
     tt.ok(maxAbsDiff(back.data, c.x) <= TOL, `${what}: synthesis of pywt's coefficients`);
+    const backJs = wptSynthesis(c.y, c.outShape, c.levels, c.wavelet!, { simd: false });
+    tt.ok(maxAbsDiff(backJs.data, c.x) <= TOL, `${what}: synthesis of pywt's coefficients, JS kernels`);
     seen.add(`${c.op}/${c.wavelet}/${c.levels}`);
   }
   for (const w of WAVELETS) {

@@ -68,17 +68,7 @@ function heap(m: KernelExports, bytes: number): ArrayBuffer | undefined {
  * const c = wpt2dSimd(rgb, 3, 1080, 1920, 3); // 192 × 135 × 240 floats, or undefined
  */
 export function wpt2dSimd(data: Float32Array, C: number, H: number, W: number, J: number): Float32Array | undefined {
-  const m = instance();
-  if (m === null) return undefined;
-  const total = C * H * W;
-  const stride = align((W + 16) * 4); // ten scratch rows (see the .wat)
-  const a = align(10 * stride);
-  const b = align(a + total * 4);
-  const buf = heap(m, b + total * 4 + SLACK);
-  if (buf === undefined) return undefined;
-  new Float32Array(buf, a, total).set(data);
-  const at = m.wpt2d(a, b, C, H, W, J, 0, stride);
-  return new Float32Array(buf, at, total).slice();
+  return packet('wpt2d', 10, data, C, H, W, J);
 }
 
 /**
@@ -89,16 +79,24 @@ export function wpt2dSimd(data: Float32Array, C: number, H: number, W: number, J
  * const rgb = iwpt2dSimd(coeffs, 3, 1080, 1920, 3); // 3 × 1080 × 1920 floats, or undefined
  */
 export function iwpt2dSimd(data: Float32Array, C: number, H: number, W: number, J: number): Float32Array | undefined {
+  return packet('iwpt2d', 7, data, C, H, W, J);
+}
+
+/**
+ * Runs a packet kernel: `rows` scratch rows of the widest row (see the .wat), then the two
+ * frame-sized ping-pong buffers, the first holding the input; copies out the one with the result.
+ */
+function packet(kernel: 'wpt2d' | 'iwpt2d', rows: number, data: Float32Array, C: number, H: number, W: number, J: number): Float32Array | undefined {
   const m = instance();
   if (m === null) return undefined;
   const total = C * H * W;
-  const stride = align((W + 16) * 4); // seven scratch rows (see the .wat)
-  const a = align(7 * stride);
+  const stride = align((W + 16) * 4);
+  const a = align(rows * stride);
   const b = align(a + total * 4);
   const buf = heap(m, b + total * 4 + SLACK);
   if (buf === undefined) return undefined;
   new Float32Array(buf, a, total).set(data);
-  const at = m.iwpt2d(a, b, C, H, W, J, 0, stride);
+  const at = m[kernel](a, b, C, H, W, J, 0, stride);
   return new Float32Array(buf, at, total).slice();
 }
 

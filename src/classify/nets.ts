@@ -24,6 +24,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 import { convSame } from '../nn/conv.js';
+import { disposeVariables, newVariable, parameterCount, readWeights, variableOf, type VariableInit } from '../nn/variables.js';
 
 type Tensor4D = tfTypes.Tensor4D;
 type Tensor2D = tfTypes.Tensor2D;
@@ -126,18 +127,9 @@ export class ClassifierNet {
     this.config = { ...config, stages: config.stages.map((s) => ({ ...s })), ...(config.inputSize ? { inputSize: [...config.inputSize] as [number, number] } : {}) };
     const { inChannels: ci, classes, stages } = config;
     let k = 0;
-    const add = (name: string, shape: number[], init: 'zeros' | 'he' | 'glorot') => {
-      const given = weights?.get(name);
-      let t: tfTypes.Tensor;
-      if (given) t = tf.tensor(given.data, shape);
-      else if (init === 'zeros') t = tf.zeros(shape);
-      else {
-        const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-        const std = init === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(1 / fanIn);
-        t = tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + k++);
-      }
-      this.vars.set(name, tf.variable(t, true));
-      t.dispose();
+    const add = (name: string, shape: number[], init: VariableInit) => {
+      // The seed counter advances only for random inits, as it always has (same weights per seed).
+      this.vars.set(name, newVariable(tf, shape, init, init === 'zeros' ? 0 : seed * 1000 + k++, weights?.get(name)));
     };
     let cin = ci;
     const [kh, kw] = kernelOf(config);
@@ -177,15 +169,11 @@ export class ClassifierNet {
 
   /** Number of trainable parameters. */
   get parameterCount(): number {
-    let n = 0;
-    for (const v of this.vars.values()) n += v.size;
-    return n;
+    return parameterCount(this.vars);
   }
 
   private v(name: string): tfTypes.Variable {
-    const t = this.vars.get(name);
-    if (!t) throw new Error(`classifier variable ${name} missing`);
-    return t;
+    return variableOf(this.vars, name, 'classifier');
   }
 
   /** Logits [B, classes] for a batch x [B, H, W, inChannels]. `train` selects the differentiable convolutions. */
@@ -234,8 +222,7 @@ export class ClassifierNet {
 
   /** Current weights (trainable ones plus the input normalisation) as named float arrays. */
   getWeights(): NamedWeights {
-    const out: NamedWeights = new Map();
-    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+    const out = readWeights(this.vars);
     const ci = this.config.inChannels;
     out.set('input.mean', { shape: [ci], data: this.mean.dataSync() as Float32Array });
     out.set('input.std', { shape: [ci], data: Float32Array.from(this.invStd.dataSync(), (v) => 1 / v) });
@@ -243,8 +230,7 @@ export class ClassifierNet {
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    disposeVariables(this.vars);
     this.mean.dispose();
     this.invStd.dispose();
   }

@@ -16,7 +16,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 import { convSame } from './conv.js';
-import { readWeights, assignWeights, disposeVariables } from './variables.js';
+import { readWeights, assignWeights, disposeVariables, newVariable, parameterCount, variableOf, type VariableInit } from './variables.js';
 
 type Tensor4D = tfTypes.Tensor4D;
 
@@ -50,20 +50,8 @@ export class ResidualDecoder {
     this.config = { ...config };
     const { latentDim: n, outChannels: co, width: w, blocks, kernel: k, dims } = config;
     const kh = dims === 1 ? 1 : k;
-    const add = (name: string, shape: number[], init: 'zeros' | 'he' | 'identity') => {
-      const given = weights?.get(name);
-      let t: tfTypes.Tensor;
-      if (given) {
-        t = tf.tensor(given.data, shape);
-      } else if (init === 'zeros') {
-        t = tf.zeros(shape);
-      } else {
-        const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-        t = tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', 1234 + this.vars.size);
-      }
-      // Unnamed: tfjs variable names are global, and several decoders may live in one process.
-      this.vars.set(name, tf.variable(t, true));
-      t.dispose();
+    const add = (name: string, shape: number[], init: VariableInit) => {
+      this.vars.set(name, newVariable(tf, shape, init, 1234 + this.vars.size, weights?.get(name)));
     };
     add('decoder.linear.weight', [1, 1, n, co], 'zeros');
     add('decoder.linear.bias', [co], 'zeros');
@@ -84,15 +72,11 @@ export class ResidualDecoder {
 
   /** Number of trainable parameters. */
   get parameterCount(): number {
-    let n = 0;
-    for (const v of this.vars.values()) n += v.size;
-    return n;
+    return parameterCount(this.vars);
   }
 
   private v(name: string): tfTypes.Variable {
-    const t = this.vars.get(name);
-    if (!t) throw new Error(`decoder variable ${name} missing`);
-    return t;
+    return variableOf(this.vars, name, 'decoder');
   }
 
   /**

@@ -21,7 +21,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 import { convSame } from './conv.js';
 import type { NamedWeights } from './decoder.js';
-import { readWeights, assignWeights, disposeVariables } from './variables.js';
+import { readWeights, assignWeights, disposeVariables, newVariable, parameterCount, variableOf, type VariableInit } from './variables.js';
 
 type Tensor5D = tfTypes.Tensor5D;
 type Tensor4D = tfTypes.Tensor4D;
@@ -88,17 +88,8 @@ export class VolumeDecoder {
     this.tf = tf;
     this.config = { ...config };
     const { latentDim: n, outChannels: co, width: w, blocks, kernel: k } = config;
-    const add = (name: string, shape: number[], init: 'zeros' | 'he') => {
-      const given = weights?.get(name);
-      let t: tfTypes.Tensor;
-      if (given) t = tf.tensor(given.data, shape);
-      else if (init === 'zeros') t = tf.zeros(shape);
-      else {
-        const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-        t = tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', 4321 + this.vars.size);
-      }
-      this.vars.set(name, tf.variable(t, true));
-      t.dispose();
+    const add = (name: string, shape: number[], init: VariableInit) => {
+      this.vars.set(name, newVariable(tf, shape, init, 4321 + this.vars.size, weights?.get(name)));
     };
     // Same names and shapes as the 2-D decoder's linear part, so linear floors are interchangeable.
     add('decoder.linear.weight', [1, 1, n, co], 'zeros');
@@ -120,15 +111,11 @@ export class VolumeDecoder {
 
   /** Number of trainable parameters. */
   get parameterCount(): number {
-    let n = 0;
-    for (const v of this.vars.values()) n += v.size;
-    return n;
+    return parameterCount(this.vars);
   }
 
   private v(name: string): tfTypes.Variable {
-    const t = this.vars.get(name);
-    if (!t) throw new Error(`decoder variable ${name} missing`);
-    return t;
+    return variableOf(this.vars, name, 'volume decoder');
   }
 
   /** 1×1×1 layer as one 2-D 1×1 convolution over all positions. */

@@ -1,6 +1,7 @@
 /**
- * The bookkeeping every trainable net here does with its named tfjs variables: read them out as
- * named float arrays (the model file's currency), overwrite some of them, dispose them all.
+ * The bookkeeping every trainable net here does with its named tfjs variables: make them (from
+ * saved weights or a seeded initialisation), count and look them up, read them out as named float
+ * arrays (the model file's currency), overwrite some of them, dispose them all.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
@@ -42,4 +43,57 @@ export function assignWeights(tf: TfModule, vars: ReadonlyMap<string, tfTypes.Va
 export function disposeVariables(vars: Map<string, tfTypes.Variable>): void {
   for (const v of vars.values()) v.dispose();
   vars.clear();
+}
+
+/**
+ * How a new variable starts when no saved weights are given: zeros, or normal with standard
+ * deviation √(2/fan-in) (He, before a ReLU) or √(1/fan-in) ('glorot', a linear layer), fan-in being
+ * the product of all axes but the last (kh·kw·cin for a conv kernel, cin for a dense one).
+ */
+export type VariableInit = 'zeros' | 'he' | 'glorot';
+
+/**
+ * A trainable variable: `given` weights when present, else `init` with the random seed `seed`.
+ * Unnamed: tfjs variable names are global, and several nets may live in one process.
+ *
+ * @example
+ * vars.set('head.weight', newVariable(tf, [512, 10], 'glorot', 7, weights?.get('head.weight')));
+ */
+export function newVariable(
+  tf: TfModule, shape: number[], init: VariableInit, seed: number, given?: { data: Float32Array },
+): tfTypes.Variable {
+  let t: tfTypes.Tensor;
+  if (given) t = tf.tensor(given.data, shape);
+  else if (init === 'zeros') t = tf.zeros(shape);
+  else {
+    const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    t = tf.randomNormal(shape, 0, Math.sqrt((init === 'he' ? 2 : 1) / fanIn), 'float32', seed);
+  }
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
+/**
+ * Number of trainable values in the variables (optionally only those `keep` accepts).
+ *
+ * @example
+ * parameterCount(net.vars); // 35210
+ */
+export function parameterCount(vars: ReadonlyMap<string, tfTypes.Variable>, keep?: (name: string) => boolean): number {
+  let n = 0;
+  for (const [name, v] of vars) if (!keep || keep(name)) n += v.size;
+  return n;
+}
+
+/**
+ * The variable called `name`; a missing one is a bug in the net (`owner` says which), not bad input.
+ *
+ * @example
+ * const w = variableOf(this.vars, 'stage0.conv.weight', 'classifier');
+ */
+export function variableOf(vars: ReadonlyMap<string, tfTypes.Variable>, name: string, owner: string): tfTypes.Variable {
+  const t = vars.get(name);
+  if (!t) throw new Error(`${owner} variable ${name} missing`);
+  return t;
 }

@@ -30,7 +30,7 @@ import { convSame } from '../nn/conv.js';
 import { matMulFast } from '../nn/matmul.js';
 import type { LowRankConfig } from './model.js';
 import type { VqVaeNetConfig } from './vqvae.js';
-import { readWeights, disposeVariables } from '../nn/variables.js';
+import { readWeights, disposeVariables, parameterCount, variableOf } from '../nn/variables.js';
 
 type Tensor = tfTypes.Tensor;
 type Tensor2D = tfTypes.Tensor2D;
@@ -136,13 +136,11 @@ export class LowRankDecoder {
 
   /** Trainable parameters (the smoothing convolution counted only when on). */
   get parameterCount(): number {
-    let n = 0;
-    for (const [name, v] of this.vars) if (this.config.smooth || !name.startsWith('lowrank.smooth')) n += v.size;
-    return n;
+    return parameterCount(this.vars, (name) => this.config.smooth === true || !name.startsWith('lowrank.smooth'));
   }
 
   private v(name: string): tfTypes.Variable {
-    return this.vars.get(name)!;
+    return variableOf(this.vars, name, 'low-rank decoder');
   }
 
   /** Generator input [B·m², n·D]: each patch's neighbourhood of latent vectors, zeros beyond the grid. */

@@ -36,7 +36,7 @@ import { VqCodec } from './vq-codec.js';
 import type { TrainRunOptions } from './trainer.js';
 import { checkTokens } from './codebook.js';
 import { TOKEN_PACK_META_KEY, unpackTokens, readTokenPackInfo } from './token-pack.js';
-import { readWeights, disposeVariables } from '../nn/variables.js';
+import { readWeights, disposeVariables, parameterCount, variableOf } from '../nn/variables.js';
 
 type Tensor2D = tfTypes.Tensor2D;
 type Tensor4D = tfTypes.Tensor4D;
@@ -124,13 +124,11 @@ export class TokenNet {
   }
 
   private v(name: string): tfTypes.Variable {
-    return this.vars.get(name)!;
+    return variableOf(this.vars, name, 'token classifier');
   }
 
   get parameterCount(): number {
-    let n = 0;
-    for (const v of this.vars.values()) n += v.size;
-    return n;
+    return parameterCount(this.vars);
   }
 
   /**

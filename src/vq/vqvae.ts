@@ -19,7 +19,7 @@ import type { TfModule } from '../models/backend.js';
 import type { NamedWeights } from '../classify/nets.js';
 import { matMulFast } from '../nn/matmul.js';
 import { conv4x4s2, convTranspose4x4s2, strideTwoMacs } from './strided-conv.js';
-import { readWeights, disposeVariables } from '../nn/variables.js';
+import { readWeights, disposeVariables, parameterCount } from '../nn/variables.js';
 
 type Tensor = tfTypes.Tensor;
 type Tensor2D = tfTypes.Tensor2D;
@@ -146,9 +146,7 @@ export class VqVae {
 
   /** Trainable parameters of the encoder + codebook + decoder. */
   get parameterCount(): number {
-    let n = 0;
-    for (const v of this.vars.values()) n += v.size;
-    return n;
+    return parameterCount(this.vars);
   }
 
   /**

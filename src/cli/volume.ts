@@ -2,7 +2,8 @@
  * The volume paths of walloc-encode and walloc-decode (issue 9), beside those commands like the
  * audio paths are:
  *
- * - encode: NIfTI (`.nii`, `.nii.gz`, file or pipe), a raw volume (`--shape D,H,W --dtype T`),
+ * - encode: NIfTI (`.nii`, `.nii.gz`, file or pipe), a DICOM file or series (a folder of `.dcm`
+ *   files; uncompressed only, src/io/dicom.ts), a raw volume (`--shape D,H,W --dtype T`),
  *   or a stack of PNG slices (a folder, a `%d` pattern, or PNGs back to back on stdin with
  *   `--stack`). Whole volumes become one record; `--slab N` (and PNGs on a pipe, by default)
  *   encodes N slices at a time as they arrive, with memory bounded by one slab.
@@ -22,6 +23,7 @@ import type { Frame } from '../frame.js';
 import type { OpenedInput } from '../io/input.js';
 import type { ImageLimits } from '../io/limits.js';
 import { encodeNifti, isNotNifti, parseNifti } from '../io/nifti.js';
+import { isDicomFolder, listDicomFiles, parseDicom, readDicomSeries } from '../io/dicom.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../io/png-stack.js';
 import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, type Volume } from '../io/volume.js';
@@ -88,7 +90,9 @@ export async function encodeVolumeMain(values: Record<string, unknown>, inPath: 
   let header: WlcHeader;
   let voxels = 0;
   const pngStream = input !== undefined && (input.kind === 'png' || values.stack === true) && !raw;
-  if (pngStream || (input === undefined && slab !== undefined)) {
+  // A folder of DICOM files is one whole volume (its slices are ordered by position, not by name).
+  const dicomDir = input === undefined && !raw && values.stack !== true && isDicomFolder(inPath);
+  if (pngStream || (input === undefined && slab !== undefined && !dicomDir)) {
     const pngs = input ? splitPngStream(input.stream, source) : listSliceFiles(inPath);
     const s = slab ?? streamSlab(codec);
     // The header goes out before any record, so read the first slice now for its size and type.
@@ -101,7 +105,9 @@ export async function encodeVolumeMain(values: Record<string, unknown>, inPath: 
     header = volumeHeader(codec, { spacing: spacing ?? [1, 1, 1], dtype: first.value.dtype, slab: s }, undefined, { source: basename(source) });
   } else {
     let vol: Volume;
-    if (input === undefined) vol = await readPngStack(listSliceFiles(inPath), { spacing, limits, source });
+    if (dicomDir) vol = readDicomSeries(listDicomFiles(inPath), { limits, source });
+    else if (input === undefined) vol = await readPngStack(listSliceFiles(inPath), { spacing, limits, source });
+    else if (input.kind === 'dicom' && !raw) vol = parseDicom(await input.readAll(), { limits, source });
     else if (raw) vol = parseRawVolume(await input.readAll(), parseShape3(values.shape as string), parseVoxelType(values.dtype as string), { spacing, limits, source });
     else {
       try {

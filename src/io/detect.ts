@@ -1,13 +1,13 @@
 /**
  * Input sniffing by magic bytes. walloc-encode reads stdin as readily as a file, and a pipe has no
  * name to go by, so the first bytes decide which source reads the rest: walloc's own .wlc, a y4m
- * pipe from ffmpeg, an image for sharp, a WAV, a NIfTI volume — and anything else goes to ffmpeg,
+ * pipe from ffmpeg, an image for sharp, a WAV, a NIfTI or DICOM volume — and anything else goes to ffmpeg,
  * which knows hundreds of formats. File extensions are deliberately ignored: they lie more often
  * than magic bytes do (the fixture `not-an-image.png` is text).
  */
 
 /** What {@link detectInput} can recognise. 'unknown' means "let ffmpeg try". */
-export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'nifti' | 'gzip' | 'unknown';
+export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'nifti' | 'dicom' | 'gzip' | 'unknown';
 
 /**
  * How many leading bytes a caller should collect before calling {@link detectInput}: NIfTI-1 keeps
@@ -44,6 +44,7 @@ const NIFTI1_PAIR = ascii('ni1\0');
 const NIFTI2_SINGLE = ascii('n+2\0');
 const NIFTI2_PAIR = ascii('ni2\0');
 const GZIP = [0x1f, 0x8b];
+const DICM = ascii('DICM');
 
 /**
  * Names the format of an input from its first bytes (ideally {@link DETECT_BYTES} of them).
@@ -69,6 +70,8 @@ export function detectInput(firstBytes: Uint8Array): InputKind {
   // NIfTI-2 keeps its magic at offset 4, right after sizeof_hdr; NIfTI-1 at 344.
   if (at(b, 4, NIFTI2_SINGLE) || at(b, 4, NIFTI2_PAIR)) return 'nifti';
   if (at(b, 344, NIFTI1_SINGLE) || at(b, 344, NIFTI1_PAIR)) return 'nifti';
+  // DICOM Part-10: a 128-byte preamble (usually zeros), then 'DICM' (src/io/dicom.ts).
+  if (at(b, 128, DICM)) return 'dicom';
   return 'unknown';
 }
 

@@ -56,6 +56,12 @@ export interface ClassifierNetConfig {
   /** Dropout rate on the head's input while training (0 or absent: none). Inference ignores it. */
   dropout?: number;
   /**
+   * Units of a hidden dense layer (with ReLU) between the pooled/flattened features and the class
+   * logits; 0 or absent: none. Capacity for few multiply-adds (features × hidden), where another
+   * convolution would cost a whole map's worth.
+   */
+  hidden?: number;
+  /**
    * 2 (default): images, 3×3 kernels and 2×2 pooling. 1: signals (audio latents) laid out as NHWC
    * with H = 1, W = columns, C = latent channels, 1×3 kernels and 1×2 pooling.
    */
@@ -110,7 +116,8 @@ export function multiplyAdds(c: ClassifierNetConfig, height: number, width: numb
     cin = s.width;
   });
   const [fh, fw] = finalSize(c, height, width);
-  return total + cin * c.classes * (c.head === 'flatten' ? fh * fw : 1);
+  const features = cin * (c.head === 'flatten' ? fh * fw : 1);
+  return total + (c.hidden ? features * c.hidden + c.hidden * c.classes : features * c.classes);
 }
 
 export class ClassifierNet {
@@ -151,7 +158,12 @@ export class ClassifierNet {
     });
     if (config.head === 'flatten' && !config.inputSize) throw new Error('a flatten head needs inputSize');
     const [fh, fw] = config.head === 'flatten' ? finalSize(config, ...config.inputSize!) : [1, 1];
-    add('head.weight', [cin * fh * fw, classes], 'glorot');
+    const features = cin * fh * fw;
+    if (config.hidden) {
+      add('hidden.weight', [features, config.hidden], 'he');
+      add('hidden.bias', [config.hidden], 'zeros');
+    }
+    add('head.weight', [config.hidden || features, classes], 'glorot');
     add('head.bias', [classes], 'zeros');
     const m = weights?.get('input.mean')?.data ?? new Float32Array(ci);
     const sd = weights?.get('input.std')?.data ?? new Float32Array(ci).fill(1);
@@ -209,6 +221,10 @@ export class ClassifierNet {
     });
     let pooled = (this.config.head === 'flatten' ? tf.reshape(h, [h.shape[0], -1]) : tf.mean(h, [1, 2])) as Tensor2D;
     if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
+    if (this.config.hidden) {
+      pooled = tf.relu(tf.add(tf.matMul(pooled, this.v('hidden.weight') as Tensor2D), this.v('hidden.bias'))) as Tensor2D;
+      if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
+    }
     return tf.add(tf.matMul(pooled, this.v('head.weight') as Tensor2D), this.v('head.bias')) as Tensor2D;
   }
 

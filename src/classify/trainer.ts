@@ -76,6 +76,8 @@ export interface ClassifierTrainOptions {
   augment?: AugmentConfig;
   /** Dropout rate before the dense head while training (default 0). */
   dropout?: number;
+  /** Hidden dense units before the class logits (default 0: none). */
+  hidden?: number;
   /** Knowledge distillation from a trained classifier (src/classify/distill.ts); default none. */
   distill?: DistillOptions;
   /** spoken-words: background recordings for training / held-out windows. */
@@ -315,7 +317,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   o.log(`${train.n} training and ${val.n} held-out inputs of [${train.h}, ${train.w}, ${train.c}] (NHWC) in ${prepSeconds.toFixed(1)} s; backend ${backend}`);
 
   const statePath = join(o.out, 'train-state.json');
-  const netCfg: ClassifierNetConfig = { arch: o.arch, inChannels: train.c, classes: ds.labels.length, stages: o.stages ?? defaultStages(o.arch, ds.dims), ...(ds.dims === 1 ? { dims: 1 as const } : {}), ...(o.dropout ? { dropout: o.dropout } : {}), ...(o.head === 'flatten' ? { head: 'flatten' as const, inputSize: [train.h, train.w] as [number, number] } : {}) };
+  const netCfg: ClassifierNetConfig = { arch: o.arch, inChannels: train.c, classes: ds.labels.length, stages: o.stages ?? defaultStages(o.arch, ds.dims), ...(ds.dims === 1 ? { dims: 1 as const } : {}), ...(o.dropout ? { dropout: o.dropout } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.head === 'flatten' ? { head: 'flatten' as const, inputSize: [train.h, train.w] as [number, number] } : {}) };
   let net: ClassifierNet;
   let state: TrainState;
   if (o.resume && existsSync(statePath)) {

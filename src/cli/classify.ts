@@ -195,6 +195,7 @@ export const trainClassifierCommand: CommandSpec = {
     resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
     augment: { type: 'string', arg: 'LIST', default: 'none', help: 'training augmentation, re-encoded every epoch: flip, shift=S (pixels), comma-separated, or none' },
     dropout: { type: 'string', arg: 'P', default: '0', help: 'dropout rate before the dense head while training (0 to 0.9)' },
+    hidden: { type: 'string', arg: 'N', default: '0', help: 'hidden dense units (ReLU) between the features and the class logits (0: none)' },
     teacher: { type: 'string', arg: 'MODEL', help: 'distil from this trained classifier (e.g. fmnist-pixel-cnn): its softened predictions on each training image join the labels as targets; inference still reads only latents' },
     distill: { type: 'string', arg: 'A', default: String(DISTILL_DEFAULTS.weight), help: '--teacher: weight of the soft-target loss (0 to 1)' },
     temperature: { type: 'string', arg: 'T', default: String(DISTILL_DEFAULTS.temperature), help: '--teacher: softmax temperature of the soft targets' },
@@ -255,6 +256,7 @@ export const trainClassifierCommand: CommandSpec = {
       resume: values.resume === true,
       augment: parseAugment(values.augment as string),
       dropout: numberOption(values.dropout, 'dropout', 0, 0.9),
+      hidden: numberOption(values.hidden, 'hidden', 0, 4096, true),
       ...(typeof values.teacher === 'string' ? {
         distill: { teacher: values.teacher, weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100) },
       } : {}),

@@ -95,6 +95,26 @@ t.test('flatten head: fixed input size, layout-aware dense layer', async (t) => 
   net.dispose();
 });
 
+t.test('hidden dense layer: shapes, parameters, multiply-adds, and the weights round trip', async (t) => {
+  const { tf } = await getTf();
+  const base = { arch: 'latent-resnet' as const, inChannels: 8, classes: 10, stages: defaultStages('latent-resnet'), head: 'flatten' as const, inputSize: [7, 7] as [number, number] };
+  const plain = new ClassifierNet(tf, base);
+  const net = new ClassifierNet(tf, { ...base, hidden: 64 });
+  t.same(net.vars.get('hidden.weight')!.shape, [512, 64]);
+  t.same(net.vars.get('head.weight')!.shape, [64, 10]);
+  t.equal(net.parameterCount - plain.parameterCount, 512 * 64 + 64 + 64 * 10 + 10 - (512 * 10 + 10));
+  t.equal(multiplyAdds({ ...base, hidden: 64 }, 7, 7) - multiplyAdds(base, 7, 7), 512 * 64 + 64 * 10 - 512 * 10);
+  const x = tf.randomNormal([2, 7, 7, 8], 0, 1, 'float32', 5);
+  const y = net.apply(x as never);
+  t.same(y.shape, [2, 10]);
+  const again = ClassifierNet.fromConfig(tf, net.getConfig(), net.getWeights());
+  t.equal(again.getConfig().hidden, 64);
+  const y2 = again.apply(x as never);
+  t.same(Array.from(y2.dataSync()), Array.from(y.dataSync()), 'same logits after getConfig/getWeights → fromConfig');
+  for (const z of [x, y, y2]) z.dispose();
+  for (const n of [plain, net, again]) n.dispose();
+});
+
 t.test('classifier files: round trip, checksum, and the codec check', async (t) => {
   const { tf } = await getTf();
   const codec = loadModel('rgb-16x-linear');

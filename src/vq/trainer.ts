@@ -132,6 +132,33 @@ function writeState(out: string, state: TrainState): void {
   renameSync(path + '.tmp', path);
 }
 
+/**
+ * Closes an epoch of either trainer: scores the checkpoint on the held-out images through the
+ * path a stream takes (VqCodec), records the epoch, saves the model with its scores and the state.
+ */
+async function closeEpoch(
+  a: { out: string; state: TrainState; epoch: number; e0: number; loss: number; recon: number; backend: string; test: GreyImages; save: (scores?: VqScores) => VqModel },
+): Promise<{ model: VqModel; scores: VqScores }> {
+  a.state.seconds += (Date.now() - a.e0) / 1000;
+  a.state.epoch = a.epoch + 1;
+  const codec = await VqCodec.load(a.save(), { backend: a.backend });
+  const scores = evaluateCodec(codec, a.test);
+  codec.dispose();
+  a.state.history.push({ epoch: a.epoch + 1, loss: a.loss, recon: a.recon, mse: scores.mse, ssim: scores.ssim, seconds: Math.round(a.state.seconds) });
+  const model = a.save(scores);
+  writeState(a.out, a.state);
+  return { model, scores };
+}
+
+/** The model and scores of a run that had nothing left to train (resumed after its last epoch). */
+async function finalScores(out: string, backend: string, test: GreyImages): Promise<{ model: VqModel; scores: VqScores }> {
+  const model = loadVqModel(out);
+  const codec = await VqCodec.load(model, { backend });
+  const scores = evaluateCodec(codec, test);
+  codec.dispose();
+  return { model, scores };
+}
+
 function readState(out: string): TrainState | undefined {
   const path = join(out, 'train-state.json');
   if (!existsSync(path)) return undefined;
@@ -214,24 +241,10 @@ export async function trainVqVae(o: VqTrainOptions): Promise<{ model: VqModel; s
         o.progress?.(`epoch ${epoch + 1}/${o.epochs} step ${s + 1}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} recon ${(reconSum / seen).toFixed(4)} codes in batch ${st.used}/${o.codebook}`);
       }
     }
-    state.seconds += (Date.now() - e0) / 1000;
-    state.epoch = epoch + 1;
-    // Score with the weights as they are now, through the same path a stream takes.
-    const saved = save();
-    const codec = await VqCodec.load(saved, { backend });
-    scores = evaluateCodec(codec, test);
-    codec.dispose();
-    state.history.push({ epoch: epoch + 1, loss: lossSum / seen, recon: reconSum / seen, mse: scores.mse, ssim: scores.ssim, seconds: Math.round(state.seconds) });
-    model = save(scores);
-    writeState(o.out, state);
+    ({ model, scores } = await closeEpoch({ out: o.out, state, epoch, e0, loss: lossSum / seen, recon: reconSum / seen, backend, test, save }));
     o.log(`epoch ${epoch + 1}/${o.epochs}: loss ${(lossSum / seen).toFixed(4)}, held-out MSE ${scores.mse.toFixed(4)}, SSIM ${scores.ssim.toFixed(4)} (${((Date.now() - e0) / 1000).toFixed(0)} s); checkpoint ${o.out}`);
   }
-  if (!model || !scores) {
-    const codec = await VqCodec.load(loadVqModel(o.out), { backend });
-    scores = evaluateCodec(codec, test);
-    codec.dispose();
-    model = loadVqModel(o.out);
-  }
+  if (!model || !scores) ({ model, scores } = await finalScores(o.out, backend, test));
   const parameters = net.parameterCount;
   net.dispose();
   opt.dispose();
@@ -329,23 +342,10 @@ export async function trainLowRank(o: LowRankTrainOptions): Promise<{ model: VqM
       seen += b;
       if (s % 20 === 0 || s === stepsPerEpoch - 1) o.progress?.(`epoch ${epoch + 1}/${o.epochs} step ${s + 1}/${stepsPerEpoch} mse ${(lossSum / seen).toFixed(5)}`);
     }
-    state.seconds += (Date.now() - e0) / 1000;
-    state.epoch = epoch + 1;
-    const saved = save();
-    const lr = await VqCodec.load(saved, { backend });
-    scores = evaluateCodec(lr, test);
-    lr.dispose();
-    state.history.push({ epoch: epoch + 1, loss: lossSum / seen, recon: lossSum / seen, mse: scores.mse, ssim: scores.ssim, seconds: Math.round(state.seconds) });
-    model = save(scores);
-    writeState(o.out, state);
+    ({ model, scores } = await closeEpoch({ out: o.out, state, epoch, e0, loss: lossSum / seen, recon: lossSum / seen, backend, test, save }));
     o.log(`epoch ${epoch + 1}/${o.epochs}: train MSE ${(lossSum / seen).toFixed(5)}, held-out MSE ${scores.mse.toFixed(5)}, SSIM ${scores.ssim.toFixed(4)} (${((Date.now() - e0) / 1000).toFixed(0)} s); checkpoint ${o.out}`);
   }
-  if (!model || !scores) {
-    model = loadVqModel(o.out);
-    const lr = await VqCodec.load(model, { backend });
-    scores = evaluateCodec(lr, test);
-    lr.dispose();
-  }
+  if (!model || !scores) ({ model, scores } = await finalScores(o.out, backend, test));
   const parameters = dec.parameterCount;
   dec.dispose();
   codec.dispose();

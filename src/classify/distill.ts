@@ -18,6 +18,7 @@ import type { ImageFrame } from '../frame.js';
 import type { TfModule } from '../models/backend.js';
 import { loadClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet } from './nets.js';
+import { augmentImage } from './augment.js';
 import { InputMaker, type InputSet } from './inputs.js';
 
 /** Distillation settings (`--teacher`, `--distill`, `--temperature`). */
@@ -28,6 +29,11 @@ export interface DistillOptions {
   weight: number;
   /** T, the softmax temperature of both sides in the soft term. */
   temperature: number;
+  /**
+   * Average the teacher's soft targets over each image and its left–right mirror (test-time
+   * augmentation): steadier targets for twice the teacher's work. Default off.
+   */
+  mirror?: boolean;
 }
 
 export const DISTILL_DEFAULTS = { weight: 0.7, temperature: 4 } as const;
@@ -47,6 +53,7 @@ export class Teacher {
   private readonly net: ClassifierNet;
   private readonly maker: InputMaker;
   private inputs?: InputSet;
+  private mirrored?: InputSet;
 
   private constructor(tf: TfModule, model: ClassifierModel, options: DistillOptions, codec?: Codec) {
     this.tf = tf;
@@ -75,20 +82,31 @@ export class Teacher {
    * The teacher's inputs are built the way its own training built them.
    */
   targets(n: number, frameAt: (i: number) => ImageFrame, into?: Float32Array): Float32Array {
-    const tf = this.tf;
     const k = this.net.config.classes;
-    this.inputs = this.maker.build(n, frameAt, () => 0, undefined, this.inputs);
-    const set = this.inputs;
     const out = into?.length === n * k ? into : new Float32Array(n * k);
-    const per = set.h * set.w * set.c;
-    const batch = 500;
-    for (let s = 0; s < n; s += batch) {
-      const b = Math.min(batch, n - s);
-      const p = tf.tidy(() => tf.softmax(tf.div(this.net.apply(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c])), this.options.temperature)));
-      out.set(p.dataSync() as Float32Array, s * k);
-      p.dispose();
+    this.inputs = this.maker.build(n, frameAt, () => 0, undefined, this.inputs);
+    this.softmax(this.inputs, out, 1);
+    if (this.options.mirror) {
+      const next = () => 0; // always below ½: augmentImage flips every image
+      this.mirrored = this.maker.build(n, (i) => augmentImage(frameAt(i), { flip: true, shift: 0 }, next), () => 0, undefined, this.mirrored);
+      this.softmax(this.mirrored, out, 0.5, 0.5);
     }
     return out;
+  }
+
+  /** out = keep·out + add·softmax(teacher(set) / T), in batches. */
+  private softmax(set: InputSet, out: Float32Array, add: number, keep = 0): void {
+    const tf = this.tf;
+    const k = this.net.config.classes;
+    const per = set.h * set.w * set.c;
+    const batch = 500;
+    for (let s = 0; s < set.n; s += batch) {
+      const b = Math.min(batch, set.n - s);
+      const t = tf.tidy(() => tf.softmax(tf.div(this.net.apply(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c])), this.options.temperature)));
+      const p = t.dataSync() as Float32Array;
+      t.dispose();
+      for (let i = 0; i < b * k; i++) out[s * k + i] = keep === 0 ? add * p[i]! : keep * out[s * k + i]! + add * p[i]!;
+    }
   }
 
   /**
@@ -105,7 +123,7 @@ export class Teacher {
 
   /** What the model file records about the recipe. */
   describe(): Record<string, unknown> {
-    return { teacher: this.model.id, weight: this.options.weight, temperature: this.options.temperature };
+    return { teacher: this.model.id, weight: this.options.weight, temperature: this.options.temperature, ...(this.options.mirror ? { mirror: true } : {}) };
   }
 
   dispose(): void {

@@ -198,6 +198,7 @@ export const trainClassifierCommand: CommandSpec = {
     hidden: { type: 'string', arg: 'N', default: '0', help: 'hidden dense units (ReLU) between the features and the class logits (0: none)' },
     teacher: { type: 'string', arg: 'MODEL', help: 'distil from this trained classifier (e.g. fmnist-pixel-cnn): its softened predictions on each training image join the labels as targets; inference still reads only latents' },
     distill: { type: 'string', arg: 'A', default: String(DISTILL_DEFAULTS.weight), help: '--teacher: weight of the soft-target loss (0 to 1)' },
+    'teacher-mirror': { type: 'boolean', help: '--teacher: average its soft targets over each image and its mirror (steadier targets, twice the teacher\'s work)' },
     temperature: { type: 'string', arg: 'T', default: String(DISTILL_DEFAULTS.temperature), help: '--teacher: softmax temperature of the soft targets' },
     'grey-codec': { type: 'string', arg: 'DIR', help: 'build the grey Fashion-MNIST codec (PCA of J-level wavelet packets) into DIR and stop' },
     levels: { type: 'string', arg: 'J', default: '2', help: '--grey-codec: wavelet packet levels' },
@@ -258,7 +259,7 @@ export const trainClassifierCommand: CommandSpec = {
       dropout: numberOption(values.dropout, 'dropout', 0, 0.9),
       hidden: numberOption(values.hidden, 'hidden', 0, 4096, true),
       ...(typeof values.teacher === 'string' ? {
-        distill: { teacher: values.teacher, weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100) },
+        distill: { teacher: values.teacher, weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100), mirror: values['teacher-mirror'] === true },
       } : {}),
       backend: values.backend as string | undefined,
       log,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { getTf } from '../../../src/models/backend.js';
 import { FASHION_LABELS, greyFrame, hasFashionMnist, loadFashionMnist } from '../../../src/classify/fashion-mnist.js';
 import { Teacher } from '../../../src/classify/distill.js';
+import { augmentImage } from '../../../src/classify/augment.js';
 import { loadClassifier } from '../../../src/classify/model.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../../../src/classify/trainer.js';
 
@@ -43,6 +44,30 @@ t.test('soft targets: probabilities of the pixel CNN, softer at a higher tempera
   t.ok(h8 > 2 * h1, `entropy at T=8 (${(h8 / test.n).toFixed(3)}) well above T=1 (${(h1 / test.n).toFixed(3)})`);
   sharp.dispose();
   soft.dispose();
+});
+
+t.test('mirrored soft targets: the average over an image and its mirror, so a mirrored image gets the same targets', { skip }, async (t) => {
+  const { tf } = await getTf();
+  const test = loadFashionMnist('test', { limit: 50 });
+  const plain = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.5, temperature: 4 }, FASHION_LABELS);
+  const mirror = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.5, temperature: 4, mirror: true }, FASHION_LABELS);
+  const flipped = (i: number) => augmentImage(greyFrame(test, i), { flip: true, shift: 0 }, () => 0);
+  const a = plain.targets(test.n, (i) => greyFrame(test, i));
+  const b = plain.targets(test.n, flipped).slice();
+  const m = mirror.targets(test.n, (i) => greyFrame(test, i));
+  const mf = mirror.targets(test.n, flipped);
+  let worstAvg = 0, worstSym = 0, differs = 0;
+  for (let i = 0; i < m.length; i++) {
+    worstAvg = Math.max(worstAvg, Math.abs(m[i]! - (a[i]! + b[i]!) / 2));
+    worstSym = Math.max(worstSym, Math.abs(m[i]! - mf[i]!));
+    if (Math.abs(a[i]! - b[i]!) > 1e-3) differs++;
+  }
+  t.ok(differs > 0, 'the teacher does see a mirrored image differently');
+  t.ok(worstAvg < 1e-6, `mean of the two: max |Δ| ${worstAvg}`);
+  t.ok(worstSym < 1e-6, `same targets for the mirrored image: max |Δ| ${worstSym}`);
+  t.equal(mirror.describe().mirror, true);
+  plain.dispose();
+  mirror.dispose();
 });
 
 t.test('the loss: α = 0 is plain cross entropy; one-hot soft targets at T = 1 give it too', { skip }, async (t) => {

@@ -122,7 +122,7 @@ export async function fashionTable(test: GreyImages): Promise<BenchTable> {
   }
   // Latents straight from a .wlc: WebP unpack per frame, then the head, one frame at a time.
   const notes = [
-    `Backend ${backend}. Accuracy on all ${test.n} Fashion-MNIST test images (never used for training or model selection; the last epoch is kept).`,
+    `Backend ${backend}. Accuracy on all ${test.n} Fashion-MNIST test images (never trained on; the last epoch is kept; the latent net's recipe was picked among runs compared on this split, see docs/classify.md).`,
     'Head latency: one image per call (median of 200), and per image in batches of 256. Throughput: from stored bytes (int8 latents / uint8 pixels) to labels, batches of 256.',
   ];
   if (ratios.length) {

@@ -13,12 +13,13 @@ t.test('the SIMD kernels load on this Node', async (tt) => {
   tt.ok(simdAvailable(), 'WebAssembly SIMD module instantiated');
 });
 
+/** [C, H, W, J] for both directions: widths that are not multiples of 8 exercise the scalar tails; H = W = 2 wraps the filters many times. */
+const SHAPES: ReadonlyArray<[number, number, number, number]> = [
+  [1, 2, 2, 1], [1, 4, 6, 1], [1, 10, 6, 1], [1, 2, 14, 1], [2, 16, 24, 2], [3, 8, 8, 3], [3, 24, 40, 3], [3, 64, 72, 3], [3, 120, 200, 3], [1, 32, 32, 5],
+];
+
 t.test('SIMD packet transform equals the JS kernels to float32 rounding, odd sizes and wrap-around included', async (tt) => {
-  // widths that are not multiples of 8 exercise the scalar tails; H = W = 2 wraps the filters many times
-  const shapes: Array<[number, number, number, number]> = [
-    [1, 2, 2, 1], [1, 4, 6, 1], [1, 10, 6, 1], [1, 2, 14, 1], [2, 16, 24, 2], [3, 8, 8, 3], [3, 24, 40, 3], [3, 64, 72, 3], [3, 120, 200, 3], [1, 32, 32, 5],
-  ];
-  for (const [C, H, W, J] of shapes) {
+  for (const [C, H, W, J] of SHAPES) {
     const x = noise(C * H * W, C * 1000 + H * 10 + W);
     const js = wptAnalysis(x, [C, H, W], J, 'bior4.4', { simd: false });
     const fast = wpt2dSimd(x, C, H, W, J);
@@ -30,10 +31,7 @@ t.test('SIMD packet transform equals the JS kernels to float32 rounding, odd siz
 });
 
 t.test('SIMD inverse equals the JS synthesis and gives the signal back, odd sizes and wrap-around included', async (tt) => {
-  const shapes: Array<[number, number, number, number]> = [
-    [1, 2, 2, 1], [1, 4, 6, 1], [1, 10, 6, 1], [1, 2, 14, 1], [2, 16, 24, 2], [3, 8, 8, 3], [3, 24, 40, 3], [3, 64, 72, 3], [3, 120, 200, 3], [1, 32, 32, 5],
-  ];
-  for (const [C, H, W, J] of shapes) {
+  for (const [C, H, W, J] of SHAPES) {
     const x = noise(C * H * W, C * 999 + H * 7 + W);
     const c = wptAnalysis(x, [C, H, W], J, 'bior4.4', { simd: false });
     const js = wptSynthesis(c.data, c.shape, J, 'bior4.4', { simd: false });

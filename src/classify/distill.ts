@@ -10,6 +10,10 @@
  * only runs while training; the student still reads nothing but latents at inference, so its
  * speed and its inputs are those of any latent classifier. With `--augment` the teacher labels the
  * same flipped/shifted images the student sees that epoch.
+ *
+ * Several teachers (`--teacher a,b,c`) make an ensemble: the soft target is the mean of their
+ * softened probabilities, which is better calibrated and more accurate than any one of them
+ * (the usual way to get a stronger teacher without a bigger net; Hinton et al. §3).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { Codec } from '../codec/codec.js';
@@ -23,8 +27,8 @@ import { InputMaker, type InputSet } from './inputs.js';
 
 /** Distillation settings (`--teacher`, `--distill`, `--temperature`). */
 export interface DistillOptions {
-  /** Teacher classifier: bundled name or folder. */
-  teacher: string;
+  /** Teacher classifier (bundled name or folder), or several: an ensemble. */
+  teacher: string | readonly string[];
   /** α, the weight of the soft-target term (0 to 1). */
   weight: number;
   /** T, the softmax temperature of both sides in the soft term. */
@@ -38,74 +42,118 @@ export interface DistillOptions {
 
 export const DISTILL_DEFAULTS = { weight: 0.7, temperature: 4 } as const;
 
+/** One member of the (possibly one-net) teacher ensemble. */
+interface Member {
+  model: ClassifierModel;
+  net: ClassifierNet;
+  /** Members that read the same inputs (pixels, or one codec's latents) share them. */
+  key: string;
+}
+
 /**
- * A loaded teacher: turns image frames into its own inputs (pixels or its codec's latents) and
- * those into soft targets.
+ * A loaded teacher, one net or an ensemble: turns image frames into each member's own inputs
+ * (pixels or its codec's latents) and those into soft targets.
  *
  * @example
  * const t = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.7, temperature: 4 }, FASHION_LABELS);
  * const soft = t.targets(60000, (i) => greyFrame(train, i)); // [60000, 10] probabilities at T
  */
 export class Teacher {
-  readonly model: ClassifierModel;
+  readonly members: readonly Member[];
   readonly options: DistillOptions;
   private readonly tf: TfModule;
-  private readonly net: ClassifierNet;
-  private readonly maker: InputMaker;
-  private inputs?: InputSet;
-  private mirrored?: InputSet;
+  private readonly makers = new Map<string, InputMaker>();
+  private readonly inputs = new Map<string, InputSet>();
+  private readonly mirrored = new Map<string, InputSet>();
 
-  private constructor(tf: TfModule, model: ClassifierModel, options: DistillOptions, codec?: Codec) {
+  private constructor(tf: TfModule, members: Member[], makers: Map<string, InputMaker>, options: DistillOptions) {
     this.tf = tf;
-    this.model = model;
+    this.members = members;
+    this.makers = makers;
     this.options = options;
-    this.net = ClassifierNet.fromConfig(tf, model.config.net, model.weights);
-    this.maker = new InputMaker(codec);
   }
 
-  /** Loads the teacher and checks it classifies the same labels, in the same order. */
+  /** The first (or only) member's model. */
+  get model(): ClassifierModel {
+    return this.members[0]!.model;
+  }
+
+  /** `name@hash`, or the ensemble's ids joined by `+`. */
+  get id(): string {
+    return this.members.map((m) => m.model.id).join(' + ');
+  }
+
+  /** Loads the teacher(s) and checks each classifies the same labels, in the same order. */
   static load(tf: TfModule, options: DistillOptions, labels: readonly string[]): Teacher {
     if (!(options.weight >= 0 && options.weight <= 1)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--distill must be from 0 to 1, got ${options.weight}` });
     if (!(options.temperature > 0 && options.temperature <= 100)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--temperature must be above 0 (and at most 100), got ${options.temperature}` });
-    const model = loadClassifier(options.teacher);
-    const c = model.config;
-    if (c.window) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `teacher ${model.id} reads audio windows; distillation takes image classifiers` });
-    if (c.labels.join('\n') !== labels.join('\n')) {
-      throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `teacher ${model.id} has labels [${c.labels.join(', ')}], the data has [${labels.join(', ')}]` });
+    const names = typeof options.teacher === 'string' ? [options.teacher] : [...options.teacher];
+    if (names.length === 0 || names.some((n) => n.trim() === '')) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--teacher needs one classifier, or several separated by commas' });
+    const members: Member[] = [];
+    const makers = new Map<string, InputMaker>();
+    try {
+      for (const name of names) {
+        const model = loadClassifier(name.trim());
+        const c = model.config;
+        if (c.window) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `teacher ${model.id} reads audio windows; distillation takes image classifiers` });
+        if (c.labels.join('\n') !== labels.join('\n')) {
+          throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `teacher ${model.id} has labels [${c.labels.join(', ')}], the data has [${labels.join(', ')}]` });
+        }
+        const key = c.input === 'latent' ? `latent:${c.codec!.encoderSha256}` : 'pixels';
+        if (!makers.has(key)) makers.set(key, new InputMaker(c.input === 'latent' ? Codec.load(c.codec!.name) : undefined));
+        members.push({ model, net: ClassifierNet.fromConfig(tf, c.net, model.weights), key });
+      }
+    } catch (e) {
+      for (const m of members) m.net.dispose();
+      throw e;
     }
-    const codec = c.input === 'latent' ? Codec.load(c.codec!.name) : undefined;
-    return new Teacher(tf, model, options, codec);
+    return new Teacher(tf, members, makers, options);
   }
 
   /**
-   * Soft targets softmax(t / T) of `n` images, [n, classes] row-major, into `into` when it fits.
-   * The teacher's inputs are built the way its own training built them.
+   * Soft targets of `n` images, [n, classes] row-major, into `into` when it fits: softmax(t / T)
+   * averaged over the members (and over each image and its mirror with `mirror`). Each member's
+   * inputs are built the way its own training built them, once per kind of input.
    */
   targets(n: number, frameAt: (i: number) => ImageFrame, into?: Float32Array): Float32Array {
-    const k = this.net.config.classes;
+    const k = this.members[0]!.net.config.classes;
     const out = into?.length === n * k ? into : new Float32Array(n * k);
-    this.inputs = this.maker.build(n, frameAt, () => 0, undefined, this.inputs);
-    this.softmax(this.inputs, out, 1);
-    if (this.options.mirror) {
-      const next = () => 0; // always below ½: augmentImage flips every image
-      this.mirrored = this.maker.build(n, (i) => augmentImage(frameAt(i), { flip: true, shift: 0 }, next), () => 0, undefined, this.mirrored);
-      this.softmax(this.mirrored, out, 0.5, 0.5);
+    out.fill(0);
+    const views = this.options.mirror ? 2 : 1;
+    const share = 1 / (views * this.members.length);
+    const flip = (i: number) => augmentImage(frameAt(i), { flip: true, shift: 0 }, () => 0); // next() = 0 < ½: always flipped
+    for (const [key, maker] of this.makers) {
+      const plain = maker.build(n, frameAt, () => 0, undefined, this.inputs.get(key));
+      this.inputs.set(key, plain);
+      const mirrored = this.options.mirror ? maker.build(n, flip, () => 0, undefined, this.mirrored.get(key)) : undefined;
+      if (mirrored) this.mirrored.set(key, mirrored);
+      for (const m of this.members) {
+        if (m.key !== key) continue;
+        this.accumulate(m.net, plain, out, share);
+        if (mirrored) this.accumulate(m.net, mirrored, out, share);
+      }
     }
     return out;
   }
 
-  /** out = keep·out + add·softmax(teacher(set) / T), in batches. */
-  private softmax(set: InputSet, out: Float32Array, add: number, keep = 0): void {
+  /** Lets go of the inputs kept for reuse between calls (hundreds of MB for 60,000 images). */
+  releaseInputs(): void {
+    this.inputs.clear();
+    this.mirrored.clear();
+  }
+
+  /** out += share · softmax(net(set) / T), in batches. */
+  private accumulate(net: ClassifierNet, set: InputSet, out: Float32Array, share: number): void {
     const tf = this.tf;
-    const k = this.net.config.classes;
+    const k = net.config.classes;
     const per = set.h * set.w * set.c;
     const batch = 500;
     for (let s = 0; s < set.n; s += batch) {
       const b = Math.min(batch, set.n - s);
-      const t = tf.tidy(() => tf.softmax(tf.div(this.net.apply(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c])), this.options.temperature)));
+      const t = tf.tidy(() => tf.softmax(tf.div(net.apply(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c])), this.options.temperature)));
       const p = t.dataSync() as Float32Array;
       t.dispose();
-      for (let i = 0; i < b * k; i++) out[s * k + i] = keep === 0 ? add * p[i]! : keep * out[s * k + i]! + add * p[i]!;
+      for (let i = 0; i < b * k; i++) out[s * k + i] += share * p[i]!;
     }
   }
 
@@ -123,10 +171,11 @@ export class Teacher {
 
   /** What the model file records about the recipe. */
   describe(): Record<string, unknown> {
-    return { teacher: this.model.id, weight: this.options.weight, temperature: this.options.temperature, ...(this.options.mirror ? { mirror: true } : {}) };
+    const who = this.members.length === 1 ? { teacher: this.model.id } : { teachers: this.members.map((m) => m.model.id) };
+    return { ...who, weight: this.options.weight, temperature: this.options.temperature, ...(this.options.mirror ? { mirror: true } : {}) };
   }
 
   dispose(): void {
-    this.net.dispose();
+    for (const m of this.members) m.net.dispose();
   }
 }

@@ -6,7 +6,8 @@
  *
  * Data:
  * - `fashion-mnist`: Debian's dataset-fashion-mnist, 28×28 grey, train 60,000 / test 10,000 (the
- *   test split is the held-out set; it is only reported, never used to pick a model).
+ *   test split is the held-out set; it is only reported, never used to pick a model: recipes are
+ *   compared with `--holdout N`, which holds out the last N training images instead).
  * - `fashion-mnist-color`: the same garments rendered in colour at 64×64 onto random crops of real
  *   photographs (src/classify/fashion-mnist.ts): training garments on training photos, test garments
  *   on the held-out photos (`--photos DIR --val-photos DIR`).
@@ -62,6 +63,8 @@ export interface ClassifierTrainOptions {
   limit: number;
   /** Held-out images used (first N; 0 = all). */
   valLimit: number;
+  /** Fashion-MNIST: hold out the last N training images instead of using the test split (0: test split). */
+  holdout?: number;
   /** Stage widths/blocks; default per architecture. */
   stages?: StageConfig[];
   /** Classifier head: 'mean' (any input size) or 'flatten' (fixed size, keeps the layout). */
@@ -128,6 +131,8 @@ interface Datasets {
   describe: Record<string, unknown>;
   /** The training images again (with fresh random renderings where the data has them), for augmentation. */
   trainFrame?: (i: number) => ImageFrame;
+  /** trainFrame(i) is the very image the training set was built from (no random rendering). */
+  fixedFrames?: boolean;
   trainLabel?: (i: number) => number;
   /** Refills the training set in place every epoch (data made of random mixtures). */
   refresh?: (train: InputSet) => void;
@@ -180,20 +185,39 @@ async function spokenWordsDatasets(o: ClassifierTrainOptions, codec: Codec | und
   };
 }
 
+/**
+ * Fashion-MNIST's training and held-out images. The held-out set is the test split, or with
+ * `--holdout N` the last N of the 60,000 training images (a validation split for choosing a recipe
+ * without looking at the test split, which then is not even read).
+ */
+function fashionSplits(o: ClassifierTrainOptions): { tr: GreyImages; te: GreyImages; heldOutSplit: string } {
+  if (!o.holdout) {
+    return { tr: loadFashionMnist('train', { limit: o.limit || undefined }), te: loadFashionMnist('test', { limit: o.valLimit || undefined }), heldOutSplit: 't10k' };
+  }
+  const all = loadFashionMnist('train');
+  if (!(Number.isInteger(o.holdout) && o.holdout > 0 && o.holdout < all.n)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--holdout must be a whole number from 1 to ${all.n - 1}, got ${o.holdout}` });
+  const cut = all.n - o.holdout;
+  const px = all.height * all.width;
+  const part = (from: number, n: number): GreyImages => ({ n, height: all.height, width: all.width, pixels: all.pixels.subarray(from * px, (from + n) * px), labels: all.labels.subarray(from, from + n) });
+  const ntr = o.limit > 0 ? Math.min(cut, o.limit) : cut;
+  const nte = o.valLimit > 0 ? Math.min(o.holdout, o.valLimit) : o.holdout;
+  return { tr: part(0, ntr), te: part(cut, nte), heldOutSplit: `train[${cut}:${cut + nte}]` };
+}
+
 async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Promise<Datasets> {
   const channels = maker.codec?.model.config.channels ?? (o.data === 'fashion-mnist' ? 1 : 3);
   const lim = (n: number, l: number) => (l > 0 ? Math.min(n, l) : n);
   const progress = (what: string) => (d: number) => o.progress?.(`${what}: ${d} images`);
+  if (o.holdout && o.data !== 'fashion-mnist' && o.data !== 'fashion-mnist-color') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--holdout carves a validation split out of Fashion-MNIST\'s training images; other data has its own held-out set' });
   if (o.data === 'spoken-words') return spokenWordsDatasets(o, maker.codec);
   if (o.data === 'fashion-mnist' || o.data === 'fashion-mnist-color') {
-    const tr: GreyImages = loadFashionMnist('train', { limit: o.limit || undefined });
-    const te: GreyImages = loadFashionMnist('test', { limit: o.valLimit || undefined });
+    const { tr, te, heldOutSplit } = fashionSplits(o);
     const labels = [...FASHION_LABELS];
     if (o.data === 'fashion-mnist') {
       if (channels !== 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `fashion-mnist is grey; codec ${maker.codec?.model.config.name} codes ${channels} channels (use fashion-mnist-color)` });
       const train = maker.build(tr.n, (i) => greyFrame(tr, i), (i) => tr.labels[i]!, progress('train inputs'));
       const val = maker.build(te.n, (i) => greyFrame(te, i), (i) => te.labels[i]!, progress('test inputs'));
-      return { labels, train, val, trainFrame: (i) => greyFrame(tr, i), trainLabel: (i) => tr.labels[i]!, describe: { data: 'fashion-mnist (Debian dataset-fashion-mnist)', train: tr.n, heldOut: te.n, heldOutSplit: 't10k' } };
+      return { labels, train, val, trainFrame: (i) => greyFrame(tr, i), fixedFrames: true, trainLabel: (i) => tr.labels[i]!, describe: { data: 'fashion-mnist (Debian dataset-fashion-mnist)', train: tr.n, heldOut: te.n, heldOutSplit } };
     }
     if (channels !== 3) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'fashion-mnist-color needs an RGB codec' });
     const load = async (dir: string | undefined) => (dir && existsSync(dir) ? loadPhotos(dir, { maxPixels: 1_000_000, minSide: COLOR_SIZE }) : [] as Photo[]);
@@ -206,7 +230,7 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
     const val = maker.build(te.n, (i) => colorFrame(te, i, tePhotos, nextTe), (i) => te.labels[i]!, progress('test inputs'));
     return {
       labels, train, val, trainFrame: (i) => colorFrame(tr, i, trPhotos, nextTr), trainLabel: (i) => tr.labels[i]!,
-      describe: { data: `fashion-mnist-color: garments tinted and laid on ${COLOR_SIZE}×${COLOR_SIZE} crops of real photos`, train: tr.n, heldOut: te.n, trainPhotos: `${o.photos} (${trPhotos.length})`, heldOutPhotos: `${o.valPhotos} (${tePhotos.length})` },
+      describe: { data: `fashion-mnist-color: garments tinted and laid on ${COLOR_SIZE}×${COLOR_SIZE} crops of real photos`, train: tr.n, heldOut: te.n, heldOutSplit, trainPhotos: `${o.photos} (${trPhotos.length})`, heldOutPhotos: `${o.valPhotos} (${tePhotos.length})` },
     };
   }
   if (!o.val) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--val DIR (held-out class folders)', command: 'walloc train classifier' });
@@ -225,7 +249,7 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
     labels: tr.labels,
     train: maker.build(ntr, (i) => tr.frames[order[i]!]!, (i) => tr.y[order[i]!]!),
     val: maker.build(nte, (i) => te.frames[i]!, (i) => te.y[i]!),
-    trainFrame: (i) => tr.frames[order[i]!]!, trainLabel: (i) => tr.y[order[i]!]!,
+    trainFrame: (i) => tr.frames[order[i]!]!, fixedFrames: true, trainLabel: (i) => tr.y[order[i]!]!,
     describe: { data: o.data, val: o.val, train: ntr, heldOut: nte, size: o.size },
   };
 }
@@ -333,7 +357,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   }
   if (o.distill && (ds.refresh || !ds.trainFrame)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--teacher works on image data (fashion-mnist, fashion-mnist-color or class folders)' });
   const teacher = o.distill ? Teacher.load(tf, o.distill, ds.labels) : undefined;
-  if (teacher) o.log(`distilling from ${teacher.model.id}: weight ${o.distill!.weight}, temperature ${o.distill!.temperature}`);
+  if (teacher) o.log(`distilling from ${teacher.id}: weight ${o.distill!.weight}, temperature ${o.distill!.temperature}`);
   const mac = multiplyAdds(net.config, train.h, train.w);
   o.log(`${net.config.arch}: ${net.parameterCount} parameters, ${(mac / 1e6).toFixed(2)} M multiply-adds per image`);
 
@@ -370,17 +394,25 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   const yb = new Int32Array(o.batch);
   const classes = ds.labels.length;
   const sb = teacher ? new Float32Array(o.batch * classes) : undefined;
-  let soft: Float32Array | undefined;
+  // Soft targets that do not change from epoch to epoch are computed once: without augmentation,
+  // or with flips only and a mirror-averaged teacher (an image and its mirror get the same
+  // targets), as long as the training images are not random renderings.
+  const fixedTargets = !!teacher && !!ds.fixedFrames && (!augments(aug) || (aug.shift === 0 && !!o.distill?.mirror));
+  let soft = fixedTargets ? teacher!.targets(train.n, ds.trainFrame!) : undefined;
+  if (fixedTargets) {
+    teacher!.releaseInputs();
+    o.log(`soft targets of ${train.n} images computed once: they are the same every epoch (${augments(aug) ? 'flips and a mirror-averaged teacher' : 'no augmentation'})`);
+  }
   const vars = [...net.vars.values()];
   let model: ClassifierModel | undefined;
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
     const e0 = Date.now();
     if (ds.refresh) ds.refresh(train);
-    else if (augments(aug) && ds.trainFrame && ds.trainLabel) {
-      // A fresh augmented copy of the training set, encoded exactly as a stream would carry it.
+    else if ((augments(aug) || (teacher && !soft)) && ds.trainFrame && ds.trainLabel) {
+      // A fresh (augmented) copy of the training set, encoded exactly as a stream would carry it.
       const frameAt = ds.trainFrame;
       // The teacher labels the very images of this epoch: keep them until it has.
-      const seen: ImageFrame[] | undefined = teacher ? new Array<ImageFrame>(train.n) : undefined;
+      const seen: ImageFrame[] | undefined = teacher && !fixedTargets ? new Array<ImageFrame>(train.n) : undefined;
       maker.build(train.n, (i) => {
         const f = augmentImage(frameAt(i), aug, augNext);
         if (seen) seen[i] = f;
@@ -388,7 +420,6 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       }, ds.trainLabel, undefined, train);
       if (teacher && seen) soft = teacher.targets(train.n, (i) => seen[i]!, soft);
     }
-    if (teacher && !soft) soft = teacher.targets(train.n, ds.trainFrame!);
     const order = Array.from({ length: train.n }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));

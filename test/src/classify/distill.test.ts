@@ -105,3 +105,60 @@ t.test('trainer with --teacher: a small real run that records the recipe in the 
   t.match(m.config.training?.distill, { teacher: /^fmnist-pixel-cnn@/, weight: 0.7, temperature: 4 });
   t.equal(m.config.input, 'latent', 'the student still reads latents');
 });
+
+t.test('an ensemble teacher: the mean of its members\' soft targets, pixel and latent members alike', { skip }, async (t) => {
+  const { tf } = await getTf();
+  const test = loadFashionMnist('test', { limit: 60 });
+  const frame = (i: number) => greyFrame(test, i);
+  const opts = { weight: 0.5, temperature: 4, mirror: true };
+  const pixel = Teacher.load(tf, { ...opts, teacher: 'fmnist-pixel-cnn' }, FASHION_LABELS);
+  const latent = Teacher.load(tf, { ...opts, teacher: 'fmnist-latent-resnet' }, FASHION_LABELS);
+  const both = Teacher.load(tf, { ...opts, teacher: ['fmnist-pixel-cnn', 'fmnist-latent-resnet'] }, FASHION_LABELS);
+  const a = pixel.targets(test.n, frame);
+  const b = latent.targets(test.n, frame);
+  const m = both.targets(test.n, frame);
+  let worst = 0, apart = 0;
+  for (let i = 0; i < m.length; i++) {
+    worst = Math.max(worst, Math.abs(m[i]! - (a[i]! + b[i]!) / 2));
+    apart = Math.max(apart, Math.abs(a[i]! - b[i]!));
+  }
+  t.ok(apart > 1e-3, `the two members disagree somewhere (max |Δ| ${apart.toFixed(4)})`);
+  t.ok(worst < 1e-6, `ensemble = mean of members: max |Δ| ${worst}`);
+  // A second call reuses the kept inputs and gives the same targets.
+  const again = both.targets(test.n, frame);
+  t.same(Array.from(again), Array.from(m));
+  t.match(both.describe(), { teachers: [/^fmnist-pixel-cnn@/, /^fmnist-latent-resnet@/], mirror: true });
+  t.notOk('teacher' in both.describe(), 'an ensemble records its members, not one teacher');
+  t.match(both.id, /^fmnist-pixel-cnn@\w+ \+ fmnist-latent-resnet@\w+$/);
+  t.throws(() => Teacher.load(tf, { ...opts, teacher: [] }, FASHION_LABELS), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  t.throws(() => Teacher.load(tf, { ...opts, teacher: ['fmnist-pixel-cnn', ''] }, FASHION_LABELS), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  t.throws(() => Teacher.load(tf, { ...opts, teacher: ['fmnist-pixel-cnn', 'words-stereo-5x'] }, FASHION_LABELS), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  for (const x of [pixel, latent, both]) x.dispose();
+});
+
+t.test('--holdout: a validation split carved from the training images; flips with a mirrored teacher label once', { skip }, async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'walloc-holdout-')), 'm');
+  const lines: string[] = [];
+  const r = await trainClassifier({
+    ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist', codec: 'fmnist-gray-j2', out, name: 'tiny', limit: 1500, holdout: 400, batch: 32, lr: 5e-3,
+    warmupSteps: 5, epochs: 2, augment: { flip: true, shift: 0 }, distill: { teacher: ['fmnist-pixel-cnn', 'fmnist-pixel-cnn'], weight: 0.7, temperature: 4, mirror: true }, log: (l: string) => lines.push(l),
+  });
+  const log = lines.join('\n');
+  t.match(log, /1500 training and 400 held-out inputs/);
+  t.match(log, /soft targets of 1500 images computed once/);
+  t.ok(r.accuracy > 0.3, `validation accuracy after 2 small epochs: ${r.accuracy}`);
+  const m = loadClassifier(out);
+  t.match(m.config.training, { heldOutSplit: 'train[59600:60000]', train: 1500, heldOut: 400 });
+  // The validation images are the last training images: the set really is those.
+  const all = loadFashionMnist('train');
+  const tail = new Map<number, number>();
+  for (let i = 59600; i < 60000; i++) tail.set(all.labels[i]!, (tail.get(all.labels[i]!) ?? 0) + 1);
+  t.equal(tail.size, 10, 'all ten classes are in the validation split');
+  await t.rejects(trainClassifier({ ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist', arch: 'pixel-cnn', out: out + '-x', name: 'x', holdout: 60000, log: () => {} }), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  t.notOk(existsSync(out + '-x'), 'nothing written for a refused --holdout');
+});
+
+t.test('--holdout is refused for data with its own held-out set', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'walloc-holdout-')), 'm');
+  await t.rejects(trainClassifier({ ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fixtures/images', val: 'fixtures/images', arch: 'pixel-cnn', out, name: 'x', holdout: 10, log: () => {} }), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+});

@@ -23,7 +23,7 @@ import type { Frame } from '../frame.js';
 import type { OpenedInput } from '../io/input.js';
 import type { ImageLimits } from '../io/limits.js';
 import { encodeNifti, isNotNifti, parseNifti } from '../io/nifti.js';
-import { isDicomFolder, listDicomFiles, parseDicom, readDicomSeries } from '../io/dicom.js';
+import { isDicomFolder, isGzippedDicom, listDicomFiles, parseDicom, readDicomSeries } from '../io/dicom.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../io/png-stack.js';
 import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, type Volume } from '../io/volume.js';
@@ -110,8 +110,9 @@ export async function encodeVolumeMain(values: Record<string, unknown>, inPath: 
     else if (input.kind === 'dicom' && !raw) vol = parseDicom(await input.readAll(), { limits, source });
     else if (raw) vol = parseRawVolume(await input.readAll(), parseShape3(values.shape as string), parseVoxelType(values.dtype as string), { spacing, limits, source });
     else {
+      const bytes = await input.readAll();
       try {
-        vol = parseNifti(await input.readAll(), { source, limits });
+        vol = input.kind === 'gzip' && isGzippedDicom(bytes) ? parseDicom(bytes, { limits, source }) : parseNifti(bytes, { source, limits });
       } catch (e) {
         // A gzip file that is not a NIfTI volume (a .tar.gz, a gzipped WAV) is not ours at all.
         if (input.kind === 'gzip' && isNotNifti(e)) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: source, reason: 'a gzip file that does not hold a NIfTI volume' });

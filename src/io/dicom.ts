@@ -10,10 +10,13 @@
  * 32, signed or unsigned (PixelRepresentation), masked to BitsStored at HighBit, with
  * RescaleSlope/RescaleIntercept applied. What is refused, each with a coded error and before
  * anything large is allocated: compressed transfer syntaxes (JPEG, JPEG-LS, JPEG 2000, RLE,
- * deflate: WALLOC_ERR_DICOM_COMPRESSED), multi-frame files, Siemens mosaics, colour images, other
+ * deflate: WALLOC_ERR_DICOM_COMPRESSED), Siemens mosaics, colour images, other
  * BitsAllocated, float pixel data (WALLOC_ERR_DICOM_UNSUPPORTED), a file without pixel data or
  * without the DICM magic (WALLOC_ERR_VOLUME_FORMAT), a cut file (WALLOC_ERR_VOLUME_TRUNCATED),
  * sizes over `--max-side`/`--max-pixels` (WALLOC_ERR_LIMIT_EXCEEDED).
+ *
+ * A multi-frame file (enhanced MR/CT/PET, an RT dose grid) is a series of its frames, placed by
+ * its functional groups or GridFrameOffsetVector (see {@link framesOf}); a `.dcm.gz` is inflated.
  *
  * Series: files are grouped by SeriesInstanceUID (more than one series is refused with
  * WALLOC_ERR_DICOM_SERIES, listing them: coding half a folder silently would lose data), sorted by
@@ -36,10 +39,11 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants as zc, gunzipSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { werr } from '../errors.js';
-import type { ImageLimits } from './limits.js';
+import { resolveImageLimits, type ImageLimits } from './limits.js';
 import { checkVolumeSize, type NiftiInfo, type Volume, type VoxelType } from './volume.js';
 
 /** Where a Part-10 file keeps its magic: after a 128-byte preamble. */
@@ -71,9 +75,14 @@ function compressedName(uid: string): string | undefined {
   return JPEG_FAMILY[n] ?? (n >= 100 && n < 200 ? 'MPEG / HEVC video' : 'JPEG family');
 }
 
-/** What a slice's header says, kept after its bytes are dropped (the pixels are read in a second pass). */
+/**
+ * What a slice's header says, kept after its bytes are dropped (the pixels are read in a second
+ * pass). A multi-frame file gives one per frame.
+ */
 interface SliceInfo {
   source: string;
+  /** Which file of the series holds it. */
+  item: number;
   instance: number | undefined;
   rows: number;
   columns: number;
@@ -114,11 +123,46 @@ export function isDicom(bytes: Uint8Array): boolean {
   return bytes.length >= DICOM_MAGIC_OFFSET + 4 && DICM.every((c, i) => bytes[DICOM_MAGIC_OFFSET + i] === c);
 }
 
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * True when bytes are a gzip stream holding a DICOM file (`.dcm.gz`, as test data and some
+ * archives ship them). Inflates only the start.
+ *
+ * @example
+ * isGzippedDicom(readFileSync('fixtures/volumes/dicom/philips_mprage.dcm.gz')); // true
+ */
+export function isGzippedDicom(bytes: Uint8Array): boolean {
+  if (!isGzip(bytes)) return false;
+  try {
+    // 4 KiB of deflate inflates to at most ~4 MiB and always covers the 132 magic bytes.
+    return isDicom(gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1 << 12)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: 1 << 23 }));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A .dcm.gz inflated (other bytes as they are). The output is bounded by the largest volume the
+ * limits allow, in 32-bit voxels plus room for the header, so a gzip bomb stops early.
+ */
+function inflated(bytes: Uint8Array, source: string, limits: ImageLimits | undefined): Uint8Array {
+  if (!isGzip(bytes)) return bytes;
+  const bound = Math.min(4 * resolveImageLimits(limits ?? {}).maxPixels + (1 << 24), 2 ** 32);
+  try {
+    // Z_SYNC_FLUSH: a cut stream yields what it holds, and the DICOM parse reports the cut.
+    return gunzipSync(bytes, { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: bound });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: 'inflated DICOM bytes', value: `more than ${bound}`, limit: bound, flag: '--max-pixels', cap: 2 ** 32, source });
+    throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: `gzip: ${(e as Error).message}` }, e);
+  }
+}
+
 /** dicom-parser throws `{ exception, dataSet }` objects, not Errors: name what happened. */
 function parserError(e: unknown, source: string) {
   const msg = String((e as { exception?: unknown })?.exception ?? (e as Error)?.message ?? e).replace(/^dicomParser\.\w+: /, '');
   // Reads past the end of the buffer mean the file stops inside an element: it was cut.
-  if (/past end of buffer|overread|beyond the end|end of (the )?buffer/i.test(msg)) return werr('WALLOC_ERR_VOLUME_TRUNCATED', { source, reason: `the DICOM file ends inside an element (${msg})` }, e);
+  if (/past end of buffer|overrun|overread|beyond the end|end of (the )?buffer/i.test(msg)) return werr('WALLOC_ERR_VOLUME_TRUNCATED', { source, reason: `the DICOM file ends inside an element (${msg})` }, e);
   return werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: `bad DICOM structure: ${msg}` }, e);
 }
 
@@ -139,7 +183,7 @@ const norm = (a: Vec3) => Math.sqrt(dot(a, a));
 /** One file's header: its series, and the slice it holds or why walloc cannot read it. */
 interface ReadHeader {
   series: string;
-  slice?: SliceInfo;
+  slices?: SliceInfo[];
   refusal?: unknown;
 }
 
@@ -149,7 +193,7 @@ interface ReadHeader {
  * walloc does not read (compressed pixels, a mosaic, …) comes back with its series and the refusal,
  * so that a folder mixing series is reported as such before any one file's problem.
  */
-function readHeader(bytes: Uint8Array, source: string, limits: ImageLimits | undefined): ReadHeader {
+function readHeader(bytes: Uint8Array, source: string, item: number, limits: ImageLimits | undefined): ReadHeader {
   if (!isDicom(bytes)) throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: "no DICOM magic ('DICM' at byte 128); walloc reads DICOM Part-10 files" });
   let meta: DataSet;
   try {
@@ -177,14 +221,25 @@ function readHeader(bytes: Uint8Array, source: string, limits: ImageLimits | und
   const series = ds.string('x0020000e') ?? '';
   try {
     if (!ts) throw werr('WALLOC_ERR_DICOM_COMPRESSED', { source, syntax: `${compressed}, ${syntax}` });
-    return { series, slice: sliceOf(ds, bytes, ts, source, limits) };
+    return { series, slices: framesOf(ds, bytes, ts, source, item, limits) };
   } catch (e) {
     return { series, refusal: e };
   }
 }
 
-/** Checks a parsed header is a slice walloc can read and keeps what the pixel pass needs. */
-function sliceOf(ds: DataSet, bytes: Uint8Array, ts: { littleEndian: boolean; name: string }, source: string, limits: ImageLimits | undefined): SliceInfo {
+/** The first item's data set of a sequence element, if any. */
+function firstItem(ds: DataSet | undefined, tag: string): DataSet | undefined {
+  return ds?.elements[tag]?.items?.[0]?.dataSet;
+}
+
+/**
+ * Checks a parsed header holds slices walloc can read and keeps what the pixel pass needs: one
+ * slice, or one per frame of a multi-frame file. A frame's geometry and rescaling come from its
+ * per-frame functional groups (5200,9230), else the shared ones (5200,9229), else the top level
+ * (enhanced MR/CT/PET keep them in the groups); an RT dose grid places its frames with
+ * GridFrameOffsetVector (3004,000C) and scales them by DoseGridScaling (3004,000E).
+ */
+function framesOf(ds: DataSet, bytes: Uint8Array, ts: { littleEndian: boolean; name: string }, source: string, item: number, limits: ImageLimits | undefined): SliceInfo[] {
   const px = ds.elements.x7fe00010;
   if (!px) {
     if (ds.elements.x7fe00008 || ds.elements.x7fe00009) throw werr('WALLOC_ERR_DICOM_UNSUPPORTED', { source, reason: 'float pixel data (7FE0,0008/0009); walloc reads integer pixel data (7FE0,0010)' });
@@ -196,7 +251,7 @@ function sliceOf(ds: DataSet, bytes: Uint8Array, ts: { littleEndian: boolean; na
   const samples = ds.uint16('x00280002') ?? 1;
   if (samples !== 1) throw werr('WALLOC_ERR_DICOM_UNSUPPORTED', { source, reason: `${samples} samples per pixel (${ds.string('x00280004') ?? 'colour'}); walloc reads grey images` });
   const frames = ds.intString('x00280008') ?? 1;
-  if (frames > 1) throw werr('WALLOC_ERR_DICOM_UNSUPPORTED', { source, reason: `a multi-frame image (${frames} frames in one file, e.g. enhanced MR or CT); export the series as one file per slice, e.g. with \`emf2sf\` or dcm2niix to NIfTI` });
+  if (!(Number.isInteger(frames) && frames >= 1)) throw werr('WALLOC_ERR_VOLUME_DIMS', { source, reason: `NumberOfFrames is ${ds.string('x00280008')}` });
   const rows = ds.uint16('x00280010');
   const columns = ds.uint16('x00280011');
   const imageType = (ds.string('x00080008') ?? '').toUpperCase().split('\\').map((s) => s.trim());
@@ -214,41 +269,69 @@ function sliceOf(ds: DataSet, bytes: Uint8Array, ts: { littleEndian: boolean; na
     throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: `BitsStored ${stored} with HighBit ${highBit} does not fit BitsAllocated ${bits}` });
   }
   // The size is checked from the header, before the pixel bytes are looked at or anything allocated.
-  checkVolumeSize([1, rows, columns], limits, source);
+  checkVolumeSize([frames, rows, columns], limits, source);
   const frameBytes = (rows * columns * bits) / 8;
-  if (px.length >= frameBytes && px.dataOffset + frameBytes > bytes.length) {
-    throw werr('WALLOC_ERR_VOLUME_TRUNCATED', { source, reason: `${columns}×${rows} ${bits}-bit pixels need ${frameBytes} bytes from byte ${px.dataOffset}, the file has ${bytes.length}` });
+  const allBytes = frameBytes * frames;
+  const what = `${frames > 1 ? `${frames} frames of ` : ''}${columns}×${rows} ${bits}-bit pixels`;
+  if (px.length >= allBytes && px.dataOffset + allBytes > bytes.length) {
+    throw werr('WALLOC_ERR_VOLUME_TRUNCATED', { source, reason: `${what} need ${allBytes} bytes from byte ${px.dataOffset}, the file has ${bytes.length}` });
   }
-  if (px.length < frameBytes) throw werr('WALLOC_ERR_VOLUME_DIMS', { source, reason: `the pixel data holds ${px.length} bytes, ${columns}×${rows} ${bits}-bit pixels need ${frameBytes}` });
+  if (px.length < allBytes) throw werr('WALLOC_ERR_VOLUME_DIMS', { source, reason: `the pixel data holds ${px.length} bytes, ${what} need ${allBytes}` });
 
-  const slope = ds.floatString('x00281053');
-  const intercept = ds.floatString('x00281052');
-  const orient = numbers(ds, 'x00200037', 6);
-  let orientation: [Vec3, Vec3] | undefined;
-  if (orient) {
-    const r = orient.slice(0, 3) as Vec3, c = orient.slice(3, 6) as Vec3;
-    const nr = norm(r), nc = norm(c);
-    if (nr > 1e-6 && nc > 1e-6) orientation = [r.map((x) => x / nr) as Vec3, c.map((x) => x / nc) as Vec3];
-  }
-  const ps = numbers(ds, 'x00280030', 2) ?? numbers(ds, 'x00181164', 2);
-  return {
-    source,
-    instance: finiteOrUndefined(ds.intString('x00200013')),
-    rows, columns, bits, stored, highBit,
+  const shared = firstItem(ds, 'x52009229');
+  const perFrame = ds.elements.x52009230?.items;
+  if (frames > 1 && perFrame && perFrame.length !== frames) throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: `${perFrame.length} per-frame functional groups for ${frames} frames` });
+  // A functional group macro of frame f: its own, else the shared one, else none.
+  const group = (f: number, tag: string) => firstItem(perFrame?.[f]?.dataSet, tag) ?? firstItem(shared, tag);
+  const doseScale = positive(ds.floatString('x3004000e'));
+  const gridOffsets = frames > 1 ? numbers(ds, 'x3004000c', frames) : undefined;
+  const base = {
+    source, item, rows, columns, bits: bits as 8 | 16 | 32, stored, highBit,
     signed: ds.uint16('x00280103') === 1,
     littleEndian: ts.littleEndian,
     pairSwapped: bits === 8 && !ts.littleEndian && px.vr === 'OW',
-    // RescaleSlope 0 would erase the image: read it as "no scaling", as NIfTI's scl_slope 0 is.
-    slope: slope !== undefined && Number.isFinite(slope) && slope !== 0 ? slope : 1,
-    intercept: intercept !== undefined && Number.isFinite(intercept) ? intercept : 0,
-    pixelSpacing: ps && ps[0]! > 0 && ps[1]! > 0 ? [ps[0]!, ps[1]!] : undefined,
-    position: numbers(ds, 'x00200032', 3) as Vec3 | undefined,
-    orientation,
-    thickness: positive(ds.floatString('x00180050')),
-    between: positive(ds.floatString('x00180088')),
     modality: ds.string('x00080060') ?? '',
-    pixelOffset: px.dataOffset,
   };
+  const instance = finiteOrUndefined(ds.intString('x00200013'));
+  const out: SliceInfo[] = [];
+  for (let f = 0; f < frames; f++) {
+    const at = (tag: string) => group(f, tag) ?? ds;
+    const measures = at('x00289110');
+    const transform = at('x00289145');
+    const slope = transform.floatString('x00281053');
+    const intercept = transform.floatString('x00281052');
+    const orient = numbers(at('x00209116'), 'x00200037', 6);
+    let orientation: [Vec3, Vec3] | undefined;
+    if (orient) {
+      const r = orient.slice(0, 3) as Vec3, c = orient.slice(3, 6) as Vec3;
+      const nr = norm(r), nc = norm(c);
+      if (nr > 1e-6 && nc > 1e-6) orientation = [r.map((x) => x / nr) as Vec3, c.map((x) => x / nc) as Vec3];
+    }
+    let position = numbers(at('x00209113'), 'x00200032', 3) as Vec3 | undefined;
+    if (gridOffsets && position && orientation) {
+      // Relative offsets along the normal when the first is 0; otherwise absolute (axial) ones.
+      const n = cross(orientation[0], orientation[1]);
+      const rel = gridOffsets[f]! - gridOffsets[0]!;
+      position = position.map((x, i) => x + rel * n[i]!) as Vec3;
+    } else if (frames > 1 && !group(f, 'x00209113')) position = undefined; // one position for all frames places none of them
+    const ps = numbers(measures, 'x00280030', 2) ?? numbers(ds, 'x00181164', 2);
+    // RescaleSlope 0 would erase the image: read it as "no scaling", as NIfTI's scl_slope 0 is.
+    const s0 = slope !== undefined && Number.isFinite(slope) && slope !== 0 ? slope : 1;
+    out.push({
+      ...base,
+      // Frames of one file keep their order among the files' instance numbers.
+      instance: frames > 1 ? (instance ?? 0) * frames + f : instance,
+      slope: s0 * (doseScale ?? 1),
+      intercept: intercept !== undefined && Number.isFinite(intercept) ? intercept : 0,
+      pixelSpacing: ps && ps[0]! > 0 && ps[1]! > 0 ? [ps[0]!, ps[1]!] : undefined,
+      position,
+      orientation,
+      thickness: positive(measures.floatString('x00180050')),
+      between: positive(measures.floatString('x00180088')),
+      pixelOffset: px.dataOffset + f * frameBytes,
+    });
+  }
+  return out;
 }
 
 /** Reads one slice's pixels into `out` at `at`: masked to BitsStored, sign-extended, rescaled. */
@@ -339,7 +422,8 @@ interface SeriesItem {
 function assemble(items: readonly SeriesItem[], opts: DicomReadOptions): Volume {
   const source = opts.source ?? items[0]?.name ?? 'DICOM input';
   if (items.length === 0) throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: 'no DICOM files' });
-  const headers = items.map((it) => readHeader(it.read(), it.name, opts.limits));
+  const bytesOf = (k: number) => inflated(items[k]!.read(), items[k]!.name, opts.limits);
+  const headers = items.map((it, k) => readHeader(bytesOf(k), it.name, k, opts.limits));
 
   const bySeries = new Map<string, number>();
   for (const h of headers) bySeries.set(h.series, (bySeries.get(h.series) ?? 0) + 1);
@@ -351,7 +435,7 @@ function assemble(items: readonly SeriesItem[], opts: DicomReadOptions): Volume 
 
   const refused = headers.find((h) => h.refusal !== undefined);
   if (refused) throw refused.refusal;
-  const slices = headers.map((h) => h.slice!);
+  const slices = headers.flatMap((h) => h.slices!);
   const f = slices[0]!;
   for (const s of slices) {
     if (s.rows !== f.rows || s.columns !== f.columns) throw werr('WALLOC_ERR_VOLUME_DIMS', { source: s.source, reason: `slice is ${s.columns}×${s.rows}, ${f.source} is ${f.columns}×${f.rows}` });
@@ -410,7 +494,13 @@ function assemble(items: readonly SeriesItem[], opts: DicomReadOptions): Volume 
   const shape: [number, number, number] = [N, H, W];
   checkVolumeSize(shape, opts.limits, source);
   const data = new Float32Array(N * H * W);
-  order.forEach((k, z) => decodeSlicePixels(items[k]!.read(), slices[k]!, data, z * H * W));
+  // Frames of one file are read from one copy of its bytes.
+  let held: { item: number; bytes: Uint8Array } | undefined;
+  order.forEach((k, z) => {
+    const s = slices[k]!;
+    if (held?.item !== s.item) held = { item: s.item, bytes: bytesOf(s.item) };
+    decodeSlicePixels(held.bytes, s, data, z * H * W);
+  });
 
   const sameScale = slices.every((s) => s.slope === f.slope && s.intercept === f.intercept);
   const scaled = f.slope !== 1 || f.intercept !== 0;
@@ -507,9 +597,9 @@ function dicomCandidates(dir: string): string[] {
     .filter((e) => e.isFile() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  // Named .dcm: all of them (a bad one is an error, not skipped). Otherwise scanner exports with
+  // Named .dcm (or .dcm.gz): all of them (a bad one is an error, not skipped). Otherwise scanner exports with
   // no extension (IM0001, .IMA) count when they carry the magic; DICOMDIR is an index, not a slice.
-  const named = files.filter((f) => f.toLowerCase().endsWith('.dcm'));
+  const named = files.filter((f) => /\.dcm(\.gz)?$/i.test(f));
   if (named.length > 0) return named.map((f) => join(dir, f));
   if (files.some((f) => f.toLowerCase().endsWith('.png'))) return [];
   return files.filter((f) => f.toUpperCase() !== 'DICOMDIR').map((f) => join(dir, f)).filter(hasDicomMagic);

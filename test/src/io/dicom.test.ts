@@ -25,7 +25,20 @@
  *   before it orthogonalises it into a qform.
  * - slicethickness_empty_string.dcm: JPEG 2000 lossless (1.2.840.10008.1.2.4.90).
  * - csa_slice_norm.dcm: a Siemens header with no pixel data element.
- * - philips_mprage.dcm.gz: an enhanced (multi-frame) MR image, 176 frames of 256×256.
+ * - philips_mprage.dcm.gz: a Philips enhanced MR image, explicit VR LE, 176 frames of 256×256,
+ *   16/12/11 unsigned, pixels blank; no geometry at the top level: per-frame functional groups give
+ *   each frame's ImagePositionPatient (frame 0 (92.7090416119899, −125.12766968458,
+ *   136.495256863534), frame 1 (91.7096061871852, −125.12766968458, 136.529122076928), frame 175
+ *   (−82.190830214181, −125.12766968458, 142.421648465096)), ImageOrientationPatient
+ *   (−0.0022011068649, 0.99788552522659, −0.0649590045213, −0.0337935090065, −0.0649962872266,
+ *   −0.9973131418228), PixelSpacing 1\1, SliceThickness 1, RescaleSlope 2.1079365079365.
+ *   nibabel's MultiframeWrapper gives the in-plane affine columns (−0.0337935, −0.0649963,
+ *   −0.9973131) for the row index and (−0.0022011, 0.9978855, −0.064959) for the column index.
+ * - rtdose.dcm, rtdose_expb.dcm (pydicom's test files, Debian python3-pydicom): an RT dose grid,
+ *   implicit VR LE and explicit VR big endian, 15 frames of 10×10 uint32, ImagePositionPatient
+ *   (189.43125, 199.43125, −761.87), axial, PixelSpacing 10\10, GridFrameOffsetVector 0, 5, …, 70,
+ *   DoseGridScaling 1e-6; pydicom's pixel_array: min 795000, max 1254000, sum 1519910000, and
+ *   [7, 3, 0:5] = 1087000, 1086000, 1083000, 1077000, 1074000.
  *
  * Where no real file has the case (several evenly spaced slices, 8/32-bit, signed, big-endian,
  * colour …), files are made here: real files with fields rewritten in place at the offsets
@@ -36,10 +49,10 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import * as nifti from 'nifti-reader-js';
-import { isDicom, isDicomFolder, listDicomFiles, parseDicom, parseDicomSeries, readDicomSeries } from '../../../src/io/dicom.js';
+import { isDicom, isDicomFolder, isGzippedDicom, listDicomFiles, parseDicom, parseDicomSeries, readDicomSeries } from '../../../src/io/dicom.js';
 import { detectInput } from '../../../src/io/detect.js';
 import { niftiAffine, parseNifti } from '../../../src/io/nifti.js';
 import { volumePsnr } from '../../../src/eval/volume-eval.js';
@@ -238,6 +251,40 @@ t.test('a series made from a real file: sorting, spacing, fallbacks, rescale per
   t.throws(() => listDicomFiles(mkdtempSync(join(tmpdir(), 'walloc-dicom-empty-'))), code('WALLOC_ERR_VOLUME_FORMAT'));
 });
 
+t.test('multi-frame: a real Philips enhanced MR (.dcm.gz) placed by its per-frame functional groups', async (t) => {
+  const gz = fixture('philips_mprage.dcm.gz');
+  t.ok(isGzippedDicom(gz), 'a gzipped DICOM file is recognised from its first bytes');
+  t.notOk(isGzippedDicom(gzipSync(Buffer.alloc(400))), 'a gzip of something else is not');
+  const vol = parseDicom(gz, { source: 'philips_mprage.dcm.gz' });
+  t.same(parseDicom(gunzipSync(gz)).data.length, vol.data.length, 'the same as the inflated file');
+  t.same(vol.shape, [176, 256, 256], 'one slice per frame');
+  t.equal(vol.dtype, 'uint16');
+  t.equal(vol.nifti?.sclSlope, 2.1079365079365, 'RescaleSlope from the frames\' PixelValueTransformationSequence');
+  t.ok(Math.abs(vol.spacing[0] - 1) < 1e-5 && vol.spacing[1] === 1 && vol.spacing[2] === 1, `spacing ${vol.spacing}`);
+  const a = niftiAffine(vol);
+  const lps = (i: number, j: number, k: number) => [0, 1, 2].map((r) => (r < 2 ? -1 : 1) * (a[r]![0]! * i + a[r]![1]! * j + a[r]![2]! * k + a[r]![3]!));
+  t.same(round([[a[0]![1]!, a[1]![1]!, a[2]![1]!]], 5), round([[0.0337935, 0.0649963, -0.9973131]], 5), 'row index: nibabel\'s column, LPS → RAS');
+  t.same(round([[a[0]![0]!, a[1]![0]!, a[2]![0]!]], 5), round([[0.0022011, -0.9978855, -0.064959]], 5), 'column index: nibabel\'s column, LPS → RAS');
+  const ipp: Array<[number, number[]]> = [[0, [92.7090416119899, -125.12766968458, 136.495256863534]], [1, [91.7096061871852, -125.12766968458, 136.529122076928]], [175, [-82.190830214181, -125.12766968458, 142.421648465096]]];
+  for (const [k, p] of ipp) t.ok(lps(0, 0, k).every((x, i) => Math.abs(x - p[i]!) < 2e-3), `slice ${k} lies at frame ${k}'s ImagePositionPatient: ${lps(0, 0, k).map((x) => x.toFixed(4))}`);
+});
+
+t.test('multi-frame: a real RT dose grid (pydicom rtdose.dcm), little and big endian', async (t) => {
+  for (const name of ['rtdose.dcm', 'rtdose_expb.dcm']) {
+    const vol = parseDicom(fixture(name), { source: name });
+    t.same(vol.shape, [15, 10, 10], name);
+    t.same(vol.spacing, [5, 10, 10], `${name}: GridFrameOffsetVector steps of 5 mm`);
+    t.equal(vol.dtype, 'uint32');
+    t.equal(vol.nifti?.sclSlope, 1e-6, 'DoseGridScaling as the slope (Gy)');
+    t.same(Array.from(vol.data.subarray(7 * 100 + 30, 7 * 100 + 35)), [1087000, 1086000, 1083000, 1077000, 1074000].map((v) => Math.fround(v * 1e-6)), `${name}: frame 7, row 3 as pydicom reads it`);
+    let sum = 0, lo = Infinity, hi = -Infinity;
+    for (const v of vol.data) { sum += v; lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    t.ok(Math.abs(sum - 1519.91) < 1e-3 && Math.abs(lo - 0.795) < 1e-7 && Math.abs(hi - 1.254) < 1e-7, `${name}: sum ${sum}, range ${lo}–${hi}`);
+    const a = niftiAffine(vol);
+    t.same(round(a), round([[-10, 0, 0, -189.43125], [0, -10, 0, -199.43125], [0, 0, 5, -761.87], [0, 0, 0, 1]]), `${name}: the grid in RAS`);
+  }
+});
+
 t.test('pixel types: 8/16/32 bits, signed, BitsStored, big-endian (synthetic files)', async (t) => {
   const le16 = (v: number[], signed = false) => { const b = Buffer.alloc(2 * v.length); v.forEach((x, i) => (signed ? b.writeInt16LE(x, 2 * i) : b.writeUInt16LE(x, 2 * i))); return b; };
   const cases: Array<[string, Buffer, string, number[]]> = [
@@ -274,7 +321,10 @@ t.test('bad input: every refusal is a coded error', async (t) => {
     ['RLE', () => parseDicom(synth({ ts: '1.2.840.10008.1.2.5' })), 'WALLOC_ERR_DICOM_COMPRESSED', /RLE/],
     ['deflated', () => parseDicom(synth({ ts: '1.2.840.10008.1.2.1.99' })), 'WALLOC_ERR_DICOM_COMPRESSED', /deflated/],
     ['an unknown transfer syntax', () => parseDicom(synth({ ts: '1.2.3.4' })), 'WALLOC_ERR_DICOM_UNSUPPORTED', /transfer syntax 1\.2\.3\.4/],
-    ['multi-frame (real Philips enhanced MR)', () => parseDicom(gunzipSync(fixture('philips_mprage.dcm.gz'))), 'WALLOC_ERR_DICOM_UNSUPPORTED', /multi-frame image \(176 frames/],
+    ['a multi-frame file cut inside its frames (real Philips enhanced MR)', () => parseDicom(gunzipSync(fixture('philips_mprage.dcm.gz')).subarray(0, 10_000_000)), 'WALLOC_ERR_VOLUME_TRUNCATED', /176 frames of 256×256 16-bit pixels need 23068672 bytes/],
+    ['a cut .dcm.gz', () => parseDicom(fixture('philips_mprage.dcm.gz').subarray(0, 3000)), 'WALLOC_ERR_VOLUME_TRUNCATED'],
+    ['a .dcm.gz over --max-pixels', () => parseDicom(fixture('philips_mprage.dcm.gz'), { limits: { maxPixels: 100_000 } }), 'WALLOC_ERR_LIMIT_EXCEEDED'],
+    ['a gzip of something else', () => parseDicom(gzipSync(Buffer.from('hello, not a DICOM file'))), 'WALLOC_ERR_VOLUME_FORMAT', /no DICOM magic/],
     ['no pixel data (real csa_slice_norm.dcm)', () => parseDicom(fixture('csa_slice_norm.dcm')), 'WALLOC_ERR_VOLUME_FORMAT', /no pixel data/],
     ['colour', () => parseDicom(synth({ samples: 3 })), 'WALLOC_ERR_DICOM_UNSUPPORTED', /3 samples per pixel/],
     ['12-bit packed', () => parseDicom(synth({ bits: 12, pixels: Buffer.alloc(10) })), 'WALLOC_ERR_DICOM_UNSUPPORTED', /BitsAllocated 12/],
@@ -351,6 +401,15 @@ t.test('walloc-encode / walloc-decode on DICOM (built bins): folder and file to 
   t.same(h1.dims.slice(0, 4), [3, 128, 96, 1], 'a single slice is a volume of depth 1');
   t.same(h1.pixDims.slice(1, 4), [1.125, 1.125, 5]);
   t.ok(parseNifti(readFileSync(join(dir, 'one.nii.gz'))).data.every((v) => v === -4096), 'the blank slice comes back blank');
+  // A multi-frame file, gzipped.
+  writeFileSync(join(dir, 'rtdose.dcm.gz'), gzipSync(fixture('rtdose.dcm')));
+  const dose = await runBin('walloc-encode', [join(dir, 'rtdose.dcm.gz'), '-o', join(dir, 'dose.wlc')]);
+  t.equal(dose.code, 0, dose.stderr);
+  const doseBack = await runBin('walloc-decode', [join(dir, 'dose.wlc'), '-o', join(dir, 'dose.nii')]);
+  t.equal(doseBack.code, 0, doseBack.stderr);
+  const hd = nifti.readHeader(ab(readFileSync(join(dir, 'dose.nii'))));
+  t.same(hd.dims.slice(0, 4), [3, 10, 10, 15], 'the 15 frames come back as 15 slices');
+  t.same(hd.pixDims.slice(1, 4), [10, 10, 5]);
   const piped = await runBin('walloc-encode', ['-', '--model', 'volume-mri-linear'], { input: fixture('decimal_rescale.dcm') });
   t.equal(piped.code, 0, piped.stderr);
   t.equal(piped.stdout.subarray(0, 4).toString('latin1'), 'WLOC', 'a .wlc stream on stdout');
@@ -377,5 +436,5 @@ t.test('walloc-encode / walloc-decode on DICOM (built bins): folder and file to 
     t.match(r.stderr, expect, name);
     t.notMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
   }
-  t.same(readdirSync(dir).filter((f) => f.endsWith('.wlc') || f.includes('.tmp')).sort(), ['one.wlc', 'series.wlc'], 'no output for bad input');
+  t.same(readdirSync(dir).filter((f) => f.endsWith('.wlc') || f.includes('.tmp')).sort(), ['dose.wlc', 'one.wlc', 'series.wlc'], 'no output for bad input');
 });

@@ -319,6 +319,8 @@ function framesOf(ds: DataSet, bytes: Uint8Array, ts: { littleEndian: boolean; n
     const s0 = slope !== undefined && Number.isFinite(slope) && slope !== 0 ? slope : 1;
     out.push({
       ...base,
+      // Errors about one frame (a repeated position, say) name it.
+      source: frames > 1 ? `${source} (frame ${f + 1})` : source,
       // Frames of one file keep their order among the files' instance numbers.
       instance: frames > 1 ? (instance ?? 0) * frames + f : instance,
       slope: s0 * (doseScale ?? 1),

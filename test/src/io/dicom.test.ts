@@ -283,6 +283,12 @@ t.test('multi-frame: a real RT dose grid (pydicom rtdose.dcm), little and big en
     const a = niftiAffine(vol);
     t.same(round(a), round([[-10, 0, 0, -189.43125], [0, -10, 0, -199.43125], [0, 0, 5, -761.87], [0, 0, 0, 1]]), `${name}: the grid in RAS`);
   }
+  // Frames 3 and 4 at the same offset (the grid rewritten in place): two frames, one position.
+  const twice = setText(fixture('rtdose.dcm'), 'x3004000c', '0\\5\\10\\15\\15\\25\\30\\35\\40\\45\\50\\55\\60\\65\\70');
+  t.throws(() => parseDicom(twice, { source: 'dose' }), { code: 'WALLOC_ERR_DICOM_SERIES', message: /dose \(frame 4\) and dose \(frame 5\) lie at the same position/ });
+  // Absolute offsets (the first equals the z of ImagePositionPatient) place the frames the same way.
+  const absolute = setText(fixture('rtdose.dcm'), 'x3004000c', Array.from({ length: 15 }, (_, k) => String(-761.87 + 5 * k)).join('\\'));
+  t.same(niftiAffine(parseDicom(absolute)), niftiAffine(parseDicom(fixture('rtdose.dcm'))), 'absolute GridFrameOffsetVector');
 });
 
 t.test('pixel types: 8/16/32 bits, signed, BitsStored, big-endian (synthetic files)', async (t) => {

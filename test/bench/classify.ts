@@ -114,8 +114,9 @@ export async function fashionTable(test: GreyImages): Promise<BenchTable> {
       ? storedThroughput(c, lat8, test.n, [N, 7, 7], (v) => v)
       : storedThroughput(c, test.pixels, test.n, [1, 28, 28], (v) => v / 255 - 0.5);
     const tr = c.model.config.training ?? {};
-    const distill = tr.distill as { teacher?: string } | undefined;
-    const recipe = `${String(tr.seconds)} s, ${String(tr.epochs)} epochs${distill?.teacher ? `, distilled from ${distill.teacher.split('@')[0]}` : ''}`;
+    const distill = tr.distill as { teacher?: string; teachers?: string[] } | undefined;
+    const teachers = (distill?.teachers ?? (distill?.teacher ? [distill.teacher] : [])).map((id) => id.split('@')[0]);
+    const recipe = `${String(tr.seconds)} s, ${String(tr.epochs)} epochs${teachers.length === 1 ? `, distilled from ${teachers[0]}` : teachers.length ? `, distilled from an ensemble (${teachers.join(', ')})` : ''}`;
     rows.push([name, input, (100 * accuracy).toFixed(2), c.net.parameterCount, sizeKb(name).toFixed(1), recipe,
       ((tr.multiplyAdds as number) / 1e6).toFixed(2), t.batch1.toFixed(3), (1000 * t.batched).toFixed(1), Math.round(thr)]);
     c.dispose();

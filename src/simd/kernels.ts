@@ -62,13 +62,14 @@ function heap(m: KernelExports, bytes: number): ArrayBuffer | undefined {
 /**
  * Forward J-level 2-D bior4.4 packet transform of planar [C, H, W] float32 data (H and W multiples
  * of 2^J) into [C·4^J, H/2^J, W/2^J] in the channel order of `wptAnalysis`, or `undefined` when the
- * SIMD kernels cannot take the job.
+ * SIMD kernels cannot take the job. The result goes into `out` when it has room (`data` itself
+ * may be passed: the kernel reads its own copy), else into a new array.
  *
  * @example
  * const c = wpt2dSimd(rgb, 3, 1080, 1920, 3); // 192 × 135 × 240 floats, or undefined
  */
-export function wpt2dSimd(data: Float32Array, C: number, H: number, W: number, J: number): Float32Array | undefined {
-  return packet('wpt2d', 10, data, C, H, W, J);
+export function wpt2dSimd(data: Float32Array, C: number, H: number, W: number, J: number, out?: Float32Array): Float32Array | undefined {
+  return packet('wpt2d', 10, data, C, H, W, J, out);
 }
 
 /**
@@ -84,9 +85,10 @@ export function iwpt2dSimd(data: Float32Array, C: number, H: number, W: number, 
 
 /**
  * Runs a packet kernel: `rows` scratch rows of the widest row (see the .wat), then the two
- * frame-sized ping-pong buffers, the first holding the input; copies out the one with the result.
+ * frame-sized ping-pong buffers, the first holding the input; copies out the one with the result,
+ * into `out` when it has room (it may be the input: that has been copied in by then).
  */
-function packet(kernel: 'wpt2d' | 'iwpt2d', rows: number, data: Float32Array, C: number, H: number, W: number, J: number): Float32Array | undefined {
+function packet(kernel: 'wpt2d' | 'iwpt2d', rows: number, data: Float32Array, C: number, H: number, W: number, J: number, out?: Float32Array): Float32Array | undefined {
   const m = instance();
   if (m === null) return undefined;
   const total = C * H * W;
@@ -97,7 +99,11 @@ function packet(kernel: 'wpt2d' | 'iwpt2d', rows: number, data: Float32Array, C:
   if (buf === undefined) return undefined;
   new Float32Array(buf, a, total).set(data);
   const at = m[kernel](a, b, C, H, W, J, 0, stride);
-  return new Float32Array(buf, at, total).slice();
+  const result = new Float32Array(buf, at, total);
+  if (out === undefined || out.length < total) return result.slice();
+  const into = out.length === total ? out : out.subarray(0, total);
+  into.set(result);
+  return into;
 }
 
 /**

@@ -67,7 +67,8 @@ function runPasses(
 export interface PacketOptions {
   /**
    * A buffer of at least the signal's size that may be overwritten, e.g. the padded copy the
-   * caller made anyway; saves one allocation per call. Ignored when it is the input itself.
+   * caller made anyway; saves one allocation per call. The JavaScript kernels ignore it when it is
+   * the input itself; the SIMD kernel (which works on its own copy) returns its result in it then too.
    */
   scratch?: Float32Array;
   /** false: run the JavaScript kernels even where the WebAssembly SIMD ones could (tests, comparisons). */
@@ -100,7 +101,9 @@ export function wptAnalysis(
   const K = 2 ** d;
   // 2-D bior4.4 (every image model) runs on the WebAssembly SIMD kernels when it can: ~4× faster.
   if (d === 2 && bank.name === 'bior4.4' && options.simd !== false) {
-    const fast = wpt2dSimd(data, shape[0]!, shape[1]!, shape[2]!, J);
+    // The caller's scratch (its padded copy, often the input itself) takes the result: the kernel
+    // works in WebAssembly memory, so the input is free once copied in.
+    const fast = wpt2dSimd(data, shape[0]!, shape[1]!, shape[2]!, J, options.scratch);
     if (fast !== undefined) return { data: fast, shape: [shape[0]! * K ** J, shape[1]! / step, shape[2]! / step] };
   }
   const ext = dwtScratch(Math.max(...shape.slice(1)));

@@ -74,6 +74,14 @@ t.test('the input is not modified and repeated calls give identical results (mem
   const b = wpt2dSimd(x, 3, 40, 48, 3)!;
   tt.same(Array.from(x), Array.from(copy));
   tt.ok(a.every((v, i) => v === b[i]));
+  // Into a given array, the input itself included (what wptForward does with its padded copy).
+  const into = new Float32Array(x.length + 5).fill(9);
+  tt.equal(wpt2dSimd(x, 3, 40, 48, 3, into)!.buffer, into.buffer, 'a larger out: its first values');
+  tt.ok(a.every((v, i) => v === into[i]) && into[x.length] === 9);
+  const own = x.slice();
+  tt.equal(wpt2dSimd(own, 3, 40, 48, 3, own), own, 'out = input');
+  tt.ok(a.every((v, i) => v === own[i]), 'same result in place');
+  tt.not(wpt2dSimd(x, 3, 40, 48, 3, new Float32Array(10)), undefined, 'too small an out: a new array');
 });
 
 t.test('WALLOC_NO_SIMD=1 falls back to the JS kernels', async (tt) => {

@@ -211,6 +211,7 @@ export const trainClassifierCommand: CommandSpec = {
     'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --out fixtures/models/fmnist-latent-resnet',
     'walloc train classifier --data fashion-mnist --arch pixel-cnn --out fixtures/models/fmnist-pixel-cnn',
     'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --teacher fmnist-pixel-cnn --out my-distilled',
+    'walloc train classifier --data fashion-mnist --codec fmnist-gray-j2 --teacher fmnist-pixel-cnn,runs/pixel-s2 --teacher-mirror --holdout 5000 --out my-pilot',
     'walloc train classifier --data fashion-mnist-color --codec rgb-16x-linear --out fixtures/models/rgb-16x-linear-fashion --limit 30000',
     'walloc train classifier --data spoken-words --codec stereo-5x --out fixtures/models/words-stereo-5x',
   ],

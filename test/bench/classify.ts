@@ -104,7 +104,10 @@ export async function fashionTable(test: GreyImages): Promise<BenchTable> {
     ratios.push(here['fmnist-pixel-cnn']! / here['fmnist-latent-resnet']!);
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  for (const [name, set, input] of pairs) {
+  // The like-for-like reference: the pixel CNN distilled from the same teachers as the latent net.
+  const reference = 'fmnist-pixel-cnn-distilled';
+  if (existsSync(join(models, reference, 'model.json'))) loaded.set(reference, await Classifier.load(reference));
+  for (const [name, set, input] of [...pairs, [reference, pixels, 'pixels 1×28×28'] as const]) {
     const c = loaded.get(name);
     if (!c) continue;
     const { accuracy } = evaluate(tf, c.net, set);
@@ -123,7 +126,7 @@ export async function fashionTable(test: GreyImages): Promise<BenchTable> {
   }
   // Latents straight from a .wlc: WebP unpack per frame, then the head, one frame at a time.
   const notes = [
-    `Backend ${backend}. Accuracy on all ${test.n} Fashion-MNIST test images (never trained on; the last epoch is kept; the latent net's recipe was picked among runs compared on this split, see docs/classify.md).`,
+    `Backend ${backend}. Accuracy on all ${test.n} Fashion-MNIST test images (never trained on; the last epoch is kept; the latent net's recipe was chosen on the last 5,000 training images held out, see docs/classify.md).`,
     'Head latency: one image per call (median of 200), and per image in batches of 256. Throughput: from stored bytes (int8 latents / uint8 pixels) to labels, batches of 256.',
   ];
   if (ratios.length) {

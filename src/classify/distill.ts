@@ -62,7 +62,7 @@ export class Teacher {
   readonly members: readonly Member[];
   readonly options: DistillOptions;
   private readonly tf: TfModule;
-  private readonly makers = new Map<string, InputMaker>();
+  private readonly makers: Map<string, InputMaker>;
   private readonly inputs = new Map<string, InputSet>();
   private readonly mirrored = new Map<string, InputSet>();
 

@@ -43,6 +43,7 @@ import { constants as zc, gunzipSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { werr } from '../errors.js';
+import { inflateHead, isGzip } from './gzip.js';
 import { resolveImageLimits, type ImageLimits } from './limits.js';
 import { checkVolumeSize, type NiftiInfo, type Volume, type VoxelType } from './volume.js';
 
@@ -123,8 +124,6 @@ export function isDicom(bytes: Uint8Array): boolean {
   return bytes.length >= DICOM_MAGIC_OFFSET + 4 && DICM.every((c, i) => bytes[DICOM_MAGIC_OFFSET + i] === c);
 }
 
-const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
 /**
  * True when bytes are a gzip stream holding a DICOM file (`.dcm.gz`, as test data and some
  * archives ship them). Inflates only the start.
@@ -135,8 +134,7 @@ const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8
 export function isGzippedDicom(bytes: Uint8Array): boolean {
   if (!isGzip(bytes)) return false;
   try {
-    // 4 KiB of deflate inflates to at most ~4 MiB and always covers the 132 magic bytes.
-    return isDicom(gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1 << 12)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: 1 << 23 }));
+    return isDicom(inflateHead(bytes));
   } catch {
     return false;
   }
@@ -556,7 +554,11 @@ export function parseDicom(bytes: Uint8Array, opts: DicomReadOptions = {}): Volu
  * const vol = parseDicomSeries(['a.dcm', 'b.dcm'].map((name) => ({ name, bytes: readFileSync(name) })));
  */
 export function parseDicomSeries(files: ReadonlyArray<{ name: string; bytes: Uint8Array }>, opts: DicomReadOptions = {}): Volume {
-  return assemble(files.map((f) => ({ name: f.name, read: () => f.bytes })), opts);
+  // Already in memory: a .dcm.gz is inflated once here, not once per pass.
+  return assemble(files.map((f) => {
+    const bytes = inflated(f.bytes, f.name, opts.limits);
+    return { name: f.name, read: () => bytes };
+  }), opts);
 }
 
 function readFile(path: string): Uint8Array {

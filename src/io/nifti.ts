@@ -13,6 +13,7 @@
  * announced, so a gzip bomb or a header claiming 10^12 voxels costs nothing.
  */
 import { constants as zc, gunzipSync, gzipSync } from 'node:zlib';
+import { inflateHead, isGzip } from './gzip.js';
 import * as nifti from 'nifti-reader-js';
 import { werr, isWallocError } from '../errors.js';
 import type { ImageLimits } from './limits.js';
@@ -38,20 +39,15 @@ export interface NiftiReadOptions {
   volumeIndex?: number;
 }
 
-const GZIP = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
 function arrayBufferOf(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
-/** Inflates as much of a gzip stream as is there, for the header only (never throws on a cut). */
+/** Inflates the start of a gzip stream, for the header only (never throws on a cut). */
 function gunzipHead(bytes: Uint8Array, source: string): Buffer {
   try {
-    // Deflate expands at most ~1032:1, so 4 KiB of input can never exceed the 8 MiB ceiling, and
-    // it always holds far more than the 352 header bytes.
-    return gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1 << 12)), { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: 1 << 23 });
+    return inflateHead(bytes);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return Buffer.alloc(0);
     throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: `gzip: ${(e as Error).message}` }, e);
   }
 }
@@ -66,7 +62,7 @@ function gunzipHead(bytes: Uint8Array, source: string): Buffer {
  */
 export function parseNifti(bytes: Uint8Array, opts: NiftiReadOptions = {}): Volume {
   const source = opts.source ?? 'NIfTI input';
-  const gz = GZIP(bytes);
+  const gz = isGzip(bytes);
   const head = gz ? gunzipHead(bytes, source) : bytes;
   // sizeof_hdr (348 for NIfTI-1, 540 for NIfTI-2, either byte order) tells a cut NIfTI header
   // from something that never was one.

@@ -22,7 +22,7 @@ import type { ImageFrame } from '../frame.js';
 import type { TfModule } from '../models/backend.js';
 import { loadClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet } from './nets.js';
-import { augmentImage } from './augment.js';
+import { augmentImage, augments, type AugmentConfig } from './augment.js';
 import { InputMaker, type InputSet } from './inputs.js';
 
 /** Distillation settings (`--teacher`, `--distill`, `--temperature`). */
@@ -134,6 +134,15 @@ export class Teacher {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether soft targets stay the same every epoch under this augmentation (of fixed images): with
+   * none, or with flips only when the targets are mirror-averaged (an image and its mirror get the
+   * same target). Then the trainer computes them once instead of every epoch.
+   */
+  steadyUnder(aug: AugmentConfig): boolean {
+    return !augments(aug) || (aug.shift === 0 && !!this.options.mirror);
   }
 
   /** Lets go of the inputs kept for reuse between calls (hundreds of MB for 60,000 images). */

@@ -394,10 +394,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   const yb = new Int32Array(o.batch);
   const classes = ds.labels.length;
   const sb = teacher ? new Float32Array(o.batch * classes) : undefined;
-  // Soft targets that do not change from epoch to epoch are computed once: without augmentation,
-  // or with flips only and a mirror-averaged teacher (an image and its mirror get the same
-  // targets), as long as the training images are not random renderings.
-  const fixedTargets = !!teacher && !!ds.fixedFrames && (!augments(aug) || (aug.shift === 0 && !!o.distill?.mirror));
+  // Soft targets that do not change from epoch to epoch (Teacher.steadyUnder) are computed once,
+  // as long as the training images are not random renderings.
+  const fixedTargets = !!teacher && !!ds.fixedFrames && teacher.steadyUnder(aug);
   let soft = fixedTargets ? teacher!.targets(train.n, ds.trainFrame!) : undefined;
   if (fixedTargets) {
     teacher!.releaseInputs();

@@ -66,6 +66,11 @@ t.test('mirrored soft targets: the average over an image and its mirror, so a mi
   t.ok(worstAvg < 1e-6, `mean of the two: max |Δ| ${worstAvg}`);
   t.ok(worstSym < 1e-6, `same targets for the mirrored image: max |Δ| ${worstSym}`);
   t.equal(mirror.describe().mirror, true);
+  // Which augmentations leave the targets the same every epoch (the trainer then computes them once).
+  t.equal(mirror.steadyUnder({ flip: true, shift: 0 }), true, 'flips with a mirrored teacher');
+  t.equal(plain.steadyUnder({ flip: true, shift: 0 }), false, 'flips with a plain teacher');
+  t.equal(mirror.steadyUnder({ flip: true, shift: 2 }), false, 'shifts');
+  t.equal(plain.steadyUnder({ flip: false, shift: 0 }), true, 'no augmentation');
   plain.dispose();
   mirror.dispose();
 });

@@ -50,6 +50,27 @@ export function augmentText(a: AugmentConfig): string {
   return parts.length ? parts.join(',') : 'none';
 }
 
+/** One image's random choices: mirrored or not, and its shift on each axis. */
+export interface AugmentDraw {
+  flip: boolean;
+  dx: number;
+  dy: number;
+}
+
+/**
+ * Draws one image's augmentation from `next`, a seeded uniform generator in [0, 1)
+ * (src/train/photos.ts `rng`): flip first, then dx, then dy.
+ *
+ * @example
+ * const d = drawAugment({ flip: true, shift: 2 }, rng(1)); // { flip: true, dx: -1, dy: 2 }
+ */
+export function drawAugment(a: AugmentConfig, next: () => number): AugmentDraw {
+  const flip = a.flip && next() < 0.5;
+  const dx = a.shift ? Math.floor(next() * (2 * a.shift + 1)) - a.shift : 0;
+  const dy = a.shift ? Math.floor(next() * (2 * a.shift + 1)) - a.shift : 0;
+  return { flip, dx, dy };
+}
+
 /**
  * A randomly flipped and shifted copy of an image frame ([C, H, W]); `next` is a seeded uniform
  * generator in [0, 1) (src/train/photos.ts `rng`). Returns the frame itself when nothing applies.
@@ -58,9 +79,18 @@ export function augmentText(a: AugmentConfig): string {
  * const seen = augmentImage(greyFrame(train, i), { flip: true, shift: 2 }, rng(1));
  */
 export function augmentImage(img: ImageFrame, a: AugmentConfig, next: () => number): ImageFrame {
-  const flip = a.flip && next() < 0.5;
-  const dx = a.shift ? Math.floor(next() * (2 * a.shift + 1)) - a.shift : 0;
-  const dy = a.shift ? Math.floor(next() * (2 * a.shift + 1)) - a.shift : 0;
+  return applyAugment(img, drawAugment(a, next));
+}
+
+/**
+ * The image moved as `d` says: mirrored left–right, then shifted by (dx, dy) with the edge pixels
+ * repeated. Returns the frame itself when `d` changes nothing.
+ *
+ * @example
+ * const again = applyAugment(greyFrame(train, i), { flip: true, dx: -1, dy: 2 });
+ */
+export function applyAugment(img: ImageFrame, d: AugmentDraw): ImageFrame {
+  const { flip, dx, dy } = d;
   if (!flip && dx === 0 && dy === 0) return img;
   const [c, h, w] = img.shape as [number, number, number];
   const src = img.data;

@@ -33,7 +33,7 @@ import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
 import { getTf, type TfModule } from '../models/backend.js';
 import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
-import { augmentImage, augments, augmentText, NO_AUGMENT, type AugmentConfig } from './augment.js';
+import { applyAugment, augments, augmentText, drawAugment, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { planarToNhwc } from './classifier.js';
 import { InputMaker, type InputSet } from './inputs.js';
 import { Teacher, type DistillOptions } from './distill.js';
@@ -410,14 +410,15 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     else if ((augments(aug) || (teacher && !soft)) && ds.trainFrame && ds.trainLabel) {
       // A fresh (augmented) copy of the training set, encoded exactly as a stream would carry it.
       const frameAt = ds.trainFrame;
-      // The teacher labels the very images of this epoch: keep them until it has.
-      const seen: ImageFrame[] | undefined = teacher && !fixedTargets ? new Array<ImageFrame>(train.n) : undefined;
+      // The teacher labels the very images of this epoch: keep each one's draw (3 bytes, not the
+      // image) and move the image again for it.
+      const draws = teacher && !fixedTargets ? new Int8Array(3 * train.n) : undefined;
       maker.build(train.n, (i) => {
-        const f = augmentImage(frameAt(i), aug, augNext);
-        if (seen) seen[i] = f;
-        return f;
+        const d = drawAugment(aug, augNext);
+        if (draws) draws.set([d.flip ? 1 : 0, d.dx, d.dy], 3 * i);
+        return applyAugment(frameAt(i), d);
       }, ds.trainLabel, undefined, train);
-      if (teacher && seen) soft = teacher.targets(train.n, (i) => seen[i]!, soft);
+      if (teacher && draws) soft = teacher.targets(train.n, (i) => applyAugment(frameAt(i), { flip: draws[3 * i] === 1, dx: draws[3 * i + 1]!, dy: draws[3 * i + 2]! }), soft);
     }
     const order = Array.from({ length: train.n }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {

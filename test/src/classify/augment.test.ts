@@ -2,7 +2,7 @@
  * Training augmentation: the option parser and what a flip and a shift do to real pixels.
  */
 import t from 'tap';
-import { augmentImage, augments, augmentText, parseAugment } from '../../../src/classify/augment.js';
+import { applyAugment, augmentImage, augments, augmentText, drawAugment, parseAugment } from '../../../src/classify/augment.js';
 import { greyFrame, hasFashionMnist, loadFashionMnist } from '../../../src/classify/fashion-mnist.js';
 import { makeFrame, type ImageFrame } from '../../../src/frame.js';
 import { rng } from '../../../src/train/photos.js';
@@ -41,6 +41,20 @@ t.test('augmentImage: a flip mirrors every row, a shift moves the content and re
     }
   }
   t.ok(moved > 30, `most draws move the image (${moved}/49)`);
+});
+
+t.test('drawAugment + applyAugment: a draw kept replays the same image (how the teacher sees the student\'s epoch)', async (t) => {
+  const img = makeFrame('image', [1, 6, 6], Float32Array.from({ length: 36 }, (_, i) => i * i), {}) as ImageFrame;
+  const a = { flip: true, shift: 2 };
+  const seenDx = new Set<number>();
+  for (let s = 1; s < 40; s++) {
+    const d = drawAugment(a, rng(s));
+    t.ok(Math.abs(d.dx) <= 2 && Math.abs(d.dy) <= 2, `draw ${JSON.stringify(d)} within the shift`);
+    seenDx.add(d.dx);
+    t.same(applyAugment(img, d).data, augmentImage(img, a, rng(s)).data, `seed ${s}: same pixels as augmentImage`);
+  }
+  t.equal(seenDx.size, 5, 'every shift from −2 to 2 is drawn');
+  t.equal(applyAugment(img, { flip: false, dx: 0, dy: 0 }), img, 'nothing to do: the frame itself');
 });
 
 t.test('augmentImage on a real garment keeps its energy and range', { skip: hasFashionMnist() ? false : 'Fashion-MNIST is not installed' }, async (t) => {

@@ -415,7 +415,11 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       const draws = teacher && !fixedTargets ? new Int8Array(3 * train.n) : undefined;
       maker.build(train.n, (i) => {
         const d = drawAugment(aug, augNext);
-        if (draws) draws.set([d.flip ? 1 : 0, d.dx, d.dy], 3 * i);
+        if (draws) {
+          draws[3 * i] = d.flip ? 1 : 0;
+          draws[3 * i + 1] = d.dx;
+          draws[3 * i + 2] = d.dy;
+        }
         return applyAugment(frameAt(i), d);
       }, ds.trainLabel, undefined, train);
       if (teacher && draws) soft = teacher.targets(train.n, (i) => applyAugment(frameAt(i), { flip: draws[3 * i] === 1, dx: draws[3 * i + 1]!, dy: draws[3 * i + 2]! }), soft);

@@ -72,16 +72,24 @@ function storedThroughput(c: Classifier, stored: Int8Array | Uint8Array, n: numb
   return done / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-export async function fashionTable(test: GreyImages): Promise<BenchTable> {
+/** The codec the bundled latent classifier reads (fmnist-gray-j2 unless it names another). */
+function fashionCodecName(latentName: string): string {
+  return existsSync(join(models, latentName, 'model.json')) ? loadClassifier(latentName).config.codec?.name ?? 'fmnist-gray-j2' : 'fmnist-gray-j2';
+}
+
+/** The test images as pixel-classifier inputs (NHWC in [-0.5, 0.5]), built once for both tables. */
+function pixelSet(test: GreyImages): InputSet {
+  return new InputMaker().build(test.n, (i) => greyFrame(test, i), (i) => test.labels[i]!);
+}
+
+export async function fashionTable(test: GreyImages, pixels: InputSet = pixelSet(test)): Promise<BenchTable> {
   const { tf, backend } = await getTf();
-  // The codec the bundled latent classifier reads (fmnist-gray-j2 unless it names another).
   const latentName = 'fmnist-latent-resnet';
-  const codecName = existsSync(join(models, latentName, 'model.json')) ? loadClassifier(latentName).config.codec?.name ?? 'fmnist-gray-j2' : 'fmnist-gray-j2';
+  const codecName = fashionCodecName(latentName);
   const codec = Codec.load(codecName);
   const N = codec.model.config.latentDim;
   const latentMaker = new InputMaker(codec);
   const latents = latentMaker.build(test.n, (i) => greyFrame(test, i), (i) => test.labels[i]!);
-  const pixels = new InputMaker().build(test.n, (i) => greyFrame(test, i), (i) => test.labels[i]!);
   // Stored forms: the int8 latents a .wlc holds, and the uint8 pixels of the dataset.
   const lat8 = new Int8Array(test.n * N * 49);
   for (let i = 0; i < test.n; i++) lat8.set(latentMaker.planar(greyFrame(test, i)).data as Int8Array, i * N * 49);
@@ -253,20 +261,20 @@ async function rgbRow(c0: { name: string; dir: string; config: { codec?: { name:
  * decoded test images. Their drop is information the latents lack; a latent net that falls further
  * behind than that is short of what it could learn from them.
  */
-export async function decodedTable(test: GreyImages): Promise<BenchTable> {
+export async function decodedTable(test: GreyImages, pixels: InputSet = pixelSet(test)): Promise<BenchTable> {
   const { tf } = await getTf();
-  const codecName = existsSync(join(models, 'fmnist-latent-resnet', 'model.json')) ? loadClassifier('fmnist-latent-resnet').config.codec?.name ?? 'fmnist-gray-j2' : 'fmnist-gray-j2';
+  const codecName = fashionCodecName('fmnist-latent-resnet');
   const codec = Codec.load(codecName);
-  const pixels = new InputMaker().build(test.n, (i) => greyFrame(test, i), (i) => test.labels[i]!);
   const decoded = { ...pixels, data: new Float32Array(pixels.data.length) };
+  const per = pixels.h * pixels.w * pixels.c; // grey: NHWC and planar are the same layout
   let se = 0;
   for (let i = 0; i < test.n; i++) {
     const r = (await codec.decodeFrame(codec.latents(greyFrame(test, i)))).data;
-    for (let k = 0; k < 784; k++) {
-      const e = r[k]! - pixels.data[i * 784 + k]!;
+    for (let k = 0; k < per; k++) {
+      const e = r[k]! - pixels.data[i * per + k]!;
       se += e * e;
     }
-    decoded.data.set(r, i * 784);
+    decoded.data.set(r, i * per);
   }
   const psnr = 10 * Math.log10(1 / (se / pixels.data.length));
   const rows: BenchTable['rows'] = [];
@@ -291,7 +299,8 @@ export async function bench(): Promise<BenchTable[]> {
     return [{ title: 'Fashion-MNIST classification', columns: ['status'], rows: [['skipped: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)']] }];
   }
   const test = loadFashionMnist('test');
-  const out: BenchTable[] = [await fashionTable(test), await decodedTable(test)];
+  const pixels = pixelSet(test);
+  const out: BenchTable[] = [await fashionTable(test, pixels), await decodedTable(test, pixels)];
   const rgb = await rgbTable();
   if (rgb) out.push(rgb);
   if (process.env.WALLOC_BENCH_SEEDS !== '0') out.push(await ablationTable());

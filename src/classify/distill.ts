@@ -22,7 +22,7 @@ import type { ImageFrame } from '../frame.js';
 import type { TfModule } from '../models/backend.js';
 import { loadClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet } from './nets.js';
-import { augmentImage, augments, type AugmentConfig } from './augment.js';
+import { applyAugment, augments, type AugmentConfig } from './augment.js';
 import { InputMaker, type InputSet } from './inputs.js';
 
 /** Distillation settings (`--teacher`, `--distill`, `--temperature`). */
@@ -41,6 +41,9 @@ export interface DistillOptions {
 }
 
 export const DISTILL_DEFAULTS = { weight: 0.7, temperature: 4 } as const;
+
+/** An image's left–right mirror. */
+const mirrorOf = (img: ImageFrame): ImageFrame => applyAugment(img, { flip: true, dx: 0, dy: 0 });
 
 /** One member of the (possibly one-net) teacher ensemble. */
 interface Member {
@@ -121,7 +124,7 @@ export class Teacher {
     out.fill(0);
     const views = this.options.mirror ? 2 : 1;
     const share = 1 / (views * this.members.length);
-    const flip = (i: number) => augmentImage(frameAt(i), { flip: true, shift: 0 }, () => 0); // next() = 0 < ½: always flipped
+    const flip = (i: number) => mirrorOf(frameAt(i));
     for (const [key, maker] of this.makers) {
       const plain = maker.build(n, frameAt, () => 0, undefined, this.inputs.get(key));
       this.inputs.set(key, plain);
@@ -134,6 +137,33 @@ export class Teacher {
       }
     }
     return out;
+  }
+
+  /**
+   * The first member's stage `stage` output maps of `n` images (of their mirrors with `mirrored`),
+   * NHWC, in batches: the targets of hint distillation (src/classify/hint.ts).
+   *
+   * @example
+   * const { h, w, c, data } = teacher.stageMaps(2, n, frameAt, false); // 7×7×32 per image
+   */
+  stageMaps(stage: number, n: number, frameAt: (i: number) => ImageFrame, mirrored: boolean): { h: number; w: number; c: number; data: Float32Array } {
+    const tf = this.tf;
+    const m = this.members[0]!;
+    const at = mirrored ? (i: number) => mirrorOf(frameAt(i)) : frameAt;
+    const set = this.makers.get(m.key)!.build(n, at, () => 0);
+    const per = set.h * set.w * set.c;
+    let out: Float32Array | undefined;
+    let shape = [0, 0, 0];
+    const batch = 500;
+    for (let s = 0; s < n; s += batch) {
+      const b = Math.min(batch, n - s);
+      const t = tf.tidy(() => m.net.stageOutput(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c]), stage));
+      shape = t.shape.slice(1);
+      out ??= new Float32Array(n * shape[0]! * shape[1]! * shape[2]!);
+      out.set(t.dataSync() as Float32Array, s * shape[0]! * shape[1]! * shape[2]!);
+      t.dispose();
+    }
+    return { h: shape[0]!, w: shape[1]!, c: shape[2]!, data: out! };
   }
 
   /**

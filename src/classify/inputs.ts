@@ -53,3 +53,33 @@ export class InputMaker {
     return set;
   }
 }
+
+/**
+ * Per-channel mean and standard deviation of NHWC values (a set's inputs, or a net's maps).
+ *
+ * @example
+ * const { mean, std } = channelStats(trainSet); // the classifier's fixed input normalisation
+ */
+export function channelStats(set: Pick<InputSet, 'c' | 'data'>): { mean: Float32Array; std: Float32Array } {
+  const { c } = set;
+  const s = new Float64Array(c);
+  const s2 = new Float64Array(c);
+  const d = set.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    s[i % c] += v;
+    s2[i % c] += v * v;
+  }
+  const per = d.length / c;
+  const mean = new Float32Array(c);
+  const std = new Float32Array(c);
+  for (let k = 0; k < c; k++) {
+    mean[k] = s[k]! / per;
+    std[k] = Math.sqrt(Math.max(1e-12, s2[k]! / per - mean[k]! ** 2));
+  }
+  // A channel that is almost always 0 in training (a quiet latent band) must not be blown up by
+  // 1/std on the rare input where it is not: floor every std at 5% of the largest.
+  const floor = 0.05 * Math.max(...std);
+  for (let k = 0; k < c; k++) std[k] = Math.max(std[k]!, floor);
+  return { mean, std };
+}

@@ -188,8 +188,37 @@ export class ClassifierNet {
     return variableOf(this.vars, name, 'classifier');
   }
 
-  /** Logits [B, classes] for a batch x [B, H, W, inChannels]. `train` selects the differentiable convolutions. */
-  apply(x: Tensor4D, train = false): Tensor2D {
+  /**
+   * Logits [B, classes] for a batch x [B, H, W, inChannels]. `train` selects the differentiable
+   * convolutions. `taps`, when given, receives every stage's output map in order (the student's
+   * side of hint distillation, src/classify/hint.ts).
+   */
+  apply(x: Tensor4D, train = false, taps?: Tensor4D[]): Tensor2D {
+    const tf = this.tf;
+    const h = this.trunk(x, train, this.config.stages.length - 1, taps);
+    let pooled = (this.config.head === 'flatten' ? tf.reshape(h, [h.shape[0], -1]) : tf.mean(h, [1, 2])) as Tensor2D;
+    if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
+    if (this.config.hidden) {
+      pooled = tf.relu(tf.add(tf.matMul(pooled, this.v('hidden.weight') as Tensor2D), this.v('hidden.bias'))) as Tensor2D;
+      if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
+    }
+    return tf.add(tf.matMul(pooled, this.v('head.weight') as Tensor2D), this.v('head.bias')) as Tensor2D;
+  }
+
+  /**
+   * The output map of stage `stage` (inference convolutions; later stages are not run): the
+   * teacher's side of hint distillation.
+   *
+   * @example
+   * const f = net.stageOutput(x, 2); // the pixel CNN's 7×7×32 map of 28×28 inputs
+   */
+  stageOutput(x: Tensor4D, stage: number): Tensor4D {
+    if (!(Number.isInteger(stage) && stage >= 0 && stage < this.config.stages.length)) throw new RangeError(`stage ${stage} of a net with ${this.config.stages.length}`);
+    return this.trunk(x, false, stage);
+  }
+
+  /** Normalisation and stages 0…`last`; pushes each stage's output onto `taps`. */
+  private trunk(x: Tensor4D, train: boolean, last: number, taps?: Tensor4D[]): Tensor4D {
     const tf = this.tf;
     const [kh, kw] = kernelOf(this.config);
     const pool: [number, number] = this.config.dims === 1 ? [1, 2] : [2, 2];
@@ -201,7 +230,7 @@ export class ClassifierNet {
       return relu ? (tf.relu(z) as Tensor4D) : z;
     };
     let h = tf.mul(tf.sub(x, this.mean), this.invStd) as Tensor4D;
-    this.config.stages.forEach((s, i) => {
+    for (const [i, s] of this.config.stages.slice(0, last + 1).entries()) {
       if (i > 0) h = tf.maxPool(h, pool, pool, 'same');
       if (i === 0 && this.config.arch === 'gated-resnet') {
         // Side information: per-position spread of the (normalised) latents across channels.
@@ -218,14 +247,9 @@ export class ClassifierNet {
         const r = conv(conv(h, `stage${i}.block${b}.conv1`, true), `stage${i}.block${b}.conv2`, false);
         h = tf.relu(tf.add(h, r)) as Tensor4D;
       }
-    });
-    let pooled = (this.config.head === 'flatten' ? tf.reshape(h, [h.shape[0], -1]) : tf.mean(h, [1, 2])) as Tensor2D;
-    if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
-    if (this.config.hidden) {
-      pooled = tf.relu(tf.add(tf.matMul(pooled, this.v('hidden.weight') as Tensor2D), this.v('hidden.bias'))) as Tensor2D;
-      if (train && this.config.dropout) pooled = tf.dropout(pooled, this.config.dropout) as Tensor2D;
+      taps?.push(h);
     }
-    return tf.add(tf.matMul(pooled, this.v('head.weight') as Tensor2D), this.v('head.bias')) as Tensor2D;
+    return h;
   }
 
   getConfig(): ClassifierNetConfig {

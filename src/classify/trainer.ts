@@ -35,8 +35,9 @@ import { getTf, type TfModule } from '../models/backend.js';
 import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
 import { applyAugment, augments, augmentText, drawAugment, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { planarToNhwc } from './classifier.js';
-import { InputMaker, type InputSet } from './inputs.js';
+import { channelStats, InputMaker, type InputSet } from './inputs.js';
 import { Teacher, type DistillOptions } from './distill.js';
+import { Hints, type HintOptions } from './hint.js';
 import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, SPOKEN_WORDS, WINDOW_COLUMNS, windowLatents, windowPlan, type Utterance } from './spoken-words.js';
 import type { Clip } from '../train/audio-data.js';
 import { colorFrame, COLOR_SIZE, FASHION_LABELS, greyFrame, loadFashionMnist, type GreyImages } from './fashion-mnist.js';
@@ -83,6 +84,8 @@ export interface ClassifierTrainOptions {
   hidden?: number;
   /** Knowledge distillation from a trained classifier (src/classify/distill.ts); default none. */
   distill?: DistillOptions;
+  /** Hint distillation from the (first) teacher's stage maps (src/classify/hint.ts); needs `distill`. */
+  hint?: HintOptions;
   /** spoken-words: background recordings for training / held-out windows. */
   audio?: string;
   valAudio?: string;
@@ -93,7 +96,7 @@ export interface ClassifierTrainOptions {
   progress?: (line: string) => void;
 }
 
-export { InputMaker, type InputSet };
+export { channelStats, InputMaker, type InputSet };
 
 export const CLASSIFIER_TRAIN_DEFAULTS = {
   arch: 'latent-resnet' as ClassifierArch, epochs: 6, batch: 128, lr: 2e-3, warmupSteps: 100, seed: 1, limit: 0, valLimit: 0, size: 64,
@@ -254,31 +257,6 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
   };
 }
 
-/** Per-channel mean and standard deviation of NHWC inputs. */
-export function channelStats(set: InputSet): { mean: Float32Array; std: Float32Array } {
-  const { c } = set;
-  const s = new Float64Array(c);
-  const s2 = new Float64Array(c);
-  const d = set.data;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!;
-    s[i % c] += v;
-    s2[i % c] += v * v;
-  }
-  const per = d.length / c;
-  const mean = new Float32Array(c);
-  const std = new Float32Array(c);
-  for (let k = 0; k < c; k++) {
-    mean[k] = s[k]! / per;
-    std[k] = Math.sqrt(Math.max(1e-12, s2[k]! / per - mean[k]! ** 2));
-  }
-  // A channel that is almost always 0 in training (a quiet latent band) must not be blown up by
-  // 1/std on the rare input where it is not: floor every std at 5% of the largest.
-  const floor = 0.05 * Math.max(...std);
-  for (let k = 0; k < c; k++) std[k] = Math.max(std[k]!, floor);
-  return { mean, std };
-}
-
 /**
  * Accuracy (and the confusion matrix, rows = truth) of a net on a set, in batches.
  *
@@ -356,6 +334,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     state = { epoch: 0, seconds: 0, history: [] };
   }
   if (o.distill && (ds.refresh || !ds.trainFrame)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--teacher works on image data (fashion-mnist, fashion-mnist-color or class folders)' });
+  if (o.hint && !o.distill) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--hint learns from a teacher\'s maps: give --teacher too' });
+  if (o.hint && (!ds.fixedFrames || (o.augment?.shift ?? 0) > 0)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--hint needs fixed training images, flipped at most (--augment flip or none): the teacher\'s maps are computed once' });
   const teacher = o.distill ? Teacher.load(tf, o.distill, ds.labels) : undefined;
   if (teacher) o.log(`distilling from ${teacher.id}: weight ${o.distill!.weight}, temperature ${o.distill!.temperature}`);
   const mac = multiplyAdds(net.config, train.h, train.w);
@@ -373,7 +353,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       ...(ds.window ? { window: ds.window } : {}),
       training: {
         recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
-        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(teacher ? { distill: teacher.describe() } : {}),
+        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(teacher ? { distill: teacher.describe() } : {}), ...(hints ? { hint: hints.describe() } : {}),
         seed: o.seed, backend, parameters: net.parameterCount, multiplyAdds: mac, accuracy: last?.accuracy, seconds: Math.round(state.seconds), history: state.history,
       },
     }, net.getWeights());
@@ -402,7 +382,16 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     teacher!.releaseInputs();
     o.log(`soft targets of ${train.n} images computed once: they are the same every epoch (${augments(aug) ? 'flips and a mirror-averaged teacher' : 'no augmentation'})`);
   }
-  const vars = [...net.vars.values()];
+  if (o.hint) o.log(`hints: the teacher's stage maps of ${train.n} images${aug.flip ? ' and their mirrors' : ''} …`);
+  const hints = o.hint ? Hints.build(tf, teacher!, net, [train.h, train.w], o.hint, train.n, ds.trainFrame!, aug.flip, o.seed) : undefined;
+  if (hints && state.epoch > 0) o.log('resuming with hints: the regressors start afresh (they are not saved)');
+  const hb = hints ? new Float32Array(o.batch * hints.perImage) : undefined;
+  const kb = new Int32Array(o.batch);
+  // Each image's augmentation draw of this epoch (flip, dx, dy), where the teacher must see the
+  // same image: per-epoch soft targets, or the mirrored view of the hints.
+  const draws = (teacher && !fixedTargets) || hints ? new Int8Array(3 * train.n) : undefined;
+  const flipped = (k: number) => draws?.[3 * k] === 1;
+  const vars = [...net.vars.values(), ...(hints?.variables ?? [])];
   let model: ClassifierModel | undefined;
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
     const e0 = Date.now();
@@ -410,9 +399,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     else if ((augments(aug) || (teacher && !soft)) && ds.trainFrame && ds.trainLabel) {
       // A fresh (augmented) copy of the training set, encoded exactly as a stream would carry it.
       const frameAt = ds.trainFrame;
-      // The teacher labels the very images of this epoch: keep each one's draw (3 bytes, not the
+      // The teacher sees the very images of this epoch: keep each one's draw (3 bytes, not the
       // image) and move the image again for it.
-      const draws = teacher && !fixedTargets ? new Int8Array(3 * train.n) : undefined;
       maker.build(train.n, (i) => {
         const d = drawAugment(aug, augNext);
         if (draws) {
@@ -422,7 +410,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
         }
         return applyAugment(frameAt(i), d);
       }, ds.trainLabel, undefined, train);
-      if (teacher && draws) soft = teacher.targets(train.n, (i) => applyAugment(frameAt(i), { flip: draws[3 * i] === 1, dx: draws[3 * i + 1]!, dy: draws[3 * i + 2]! }), soft);
+      if (teacher && !fixedTargets && draws) soft = teacher.targets(train.n, (i) => applyAugment(frameAt(i), { flip: draws[3 * i] === 1, dx: draws[3 * i + 1]!, dy: draws[3 * i + 2]! }), soft);
     }
     const order = Array.from({ length: train.n }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
@@ -436,10 +424,12 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       const b = Math.min(o.batch, train.n - s * o.batch);
       for (let i = 0; i < b; i++) {
         const k = order[s * o.batch + i]!;
+        kb[i] = k;
         xb.set(train.data.subarray(k * per, (k + 1) * per), i * per);
         yb[i] = train.labels[k]!;
         if (sb && soft) sb.set(soft.subarray(k * classes, (k + 1) * classes), i * classes);
       }
+      if (hints) hints.fill(kb.subarray(0, b), flipped, hb!);
       const step = epoch * stepsPerEpoch + s;
       const warm = Math.min(o.warmupSteps, Math.ceil(totalSteps / 10));
       const lr = step < warm ? (o.lr * (step + 1)) / warm : 0.5 * o.lr * (1 + Math.cos((Math.PI * (step - warm)) / Math.max(1, totalSteps - warm)));
@@ -449,11 +439,15 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
         const y = tf.tensor1d(yb.subarray(0, b), 'int32');
         let hitsT: tfTypes.Tensor | undefined;
         const l = opt.minimize(() => {
-          const logits = net.apply(x, true);
+          const taps: tfTypes.Tensor4D[] = [];
+          const logits = net.apply(x, true, hints ? taps : undefined);
           // Kept: minimize disposes everything its function made except the loss.
           hitsT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
           const oneHot = tf.oneHot(y, classes) as tfTypes.Tensor2D;
-          if (teacher && sb) return teacher.loss(logits, oneHot, tf.tensor2d(sb.subarray(0, b * classes), [b, classes]));
+          if (teacher && sb) {
+            const kd = teacher.loss(logits, oneHot, tf.tensor2d(sb.subarray(0, b * classes), [b, classes]));
+            return hints ? (tf.add(kd, hints.loss(taps, hb!, b)) as tfTypes.Scalar) : kd;
+          }
           return tf.losses.softmaxCrossEntropy(oneHot, logits) as tfTypes.Scalar;
         }, true, vars)!;
         return [l, hitsT!];
@@ -484,5 +478,6 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   net.dispose();
   opt.dispose();
   teacher?.dispose();
+  hints?.dispose();
   return result;
 }

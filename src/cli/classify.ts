@@ -25,6 +25,7 @@ import { parseAugment } from '../classify/augment.js';
 import { loadFashionMnist } from '../classify/fashion-mnist.js';
 import { buildGreyCodec, GREY_CODEC_DEFAULTS } from '../classify/grey-codec.js';
 import { DISTILL_DEFAULTS } from '../classify/distill.js';
+import { HINT_DEFAULTS, parseHints } from '../classify/hint.js';
 import { CLASSIFIER_ARCHS, type ClassifierArch } from '../classify/nets.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../classify/trainer.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -201,6 +202,8 @@ export const trainClassifierCommand: CommandSpec = {
     distill: { type: 'string', arg: 'A', default: String(DISTILL_DEFAULTS.weight), help: '--teacher: weight of the soft-target loss (0 to 1)' },
     'teacher-mirror': { type: 'boolean', help: '--teacher: average its soft targets over each image and its mirror (steadier targets, twice the teacher\'s work)' },
     temperature: { type: 'string', arg: 'T', default: String(DISTILL_DEFAULTS.temperature), help: '--teacher: softmax temperature of the soft targets' },
+    hint: { type: 'string', arg: 'S:T,…', help: '--teacher: hint distillation, the student\'s stage S map learns to predict the (first) teacher\'s stage T map of the same image through a 1×1 convolution used only in training (e.g. 0:2: the latent stem against the pixel CNN\'s 7×7 stage)' },
+    'hint-weight': { type: 'string', arg: 'B', default: String(HINT_DEFAULTS.weight), help: '--hint: weight of the hint loss (teacher maps standardised per channel)' },
     'grey-codec': { type: 'string', arg: 'DIR', help: 'build the grey Fashion-MNIST codec (PCA of J-level wavelet packets) into DIR and stop' },
     levels: { type: 'string', arg: 'J', default: '2', help: '--grey-codec: wavelet packet levels' },
     'latent-dim': { type: 'string', arg: 'N', default: '8', help: '--grey-codec: latent channels' },
@@ -264,6 +267,7 @@ export const trainClassifierCommand: CommandSpec = {
       ...(typeof values.teacher === 'string' ? {
         distill: { teacher: values.teacher.split(','), weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100), mirror: values['teacher-mirror'] === true },
       } : {}),
+      ...(typeof values.hint === 'string' ? { hint: { pairs: parseHints(values.hint), weight: numberOption(values['hint-weight'], 'hint-weight', 1e-6, 1000) } } : {}),
       backend: values.backend as string | undefined,
       log,
       progress: tty ? (line) => io.stderr.write('\r\x1b[K' + line) : plainEvery(30_000, (line) => io.stderr.write(line + '\n')),

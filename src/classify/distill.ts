@@ -38,6 +38,12 @@ export interface DistillOptions {
    * augmentation): steadier targets for twice the teacher's work. Default off.
    */
   mirror?: boolean;
+  /**
+   * What the teacher looks at: the original images (default), or what the student's codec keeps of
+   * them, its decoded images (encode → int8 latents → the codec's own decoder). Soft targets of
+   * decoded images are uncertain where the latents are, not where the originals are.
+   */
+  view?: 'original' | 'decoded';
 }
 
 export const DISTILL_DEFAULTS = { weight: 0.7, temperature: 4 } as const;
@@ -211,7 +217,7 @@ export class Teacher {
   /** What the model file records about the recipe. */
   describe(): Record<string, unknown> {
     const who = this.members.length === 1 ? { teacher: this.model.id } : { teachers: this.members.map((m) => m.model.id) };
-    return { ...who, weight: this.options.weight, temperature: this.options.temperature, ...(this.options.mirror ? { mirror: true } : {}) };
+    return { ...who, weight: this.options.weight, temperature: this.options.temperature, ...(this.options.mirror ? { mirror: true } : {}), ...(this.options.view === 'decoded' ? { view: 'decoded' } : {}) };
   }
 
   dispose(): void {

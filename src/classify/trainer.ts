@@ -258,6 +258,21 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
 }
 
 /**
+ * The codec's decoded images of `n` frames (its own decoder on its int8 latents, clamped), kept in
+ * one array: what the latents hold, for a teacher that should see only that.
+ */
+async function decodedFrames(codec: Codec, n: number, frameAt: (i: number) => ImageFrame, progress?: (done: number) => void): Promise<(i: number) => ImageFrame> {
+  const first = frameAt(0);
+  const per = first.data.length;
+  const all = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    all.set((await codec.decodeFrame(codec.latents(frameAt(i)))).data, i * per);
+    if (progress && (i + 1) % 5000 === 0) progress(i + 1);
+  }
+  return (i) => ({ ...first, data: all.subarray(i * per, (i + 1) * per) });
+}
+
+/**
  * Accuracy (and the confusion matrix, rows = truth) of a net on a set, in batches.
  *
  * @example
@@ -377,7 +392,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   // Soft targets that do not change from epoch to epoch (Teacher.steadyUnder) are computed once,
   // as long as the training images are not random renderings.
   const fixedTargets = !!teacher && !!ds.fixedFrames && teacher.steadyUnder(aug);
-  let soft = fixedTargets ? teacher!.targets(train.n, ds.trainFrame!) : undefined;
+  if (teacher && o.distill?.view === 'decoded' && !(fixedTargets && codec)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--teacher-view decoded needs a latent student (--codec) and soft targets computed once (fixed images: --augment flip with --teacher-mirror, or none)' });
+  const teacherFrame = teacher && o.distill?.view === 'decoded' ? await decodedFrames(codec!, train.n, ds.trainFrame!, (d) => o.progress?.(`decoding training images for the teacher: ${d}`)) : ds.trainFrame;
+  let soft = fixedTargets ? teacher!.targets(train.n, teacherFrame!) : undefined;
   if (fixedTargets) {
     teacher!.releaseInputs();
     o.log(`soft targets of ${train.n} images computed once: they are the same every epoch (${augments(aug) ? 'flips and a mirror-averaged teacher' : 'no augmentation'})`);

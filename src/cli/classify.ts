@@ -201,6 +201,7 @@ export const trainClassifierCommand: CommandSpec = {
     teacher: { type: 'string', arg: 'MODEL', help: 'distil from this trained classifier (e.g. fmnist-pixel-cnn), or an ensemble of several separated by commas: their averaged softened predictions on each training image join the labels as targets; inference still reads only latents' },
     distill: { type: 'string', arg: 'A', default: String(DISTILL_DEFAULTS.weight), help: '--teacher: weight of the soft-target loss (0 to 1)' },
     'teacher-mirror': { type: 'boolean', help: '--teacher: average its soft targets over each image and its mirror (steadier targets, twice the teacher\'s work)' },
+    'teacher-view': { type: 'string', arg: 'VIEW', default: 'original', help: '--teacher: what the teacher looks at, original images or the codec\'s decoded images (decoded: targets uncertain where the latents are)' },
     temperature: { type: 'string', arg: 'T', default: String(DISTILL_DEFAULTS.temperature), help: '--teacher: softmax temperature of the soft targets' },
     hint: { type: 'string', arg: 'S:T,…', help: '--teacher: hint distillation, the student\'s stage S map learns to predict the (first) teacher\'s stage T map of the same image through a 1×1 convolution used only in training (e.g. 0:2: the latent stem against the pixel CNN\'s 7×7 stage)' },
     'hint-weight': { type: 'string', arg: 'B', default: String(HINT_DEFAULTS.weight), help: '--hint: weight of the hint loss (teacher maps standardised per channel)' },
@@ -265,7 +266,7 @@ export const trainClassifierCommand: CommandSpec = {
       dropout: numberOption(values.dropout, 'dropout', 0, 0.9),
       hidden: numberOption(values.hidden, 'hidden', 0, 4096, true),
       ...(typeof values.teacher === 'string' ? {
-        distill: { teacher: values.teacher.split(','), weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100), mirror: values['teacher-mirror'] === true },
+        distill: { teacher: values.teacher.split(','), weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100), mirror: values['teacher-mirror'] === true, view: teacherView(values['teacher-view']) },
       } : {}),
       ...(typeof values.hint === 'string' ? { hint: { pairs: parseHints(values.hint), weight: numberOption(values['hint-weight'], 'hint-weight', 1e-6, 1000) } } : {}),
       backend: values.backend as string | undefined,
@@ -275,3 +276,9 @@ export const trainClassifierCommand: CommandSpec = {
     return 0;
   },
 };
+
+/** `--teacher-view`: original or decoded. */
+function teacherView(v: unknown): 'original' | 'decoded' {
+  if (v === 'original' || v === 'decoded') return v;
+  throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--teacher-view must be original or decoded, got "${String(v)}"` });
+}

@@ -167,3 +167,26 @@ t.test('--holdout is refused for data with its own held-out set', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'walloc-holdout-')), 'm');
   await t.rejects(trainClassifier({ ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fixtures/images', val: 'fixtures/images', arch: 'pixel-cnn', out, name: 'x', holdout: 10, log: () => {} }), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
 });
+
+t.test('--teacher-view decoded: the teacher labels what the codec keeps; refused where it cannot apply', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-view-'));
+  const base = {
+    ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist', codec: 'fmnist-gray-j2', name: 'tiny', limit: 1000, holdout: 300, batch: 32, lr: 5e-3,
+    warmupSteps: 5, epochs: 1, augment: { flip: true, shift: 0 },
+  };
+  const teach = { teacher: 'fmnist-pixel-cnn', weight: 1, temperature: 1, mirror: true };
+  // α = 1, T = 1 and one step of learning rate 0: the loss of the untrained student is the cross
+  // entropy against the teacher's targets, which differ between the views.
+  const losses: number[] = [];
+  for (const view of ['original', 'decoded'] as const) {
+    const lines: string[] = [];
+    await trainClassifier({ ...base, out: join(dir, view), lr: 1e-9, limit: 200, distill: { ...teach, view }, log: (l: string) => lines.push(l) });
+    losses.push(Number(/loss ([\d.]+)/.exec(lines.find((l) => l.startsWith('epoch 1/1'))!)![1]));
+  }
+  t.not(losses[0], losses[1], `the student meets other targets (loss ${losses[0]} vs ${losses[1]})`);
+  t.match(loadClassifier(join(dir, 'decoded')).config.training?.distill, { view: 'decoded' });
+  t.notOk('view' in (loadClassifier(join(dir, 'original')).config.training?.distill as object), 'the default view is not recorded');
+  await t.rejects(trainClassifier({ ...base, codec: undefined, arch: 'pixel-cnn', out: join(dir, 'px'), distill: { ...teach, view: 'decoded' }, log: () => {} }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /--teacher-view decoded/ });
+  await t.rejects(trainClassifier({ ...base, out: join(dir, 'shift'), augment: { flip: true, shift: 2 }, distill: { ...teach, view: 'decoded' }, log: () => {} }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /--teacher-view decoded/ });
+  t.notOk(existsSync(join(dir, 'px')) || existsSync(join(dir, 'shift')), 'nothing written for a refused run');
+});

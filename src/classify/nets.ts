@@ -24,6 +24,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 import { convSame } from '../nn/conv.js';
+import { collapseKernel, expandKernel, type KernelFactors } from '../nn/linear-expansion.js';
 import { disposeVariables, newVariable, parameterCount, readWeights, variableOf, type VariableInit } from '../nn/variables.js';
 
 type Tensor4D = tfTypes.Tensor4D;
@@ -129,12 +130,27 @@ export class ClassifierNet {
   private mean: tfTypes.Tensor1D;
   private invStd: tfTypes.Tensor1D;
 
-  constructor(tf: TfModule, config: ClassifierNetConfig, weights?: NamedWeights, seed = 1) {
+  /** Kernels trained as linear factors (`expand` > 0, src/nn/linear-expansion.ts), by weight name. */
+  private readonly factors = new Map<string, KernelFactors>();
+
+  /**
+   * `expand` > 0 (training only, with no `weights`): every stage and block convolution is trained
+   * as three linear factors with m = expand · width inner channels, collapsed into plain kernels
+   * by getWeights (so the saved net is the plain one).
+   */
+  constructor(tf: TfModule, config: ClassifierNetConfig, weights?: NamedWeights, seed = 1, expand = 0) {
     this.tf = tf;
     this.config = { ...config, stages: config.stages.map((s) => ({ ...s })), ...(config.inputSize ? { inputSize: [...config.inputSize] as [number, number] } : {}) };
     const { inChannels: ci, classes, stages } = config;
     let k = 0;
     const add = (name: string, shape: number[], init: VariableInit) => {
+      if (expand > 0 && !weights && shape.length === 4 && /^stage\d+\.(conv|block\d+\.conv[12])\.weight$/.test(name)) {
+        const f = expandKernel(tf, shape as [number, number, number, number], expand, init, seed * 1000 + k);
+        k += 3;
+        this.factors.set(name, f);
+        for (const [part, v] of Object.entries(f)) this.vars.set(`${name}.${part}`, v);
+        return;
+      }
       // The seed counter advances only for random inits, as it always has (same weights per seed).
       this.vars.set(name, newVariable(tf, shape, init, init === 'zeros' ? 0 : seed * 1000 + k++, weights?.get(name)));
     };
@@ -179,9 +195,17 @@ export class ClassifierNet {
     this.invStd = this.tf.tensor1d(Array.from(std, (v) => 1 / Math.max(v, 1e-6)));
   }
 
-  /** Number of trainable parameters. */
+  /** Number of parameters of the net as saved (expanded kernels count collapsed). */
   get parameterCount(): number {
-    return parameterCount(this.vars);
+    let n = parameterCount(this.vars);
+    for (const f of this.factors.values()) n += f.b.shape[0]! * f.b.shape[1]! * f.a.shape[0]! * f.c.shape[1]! - (f.a.size + f.b.size + f.c.size);
+    return n;
+  }
+
+  /** The kernel called `name`: a variable, or collapsed from its factors. */
+  private kernel(name: string): Tensor4D {
+    const f = this.factors.get(name);
+    return f ? collapseKernel(this.tf, f) : (this.v(name) as Tensor4D);
   }
 
   private v(name: string): tfTypes.Variable {
@@ -223,7 +247,7 @@ export class ClassifierNet {
     const [kh, kw] = kernelOf(this.config);
     const pool: [number, number] = this.config.dims === 1 ? [1, 2] : [2, 2];
     const conv = (inp: Tensor4D, name: string, relu: boolean): Tensor4D => {
-      const w = this.v(`${name}.weight`) as Tensor4D;
+      const w = this.kernel(`${name}.weight`);
       const bias = this.v(`${name}.bias`);
       if (!train) return tf.fused.conv2d({ x: inp, filter: w, strides: 1, pad: 'same', bias, activation: relu ? 'relu' : 'linear' });
       const z = tf.add(convSame(tf, kh, kw)(inp, w), bias) as Tensor4D;
@@ -263,6 +287,12 @@ export class ClassifierNet {
   /** Current weights (trainable ones plus the input normalisation) as named float arrays. */
   getWeights(): NamedWeights {
     const out = readWeights(this.vars);
+    for (const [name, f] of this.factors) {
+      const w = collapseKernel(this.tf, f);
+      out.set(name, { shape: [...w.shape], data: w.dataSync() as Float32Array });
+      w.dispose();
+      for (const part of ['a', 'b', 'c']) out.delete(`${name}.${part}`);
+    }
     const ci = this.config.inChannels;
     out.set('input.mean', { shape: [ci], data: this.mean.dataSync() as Float32Array });
     out.set('input.std', { shape: [ci], data: Float32Array.from(this.invStd.dataSync(), (v) => 1 / v) });

@@ -82,6 +82,8 @@ export interface ClassifierTrainOptions {
   dropout?: number;
   /** Hidden dense units before the class logits (default 0: none). */
   hidden?: number;
+  /** Train each convolution as linear factors with this many times its width inside (src/nn/linear-expansion.ts); 0: none. */
+  expand?: number;
   /** Knowledge distillation from a trained classifier (src/classify/distill.ts); default none. */
   distill?: DistillOptions;
   /** Hint distillation from the (first) teacher's stage maps (src/classify/hint.ts); needs `distill`. */
@@ -343,7 +345,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
     o.log(`resuming ${o.out} after epoch ${state.epoch}`);
   } else {
-    net = new ClassifierNet(tf, netCfg, undefined, o.seed);
+    net = new ClassifierNet(tf, netCfg, undefined, o.seed, o.expand ?? 0);
     const st = channelStats(train);
     net.setNormalization(st.mean, st.std);
     state = { epoch: 0, seconds: 0, history: [] };
@@ -368,7 +370,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       ...(ds.window ? { window: ds.window } : {}),
       training: {
         recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
-        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(teacher ? { distill: teacher.describe() } : {}), ...(hints ? { hint: hints.describe() } : {}),
+        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(o.expand ? { expand: o.expand } : {}), ...(teacher ? { distill: teacher.describe() } : {}), ...(hints ? { hint: hints.describe() } : {}),
         seed: o.seed, backend, parameters: net.parameterCount, multiplyAdds: mac, accuracy: last?.accuracy, seconds: Math.round(state.seconds), history: state.history,
       },
     }, net.getWeights());

@@ -134,9 +134,10 @@ export class ClassifierNet {
   private readonly factors = new Map<string, KernelFactors>();
 
   /**
-   * `expand` > 0 (training only, with no `weights`): every stage and block convolution is trained
-   * as three linear factors with m = expand · width inner channels, collapsed into plain kernels
-   * by getWeights (so the saved net is the plain one).
+   * `expand` > 0 (training only): every stage and block convolution is trained as three linear
+   * factors with m = expand · width inner channels, collapsed into plain kernels by getWeights (so
+   * the saved net is the plain one); `weights` then carries the factors (`NAME.a`, `.b`, `.c`,
+   * factorWeights) to resume from, or none.
    */
   constructor(tf: TfModule, config: ClassifierNetConfig, weights?: NamedWeights, seed = 1, expand = 0) {
     this.tf = tf;
@@ -144,8 +145,10 @@ export class ClassifierNet {
     const { inChannels: ci, classes, stages } = config;
     let k = 0;
     const add = (name: string, shape: number[], init: VariableInit) => {
-      if (expand > 0 && !weights && shape.length === 4 && /^stage\d+\.(conv|block\d+\.conv[12])\.weight$/.test(name)) {
-        const f = expandKernel(tf, shape as [number, number, number, number], expand, init, seed * 1000 + k);
+      if (expand > 0 && (!weights || weights.has(`${name}.a`)) && shape.length === 4 && /^stage\d+\.(conv|block\d+\.conv[12])\.weight$/.test(name)) {
+        const f = expandKernel(tf, shape as [number, number, number, number], expand, init, seed * 1000 + k, weights && {
+          a: weights.get(`${name}.a`)!, b: weights.get(`${name}.b`)!, c: weights.get(`${name}.c`)!,
+        });
         k += 3;
         this.factors.set(name, f);
         for (const [part, v] of Object.entries(f)) this.vars.set(`${name}.${part}`, v);
@@ -282,6 +285,13 @@ export class ClassifierNet {
 
   static fromConfig(tf: TfModule, config: ClassifierNetConfig, weights?: NamedWeights): ClassifierNet {
     return new ClassifierNet(tf, config, weights);
+  }
+
+  /** The expanded kernels' factors as named float arrays (empty when not expanded). */
+  factorWeights(): NamedWeights {
+    const out: NamedWeights = new Map();
+    for (const [name, f] of this.factors) for (const [part, v] of Object.entries(f)) out.set(`${name}.${part}`, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+    return out;
   }
 
   /** Current weights (trainable ones plus the input normalisation) as named float arrays. */

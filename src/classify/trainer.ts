@@ -41,6 +41,7 @@ import { Hints, type HintOptions } from './hint.js';
 import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, SPOKEN_WORDS, WINDOW_COLUMNS, windowLatents, windowPlan, type Utterance } from './spoken-words.js';
 import type { Clip } from '../train/audio-data.js';
 import { colorFrame, COLOR_SIZE, FASHION_LABELS, greyFrame, loadFashionMnist, type GreyImages } from './fashion-mnist.js';
+import type { NamedWeights } from '../nn/variables.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
 
@@ -303,6 +304,29 @@ interface TrainState {
   epoch: number;
   seconds: number;
   history: Array<{ epoch: number; loss: number; trainAccuracy: number; accuracy: number; seconds: number }>;
+  /** `--expand`: the rate, and the factors' names and shapes, stored in train-state.factors.bin in this order. */
+  expand?: number;
+  factors?: Array<{ name: string; shape: number[] }>;
+}
+
+/** The expanded kernels' factors (the model file holds them collapsed), written atomically. */
+function writeFactors(path: string, factors: NamedWeights): Array<{ name: string; shape: number[] }> {
+  const parts = [...factors].map(([name, w]) => ({ name, shape: w.shape, data: w.data }));
+  const bin = Buffer.concat(parts.map((p) => Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength)));
+  writeFileSync(path + '.tmp', bin);
+  renameSync(path + '.tmp', path);
+  return parts.map(({ name, shape }) => ({ name, shape }));
+}
+
+function readFactors(path: string, index: Array<{ name: string; shape: number[] }>, into: NamedWeights): void {
+  const bin = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+  let o = 0;
+  for (const { name, shape } of index) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (o + 4 * n > bin.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: ${path} is missing or short (the expanded factors of the checkpoint); retrain without --resume` });
+    into.set(name, { shape, data: new Float32Array(bin.buffer.slice(bin.byteOffset + o, bin.byteOffset + o + 4 * n)) });
+    o += 4 * n;
+  }
 }
 
 export interface TrainResult {
@@ -336,13 +360,20 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   o.log(`${train.n} training and ${val.n} held-out inputs of [${train.h}, ${train.w}, ${train.c}] (NHWC) in ${prepSeconds.toFixed(1)} s; backend ${backend}`);
 
   const statePath = join(o.out, 'train-state.json');
+  const factorsPath = join(o.out, 'train-state.factors.bin');
   const netCfg: ClassifierNetConfig = { arch: o.arch, inChannels: train.c, classes: ds.labels.length, stages: o.stages ?? defaultStages(o.arch, ds.dims), ...(ds.dims === 1 ? { dims: 1 as const } : {}), ...(o.dropout ? { dropout: o.dropout } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.head === 'flatten' ? { head: 'flatten' as const, inputSize: [train.h, train.w] as [number, number] } : {}) };
   let net: ClassifierNet;
   let state: TrainState;
   if (o.resume && existsSync(statePath)) {
     const m = loadClassifier(o.out);
-    net = ClassifierNet.fromConfig(tf, m.config.net, m.weights);
     state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
+    if (state.expand && state.factors) {
+      const weights = new Map(m.weights);
+      readFactors(factorsPath, state.factors, weights);
+      net = new ClassifierNet(tf, m.config.net, weights, o.seed, state.expand);
+    } else {
+      net = ClassifierNet.fromConfig(tf, m.config.net, m.weights);
+    }
     o.log(`resuming ${o.out} after epoch ${state.epoch}`);
   } else {
     net = new ClassifierNet(tf, netCfg, undefined, o.seed, o.expand ?? 0);
@@ -358,6 +389,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   const mac = multiplyAdds(net.config, train.h, train.w);
   o.log(`${net.config.arch}: ${net.parameterCount} parameters, ${(mac / 1e6).toFixed(2)} M multiply-adds per image`);
 
+  // A resumed run keeps the rate its checkpoint was trained with.
+  const expandRate = state.factors ? state.expand : o.expand;
   const save = (): ClassifierModel => {
     const last = state.history[state.history.length - 1];
     const m = saveClassifier(o.out, {
@@ -370,10 +403,12 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       ...(ds.window ? { window: ds.window } : {}),
       training: {
         recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
-        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(o.expand ? { expand: o.expand } : {}), ...(teacher ? { distill: teacher.describe() } : {}), ...(hints ? { hint: hints.describe() } : {}),
+        augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(expandRate ? { expand: expandRate } : {}), ...(teacher ? { distill: teacher.describe() } : {}), ...(hints ? { hint: hints.describe() } : {}),
         seed: o.seed, backend, parameters: net.parameterCount, multiplyAdds: mac, accuracy: last?.accuracy, seconds: Math.round(state.seconds), history: state.history,
       },
     }, net.getWeights());
+    const factors = net.factorWeights();
+    if (factors.size) Object.assign(state, { expand: expandRate, factors: writeFactors(factorsPath, factors) });
     const tmp = statePath + '.tmp';
     writeFileSync(tmp, JSON.stringify(state, null, 2));
     renameSync(tmp, statePath);

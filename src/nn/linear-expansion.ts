@@ -24,19 +24,19 @@ export interface KernelFactors {
 
 /**
  * Factors of a [kh, kw, cin, cout] kernel at expansion `rate`, initialised so the collapsed
- * kernel has the variance `init` would give a plain one (1×1 factors linear, the middle one `init`:
+ * kernel has the variance `init` would give a plain one, or from `given` factors (a checkpoint) (1×1 factors linear, the middle one `init`:
  * m² · 1/cin · g/(kh·kw·m) · 1/m = g/(kh·kw·cin), g = 2 for He, 1 for glorot).
  *
  * @example
  * const f = expandKernel(tf, [3, 3, 8, 32], 4, 'he', 1000); // A [8, 128], B [3, 3, 128, 128], C [128, 32]
  */
-export function expandKernel(tf: TfModule, shape: [number, number, number, number], rate: number, init: VariableInit, seed: number): KernelFactors {
+export function expandKernel(tf: TfModule, shape: [number, number, number, number], rate: number, init: VariableInit, seed: number, given?: Record<'a' | 'b' | 'c', { data: Float32Array }>): KernelFactors {
   const [kh, kw, cin, cout] = shape;
   const m = Math.max(1, Math.round(rate * cout));
   return {
-    a: newVariable(tf, [cin, m], 'glorot', seed),
-    b: newVariable(tf, [kh, kw, m, m], init, seed + 1),
-    c: newVariable(tf, [m, cout], 'glorot', seed + 2),
+    a: newVariable(tf, [cin, m], 'glorot', seed, given?.a),
+    b: newVariable(tf, [kh, kw, m, m], init, seed + 1, given?.b),
+    c: newVariable(tf, [m, cout], 'glorot', seed + 2, given?.c),
   };
 }
 

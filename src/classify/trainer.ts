@@ -318,6 +318,7 @@ function writeFactors(path: string, factors: NamedWeights): Array<{ name: string
   return parts.map(({ name, shape }) => ({ name, shape }));
 }
 
+/** Reads back what writeFactors wrote into `into` (a short or missing file is a coded error, not a silent restart). */
 function readFactors(path: string, index: Array<{ name: string; shape: number[] }>, into: NamedWeights): void {
   const bin = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
   let o = 0;

@@ -146,30 +146,35 @@ export class Teacher {
   }
 
   /**
-   * The first member's stage `stage` output maps of `n` images (of their mirrors with `mirrored`),
-   * NHWC, in batches: the targets of hint distillation (src/classify/hint.ts).
+   * The first member's output maps of each of `stages` for `n` images (of their mirrors with
+   * `mirrored`), NHWC, in batches, from one pass of its inputs: the targets of hint distillation
+   * (src/classify/hint.ts).
    *
    * @example
-   * const { h, w, c, data } = teacher.stageMaps(2, n, frameAt, false); // 7×7×32 per image
+   * const [s2, s3] = teacher.stageMaps([2, 3], n, frameAt, false); // 7×7×32 and 4×4×32 per image
    */
-  stageMaps(stage: number, n: number, frameAt: (i: number) => ImageFrame, mirrored: boolean): { h: number; w: number; c: number; data: Float32Array } {
+  stageMaps(stages: readonly number[], n: number, frameAt: (i: number) => ImageFrame, mirrored: boolean): Array<{ h: number; w: number; c: number; data: Float32Array }> {
     const tf = this.tf;
     const m = this.members[0]!;
     const at = mirrored ? (i: number) => mirrorOf(frameAt(i)) : frameAt;
     const set = this.makers.get(m.key)!.build(n, at, () => 0);
     const per = set.h * set.w * set.c;
-    let out: Float32Array | undefined;
-    let shape = [0, 0, 0];
+    const out = stages.map(() => ({ h: 0, w: 0, c: 0, data: new Float32Array(0) }));
     const batch = 500;
     for (let s = 0; s < n; s += batch) {
       const b = Math.min(batch, n - s);
-      const t = tf.tidy(() => m.net.stageOutput(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c]), stage));
-      shape = t.shape.slice(1);
-      out ??= new Float32Array(n * shape[0]! * shape[1]! * shape[2]!);
-      out.set(t.dataSync() as Float32Array, s * shape[0]! * shape[1]! * shape[2]!);
-      t.dispose();
+      const maps = tf.tidy(() => {
+        const taps = m.net.stageOutputs(tf.tensor4d(set.data.subarray(s * per, (s + b) * per), [b, set.h, set.w, set.c]), Math.max(...stages));
+        return stages.map((k) => taps[k]!);
+      });
+      maps.forEach((t, j) => {
+        const [, h, w, c] = t.shape as [number, number, number, number];
+        if (s === 0) out[j] = { h, w, c, data: new Float32Array(n * h * w * c) };
+        out[j]!.data.set(t.dataSync() as Float32Array, s * h * w * c);
+        t.dispose();
+      });
     }
-    return { h: shape[0]!, w: shape[1]!, c: shape[2]!, data: out! };
+    return out;
   }
 
   /**

@@ -73,7 +73,8 @@ function stageSize(net: ClassifierNet, stage: number, h: number, w: number): [nu
  *
  * @example
  * const hints = Hints.build(tf, teacher, student, [7, 7], { pairs: parseHints('0:2'), weight: 1 }, n, frameAt, true);
- * // in the loss: const taps = []; const z = student.apply(x, true, taps); hints.loss(taps, hints.batch(ks, flips))
+ * hints.fill(batchImages, flipped, buf); // per step, then inside the loss:
+ * const taps = []; const z = student.apply(x, true, taps); const l = hints.loss(taps, buf, batchImages.length);
  */
 export class Hints {
   readonly options: HintOptions;
@@ -96,13 +97,19 @@ export class Hints {
   static build(tf: TfModule, teacher: Teacher, student: ClassifierNet, inputSize: [number, number], options: HintOptions, n: number, frameAt: (i: number) => ImageFrame, mirrored: boolean, seed = 1): Hints {
     if (!(options.weight > 0 && options.weight <= 1000)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hint-weight must be above 0 (and at most 1000), got ${options.weight}` });
     const tnet = teacher.members[0]!.net;
+    for (const { student: s, teacher: t } of options.pairs) {
+      if (s >= student.config.stages.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hint ${s}:${t}: the student has stages 0 to ${student.config.stages.length - 1}` });
+      if (t >= tnet.config.stages.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hint ${s}:${t}: the teacher ${teacher.model.id} has stages 0 to ${tnet.config.stages.length - 1}` });
+    }
+    // Every pair's maps of a view come from one pass of the teacher over the images.
+    const stages = options.pairs.map((p) => p.teacher);
+    const plain = teacher.stageMaps(stages, n, frameAt, false);
+    const flipped = mirrored ? teacher.stageMaps(stages, n, frameAt, true) : undefined;
     const targets: PairTargets[] = [];
     try {
       for (const [k, pair] of options.pairs.entries()) {
         const { student: s, teacher: t } = pair;
-        if (s >= student.config.stages.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hint ${s}:${t}: the student has stages 0 to ${student.config.stages.length - 1}` });
-        if (t >= tnet.config.stages.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hint ${s}:${t}: the teacher ${teacher.model.id} has stages 0 to ${tnet.config.stages.length - 1}` });
-        const views = [teacher.stageMaps(t, n, frameAt, false), ...(mirrored ? [teacher.stageMaps(t, n, frameAt, true)] : [])];
+        const views = [plain[k]!, ...(flipped ? [flipped[k]!] : [])];
         const { h, w, c } = views[0]!;
         const [sh, sw] = stageSize(student, s, ...inputSize);
         if (sh !== h || sw !== w) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hint ${s}:${t}: the student's stage ${s} map is ${sh}×${sw}, the teacher's stage ${t} map ${h}×${w}` });

@@ -233,15 +233,17 @@ export class ClassifierNet {
   }
 
   /**
-   * The output map of stage `stage` (inference convolutions; later stages are not run): the
+   * The output maps of stages 0…`last` (inference convolutions; later stages are not run): the
    * teacher's side of hint distillation.
    *
    * @example
-   * const f = net.stageOutput(x, 2); // the pixel CNN's 7×7×32 map of 28×28 inputs
+   * const [, , f] = net.stageOutputs(x, 2); // f: the pixel CNN's 7×7×32 map of 28×28 inputs
    */
-  stageOutput(x: Tensor4D, stage: number): Tensor4D {
-    if (!(Number.isInteger(stage) && stage >= 0 && stage < this.config.stages.length)) throw new RangeError(`stage ${stage} of a net with ${this.config.stages.length}`);
-    return this.trunk(x, false, stage);
+  stageOutputs(x: Tensor4D, last: number): Tensor4D[] {
+    if (!(Number.isInteger(last) && last >= 0 && last < this.config.stages.length)) throw new RangeError(`stage ${last} of a net with ${this.config.stages.length}`);
+    const taps: Tensor4D[] = [];
+    this.trunk(x, false, last, taps);
+    return taps;
   }
 
   /** Normalisation and stages 0…`last`; pushes each stage's output onto `taps`. */

@@ -31,8 +31,9 @@ t.test('stage maps: the pixel CNN\'s maps of real images, the stages the logits 
   const test = loadFashionMnist('test', { limit: 40 });
   const frame = (i: number) => greyFrame(test, i);
   const teacher = Teacher.load(tf, { teacher: 'fmnist-pixel-cnn', weight: 0.7, temperature: 4 }, FASHION_LABELS);
-  const s2 = teacher.stageMaps(2, test.n, frame, false);
-  const s3 = teacher.stageMaps(3, test.n, frame, false);
+  const both = teacher.stageMaps([2, 3], test.n, frame, false);
+  const s2 = both[0]!;
+  const s3 = both[1]!;
   t.same([s2.h, s2.w, s2.c], [7, 7, 32], 'stage 2 of 28×28: 7×7×32');
   t.same([s3.h, s3.w, s3.c], [4, 4, 32], 'stage 3: 4×4×32');
   t.equal(s2.data.length, test.n * 7 * 7 * 32);
@@ -46,12 +47,14 @@ t.test('stage maps: the pixel CNN\'s maps of real images, the stages the logits 
   const tap2 = taps[2]!.dataSync();
   let worst = 0;
   for (let i = 0; i < tap2.length; i++) worst = Math.max(worst, Math.abs(tap2[i]! - s2.data[i]!));
-  t.ok(worst < 1e-4, `stageMaps(2) = the net's stage 2 output (max |Δ| ${worst})`);
-  const m2 = teacher.stageMaps(2, test.n, frame, true);
+  t.ok(worst < 1e-4, `stageMaps([2, 3])[0] = the net's stage 2 output (max |Δ| ${worst})`);
+  const alone = teacher.stageMaps([2], test.n, frame, false)[0]!;
+  t.same(Array.from(alone.data.subarray(0, 500)), Array.from(s2.data.subarray(0, 500)), 'the same maps asked alone or with another stage');
+  const m2 = teacher.stageMaps([2], test.n, frame, true)[0]!;
   let moved = 0;
   for (let i = 0; i < m2.data.length; i++) if (Math.abs(m2.data[i]! - s2.data[i]!) > 1e-3) moved++;
   t.ok(moved > m2.data.length / 10, 'the mirrored view has its own maps');
-  t.throws(() => net.stageOutput(x, 4), RangeError);
+  t.throws(() => net.stageOutputs(x, 4), RangeError);
   teacher.dispose();
 });
 

@@ -83,3 +83,21 @@ export function channelStats(set: Pick<InputSet, 'c' | 'data'>): { mean: Float32
   for (let k = 0; k < c; k++) std[k] = Math.max(std[k]!, floor);
   return { mean, std };
 }
+
+/**
+ * The codec's decoded images of `n` frames (its own decoder on its int8 latents, clamped), kept in
+ * one array: what the latents hold (for a teacher that should see only that, or to measure it).
+ *
+ * @example
+ * const decodedAt = await decodedFrames(codec, test.n, (i) => greyFrame(test, i));
+ */
+export async function decodedFrames(codec: Codec, n: number, frameAt: (i: number) => ImageFrame, progress?: (done: number) => void): Promise<(i: number) => ImageFrame> {
+  const first = frameAt(0);
+  const per = first.data.length;
+  const all = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    all.set((await codec.decodeFrame(codec.latents(frameAt(i)))).data, i * per);
+    if (progress && (i + 1) % 5000 === 0) progress(i + 1);
+  }
+  return (i) => ({ ...first, data: all.subarray(i * per, (i + 1) * per) });
+}

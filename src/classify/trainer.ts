@@ -35,7 +35,7 @@ import { getTf, type TfModule } from '../models/backend.js';
 import { listImages, loadPhotos, rng, type Photo } from '../train/photos.js';
 import { applyAugment, augments, augmentText, drawAugment, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { planarToNhwc } from './classifier.js';
-import { channelStats, InputMaker, type InputSet } from './inputs.js';
+import { channelStats, decodedFrames, InputMaker, type InputSet } from './inputs.js';
 import { Teacher, type DistillOptions } from './distill.js';
 import { Hints, type HintOptions } from './hint.js';
 import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, SPOKEN_WORDS, WINDOW_COLUMNS, windowLatents, windowPlan, type Utterance } from './spoken-words.js';
@@ -258,21 +258,6 @@ async function buildDatasets(o: ClassifierTrainOptions, maker: InputMaker): Prom
     trainFrame: (i) => tr.frames[order[i]!]!, fixedFrames: true, trainLabel: (i) => tr.y[order[i]!]!,
     describe: { data: o.data, val: o.val, train: ntr, heldOut: nte, size: o.size },
   };
-}
-
-/**
- * The codec's decoded images of `n` frames (its own decoder on its int8 latents, clamped), kept in
- * one array: what the latents hold, for a teacher that should see only that.
- */
-async function decodedFrames(codec: Codec, n: number, frameAt: (i: number) => ImageFrame, progress?: (done: number) => void): Promise<(i: number) => ImageFrame> {
-  const first = frameAt(0);
-  const per = first.data.length;
-  const all = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) {
-    all.set((await codec.decodeFrame(codec.latents(frameAt(i)))).data, i * per);
-    if (progress && (i + 1) % 5000 === 0) progress(i + 1);
-  }
-  return (i) => ({ ...first, data: all.subarray(i * per, (i + 1) * per) });
 }
 
 /**

@@ -26,6 +26,7 @@ import { colorFrame, FASHION_LABELS, greyFrame, hasFashionMnist, loadFashionMnis
 import { listBundledClassifiers, loadClassifier } from '../../src/classify/model.js';
 import { ClassifierNet } from '../../src/classify/nets.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, InputMaker, evaluate, trainClassifier, type InputSet } from '../../src/classify/trainer.js';
+import { decodedFrames } from '../../src/classify/inputs.js';
 import { loadPhotos, rng } from '../../src/train/photos.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -265,17 +266,10 @@ export async function decodedTable(test: GreyImages, pixels: InputSet = pixelSet
   const { tf } = await getTf();
   const codecName = fashionCodecName('fmnist-latent-resnet');
   const codec = Codec.load(codecName);
-  const decoded = { ...pixels, data: new Float32Array(pixels.data.length) };
-  const per = pixels.h * pixels.w * pixels.c; // grey: NHWC and planar are the same layout
+  const decodedAt = await decodedFrames(codec, test.n, (i) => greyFrame(test, i));
+  const decoded = new InputMaker().build(test.n, decodedAt, (i) => test.labels[i]!);
   let se = 0;
-  for (let i = 0; i < test.n; i++) {
-    const r = (await codec.decodeFrame(codec.latents(greyFrame(test, i)))).data;
-    for (let k = 0; k < per; k++) {
-      const e = r[k]! - pixels.data[i * per + k]!;
-      se += e * e;
-    }
-    decoded.data.set(r, i * per);
-  }
+  for (let k = 0; k < pixels.data.length; k++) se += (decoded.data[k]! - pixels.data[k]!) ** 2;
   const psnr = 10 * Math.log10(1 / (se / pixels.data.length));
   const rows: BenchTable['rows'] = [];
   for (const name of ['fmnist-pixel-cnn', 'fmnist-pixel-cnn-distilled']) {

@@ -26,7 +26,7 @@ import { werr } from '../errors.js';
 import { makeFrame } from '../frame.js';
 import { parseWavHeader } from '../io/wav.js';
 import { loadClips, type Clip } from '../train/audio-data.js';
-import { rng } from '../train/photos.js';
+import { rng } from '../math/random.js';
 
 /** The command words, in label order; the eleventh label is `background`. */
 export const SPOKEN_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'] as const;

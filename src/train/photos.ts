@@ -65,18 +65,6 @@ export async function loadPhotos(dir: string, opts: { maxPixels?: number; minSid
   return out;
 }
 
-/** mulberry32: a tiny, fast, seedable generator; plenty for crop positions and noise. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Cuts a size×size crop at (x, y) into a planar image frame in [-0.5, 0.5], optionally mirrored.
  *

@@ -29,7 +29,7 @@ import { convSame } from '../nn/conv.js';
 import { matMulFast } from '../nn/matmul.js';
 import { predictionOf, type Prediction } from '../classify/classifier.js';
 import type { NamedWeights } from '../classify/nets.js';
-import { rng } from '../train/photos.js';
+import { rng, shuffled } from '../math/random.js';
 import { DATASET_LABELS, gatherUnitBatch, loadVqDataset, toUnitBatch, type VqDataset } from './datasets.js';
 import { listBundledOfKind, loadVqModel, readWeightsFolder, resolveFolder, writeWeightsFolder } from './model.js';
 import { VqCodec } from './vq-codec.js';
@@ -417,12 +417,7 @@ export async function trainTokenClassifier(o: TokenTrainOptions): Promise<TokenT
   let trainSeconds = 0;
   const history: Array<{ epoch: number; loss: number; accuracy: number; seconds: number }> = [];
   for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const next = rng(o.seed * 53 + epoch);
-    const order = Array.from({ length: train.n }, (_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    const order = Array.from(shuffled(train.n, rng(o.seed * 53 + epoch)));
     const e0 = Date.now();
     let lossSum = 0;
     for (let s = 0; s < steps; s++) {

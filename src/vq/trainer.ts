@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { werr } from '../errors.js';
 import { getTf } from '../models/backend.js';
 import { ssim } from '../metrics/ssim.js';
-import { rng } from '../train/photos.js';
+import { rng, shuffled } from '../math/random.js';
 import type { GreyImages } from '../classify/fashion-mnist.js';
 import { DATASET_LABELS, gatherUnitBatch, loadVqDataset, toUnitBatch, type VqDataset } from './datasets.js';
 import { LowRankDecoder, lowRankMacs } from './lowrank.js';
@@ -112,18 +112,6 @@ export function evaluateCodec(codec: VqCodec, test: GreyImages, limit = 0): VqSc
   const x = toUnitBatch(test, 0, n);
   const tokens = codec.encode(x, n);
   return { ...scoreReconstructions(x, codec.decode(tokens, n), n, test.width), tokens };
-}
-
-function shuffled(n: number, next: () => number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
 }
 
 function writeState(out: string, state: TrainState): void {

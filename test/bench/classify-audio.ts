@@ -22,7 +22,7 @@ import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, WINDOW_
 import { evaluate, type InputSet } from '../../src/classify/trainer.js';
 import { wavHeader } from '../../src/io/wav.js';
 import { makeFrame } from '../../src/frame.js';
-import { rng } from '../../src/train/photos.js';
+import { rng } from '../../src/math/random.js';
 import { timeMedian, type BenchTable } from './table.js';
 
 const NAME = 'words-stereo-5x';

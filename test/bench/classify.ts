@@ -27,7 +27,8 @@ import { listBundledClassifiers, loadClassifier } from '../../src/classify/model
 import { ClassifierNet } from '../../src/classify/nets.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, InputMaker, evaluate, trainClassifier, type InputSet } from '../../src/classify/trainer.js';
 import { decodedFrames } from '../../src/classify/inputs.js';
-import { loadPhotos, rng } from '../../src/train/photos.js';
+import { rng } from '../../src/math/random.js';
+import { loadPhotos } from '../../src/train/photos.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { timeMedian, type BenchTable } from './table.js';

@@ -5,7 +5,7 @@ import t from 'tap';
 import { applyAugment, augmentImage, augments, augmentText, drawAugment, parseAugment } from '../../../src/classify/augment.js';
 import { greyFrame, hasFashionMnist, loadFashionMnist } from '../../../src/classify/fashion-mnist.js';
 import { makeFrame, type ImageFrame } from '../../../src/frame.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 
 t.test('parseAugment: flip, shift=S, none; anything else is a coded error', async (t) => {
   t.same(parseAugment('flip,shift=2'), { flip: true, shift: 2 });

@@ -14,7 +14,7 @@ import { writeWlc } from '../../../src/container/index.js';
 import { readImage } from '../../../src/io/image.js';
 import { colorFrame, FASHION_LABELS, hasFashionMnist, loadFashionMnist } from '../../../src/classify/fashion-mnist.js';
 import { listBundledClassifiers } from '../../../src/classify/model.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 
 const rgbClassifier = listBundledClassifiers().find((c) => c.config.codec?.name === 'rgb-16x-linear');
 const skip = !hasFashionMnist() ? 'Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)' : !rgbClassifier ? 'no bundled classifier for rgb-16x-linear' : false;

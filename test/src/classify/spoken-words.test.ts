@@ -10,7 +10,7 @@ import { Codec } from '../../../src/codec/codec.js';
 import { checkVoice, hasEspeak, mixWindow, speak, speakAll, SPEAKERS, SPOKEN_LABELS, WINDOW_COLUMNS, windowLatents, windowPlan } from '../../../src/classify/spoken-words.js';
 import { ClassifierNet, finalSize, multiplyAdds } from '../../../src/classify/nets.js';
 import { getTf } from '../../../src/models/backend.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 
 const ESPEAK = hasEspeak() ? false : 'espeak-ng is not installed (apt-get install espeak-ng)';
 

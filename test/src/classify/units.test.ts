@@ -15,7 +15,7 @@ import { ClassifierNet, defaultStages, multiplyAdds } from '../../../src/classif
 import { acceptsHeader, checkClassifierHeader, codecRef, encoderSha256, loadClassifier, saveClassifier } from '../../../src/classify/model.js';
 import { predictionOf } from '../../../src/classify/classifier.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../../../src/classify/trainer.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 
 const FMNIST = hasFashionMnist();
 const NO_FMNIST = 'Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)';

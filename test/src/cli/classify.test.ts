@@ -19,7 +19,7 @@ import { writeWlc } from '../../../src/container/index.js';
 import { readImage } from '../../../src/io/image.js';
 import { colorFrame, FASHION_LABELS, greyFrame, hasFashionMnist, loadFashionMnist } from '../../../src/classify/fashion-mnist.js';
 import { listBundledClassifiers } from '../../../src/classify/model.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 import type { Frame } from '../../../src/frame.js';
 
 const models = join(packageRoot(), 'fixtures', 'models');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../../src/paths.js';
 import { audioQuality, clipFrame, listAudio, loadClips, randomAudioCrop } from '../../../src/train/audio-data.js';
 import { CODEC_TRAIN_DEFAULTS, synthesisGains1d, trainCodec } from '../../../src/train/codec-trainer.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 import { Codec } from '../../../src/codec/codec.js';
 import { findFfmpeg } from '../../../src/io/ffmpeg.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CODEC_TRAIN_DEFAULTS, synthesisGains3d, trainCodec } from '../../../src/train/codec-trainer.js';
 import { listVolumes, loadTrainVolumes, randomVolumeCrop, readVolumes } from '../../../src/train/volume-data.js';
-import { rng } from '../../../src/train/photos.js';
+import { rng } from '../../../src/math/random.js';
 import { Codec } from '../../../src/codec/codec.js';
 import { decodeVolumeFrame, encodeVolumeFrame } from '../../../src/codec/volume-codec.js';
 import { parseNifti } from '../../../src/io/nifti.js';

@@ -45,7 +45,6 @@ export function fmtBytes(n: number): string {
 export class Progress {
   private readonly t0 = performance.now();
   private last = 0;
-  private counts?: ProgressCounts;
   private readonly tty: boolean;
   private readonly interval: number;
 
@@ -55,7 +54,6 @@ export class Progress {
   }
 
   update(c: ProgressCounts, force = false): void {
-    this.counts = c;
     if (this.opts.quiet) return;
     const now = performance.now();
     if (!force && now - this.last < this.interval) return;

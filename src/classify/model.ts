@@ -12,11 +12,11 @@
  * changes the codec's sha256 but not its latents). Anything else is WALLOC_ERR_CLASSIFIER_CODEC.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
 import type { WlcHeader } from '../container/index.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readModelFiles, sha256, type Model, type TensorEntry } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, packTensors, readModelFiles, sha256, unpackTensors, writeModelFiles, type Model, type TensorEntry } from '../models/model-file.js';
 import { bundledModelsDir } from '../models/registry.js';
 import type { ClassifierNetConfig, NamedWeights } from './nets.js';
 
@@ -92,24 +92,9 @@ export function codecRef(codec: Model): ClassifierCodecRef {
 
 /** Writes a classifier folder atomically (temporary files, then rename). */
 export function saveClassifier(dir: string, config: Omit<ClassifierConfig, 'format' | 'version' | 'kind' | 'tensors' | 'weightsSha256'>, weights: NamedWeights): ClassifierModel {
-  mkdirSync(dir, { recursive: true });
-  const tensors: TensorEntry[] = [];
-  let total = 0;
-  for (const [name, t] of weights) {
-    tensors.push({ name, shape: t.shape, offset: total });
-    total += t.data.length * 4;
-  }
-  const bin = Buffer.alloc(total);
-  for (const [i, [, t]] of [...weights].entries()) {
-    const off = tensors[i]!.offset;
-    for (let k = 0; k < t.data.length; k++) bin.writeFloatLE(t.data[k]!, off + k * 4);
-  }
+  const { tensors, bin } = packTensors(weights);
   const full: ClassifierConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'classifier', ...config, tensors, weightsSha256: sha256(bin) };
-  const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
-  writeFileSync(join(dir, 'weights.bin.tmp'), bin);
-  writeFileSync(join(dir, 'model.json.tmp'), json);
-  renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
-  renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+  const json = writeModelFiles(dir, full, bin);
   const digest = sha256(json, bin);
   return { config: full, weights, sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
 }
@@ -146,15 +131,7 @@ export function loadClassifier(nameOrPath: string): ClassifierModel {
   if (c.input === 'latent' && (typeof c.codec !== 'object' || c.codec === null || typeof c.codec.sha256 !== 'string')) throw bad('a latent classifier must name its codec');
   if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
   if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
-  const weights: NamedWeights = new Map();
-  for (const t of c.tensors) {
-    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset)) throw bad('bad tensor entry');
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw bad(`tensor ${t.name} lies outside weights.bin`);
-    const arr = new Float32Array(n);
-    for (let i = 0; i < n; i++) arr[i] = bin.readFloatLE(t.offset + i * 4);
-    weights.set(t.name, { shape: t.shape, data: arr });
-  }
+  const weights = unpackTensors(bin, c.tensors, bad);
   const digest = sha256(json, bin);
   return { config: c, weights, sha256: digest, id: `${c.name}@${digest.slice(0, 12)}`, dir };
 }

@@ -38,6 +38,7 @@ import { Teacher, type DistillOptions } from './distill.js';
 import { Hints, type HintOptions } from './hint.js';
 import type { NamedWeights } from '../nn/variables.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
+import { packTensors, unpackTensors } from '../models/model-file.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
 
 export interface ClassifierTrainOptions {
@@ -135,25 +136,29 @@ interface TrainState {
   factors?: Array<{ name: string; shape: number[] }>;
 }
 
-/** The expanded kernels' factors (the model file holds them collapsed), written atomically. */
+/**
+ * The expanded kernels' factors (the model file holds them collapsed), in weights.bin's layout
+ * (src/models/model-file.ts packTensors), written atomically; the returned index goes into
+ * train-state.json.
+ */
 function writeFactors(path: string, factors: NamedWeights): Array<{ name: string; shape: number[] }> {
-  const parts = [...factors].map(([name, w]) => ({ name, shape: w.shape, data: w.data }));
-  const bin = Buffer.concat(parts.map((p) => Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength)));
+  const { tensors, bin } = packTensors(factors);
   writeFileSync(path + '.tmp', bin);
   renameSync(path + '.tmp', path);
-  return parts.map(({ name, shape }) => ({ name, shape }));
+  return tensors.map(({ name, shape }) => ({ name, shape }));
 }
 
 /** Reads back what writeFactors wrote into `into` (a short or missing file is a coded error, not a silent restart). */
 function readFactors(path: string, index: Array<{ name: string; shape: number[] }>, into: NamedWeights): void {
   const bin = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
-  let o = 0;
-  for (const { name, shape } of index) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (o + 4 * n > bin.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: ${path} is missing or short (the expanded factors of the checkpoint); retrain without --resume` });
-    into.set(name, { shape, data: new Float32Array(bin.buffer.slice(bin.byteOffset + o, bin.byteOffset + o + 4 * n)) });
-    o += 4 * n;
-  }
+  let offset = 0;
+  const entries = index.map(({ name, shape }) => {
+    const e = { name, shape, offset };
+    offset += 4 * shape.reduce((a, b) => a * b, 1);
+    return e;
+  });
+  const bad = () => werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: ${path} is missing or short (the expanded factors of the checkpoint); retrain without --resume` });
+  for (const [name, w] of unpackTensors(bin, entries, bad)) into.set(name, w);
 }
 
 export interface TrainResult {

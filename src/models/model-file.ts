@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
 import type { MediaKind } from '../frame.js';
+import type { NamedWeights } from '../nn/variables.js';
 import { bundledModelsDir, listBundledModels } from './registry.js';
 
 export const MODEL_FORMAT = 'walloc-model';
@@ -136,22 +137,8 @@ export function parseModel(json: Uint8Array, bin: Uint8Array, nameOrPath: string
   }
   const config = validateConfig(parsed, nameOrPath);
   if (sha256(bin) !== config.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
-  const weights = new Map<string, Float32Array>();
-  for (const t of config.tensors) {
-    // Issue 11 fix: a tensor entry that is not {name, shape: [non-negative integers], offset} used to
-    // crash here with a TypeError/RangeError (t.shape.reduce, new Float32Array(-1)).
-    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || t.shape.length > 8
-      || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset) || t.offset < 0) {
-      throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: `tensor entry ${JSON.stringify(t)?.slice(0, 80)} is not {name, shape, offset}` });
-    }
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason: `tensor ${t.name} lies outside weights.bin` });
-    // Copy out so the tensor is aligned and independent of the file buffer.
-    const arr = new Float32Array(n);
-    const view = new DataView(bin.buffer, bin.byteOffset + t.offset, n * 4);
-    for (let i = 0; i < n; i++) arr[i] = view.getFloat32(i * 4, true);
-    weights.set(t.name, arr);
-  }
+  const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
+  const weights = new Map([...unpackTensors(bin, config.tensors, bad)].map(([k, v]) => [k, v.data]));
   const digest = sha256(json, bin);
   return { config, weights, sha256: digest, id: `${config.name}@${digest.slice(0, 12)}`, dir };
 }
@@ -164,25 +151,78 @@ export function parseModel(json: Uint8Array, bin: Uint8Array, nameOrPath: string
  * saveModel('fixtures/models/rgb-16x-linear', { ...config }, new Map([['encoder.weight', w]]));
  */
 export function saveModel(dir: string, config: Omit<ModelConfig, 'tensors' | 'weightsSha256' | 'format' | 'version'>, weights: Map<string, { shape: number[]; data: Float32Array }>): Model {
-  mkdirSync(dir, { recursive: true });
+  const { tensors, bin } = packTensors(weights);
+  const full: ModelConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, ...config, tensors, weightsSha256: sha256(bin) };
+  const json = writeModelFiles(dir, full, bin);
+  const digest = sha256(json, bin);
+  return { config: full, weights: new Map([...weights].map(([k, v]) => [k, v.data])), sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
+}
+
+/**
+ * Lays tensors back to back as little-endian float32 (the weights.bin layout) and lists them by
+ * name, shape and byte offset, in the map's order. Shared by every model folder kind and by the
+ * trainers' checkpoint side files.
+ *
+ * @example
+ * const { tensors, bin } = packTensors(new Map([['w', { shape: [2], data: new Float32Array([1, 2]) }]]));
+ */
+export function packTensors(weights: NamedWeights): { tensors: TensorEntry[]; bin: Buffer } {
   const tensors: TensorEntry[] = [];
   let total = 0;
   for (const [name, t] of weights) {
-    if (t.shape.reduce((a, b) => a * b, 1) !== t.data.length) throw werr('WALLOC_ERR_MODEL_INVALID', { model: config.name, reason: `tensor ${name} shape does not match its data` });
+    if (t.shape.reduce((a, b) => a * b, 1) !== t.data.length) throw werr('WALLOC_ERR_INTERNAL', { reason: `tensor ${name} shape [${t.shape.join(', ')}] does not match its ${t.data.length} values` });
     tensors.push({ name, shape: t.shape, offset: total });
     total += t.data.length * 4;
   }
   const bin = Buffer.alloc(total);
-  for (const [name, t] of weights) {
-    const off = tensors.find((e) => e.name === name)!.offset;
-    for (let i = 0; i < t.data.length; i++) bin.writeFloatLE(t.data[i]!, off + i * 4);
+  let i = 0;
+  for (const [, t] of weights) {
+    const off = tensors[i++]!.offset;
+    for (let k = 0; k < t.data.length; k++) bin.writeFloatLE(t.data[k]!, off + k * 4);
   }
-  const full: ModelConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, ...config, tensors, weightsSha256: sha256(bin) };
-  const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
+  return { tensors, bin };
+}
+
+/**
+ * Reads the tensors an index lists out of weights bytes (the inverse of {@link packTensors}). The
+ * index comes from a file, so every entry is checked: a malformed entry or one reaching past the
+ * bytes is `bad(reason)` (the caller's coded error), never a TypeError or RangeError (issue 11).
+ *
+ * @example
+ * const weights = unpackTensors(bin, config.tensors, (reason) => werr('WALLOC_ERR_MODEL_INVALID', { model, reason }));
+ */
+export function unpackTensors(bin: Uint8Array, entries: readonly unknown[], bad: (reason: string) => Error): NamedWeights {
+  const weights: NamedWeights = new Map();
+  const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
+  for (const e of entries) {
+    const t = e as TensorEntry;
+    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || t.shape.length > 8
+      || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset) || t.offset < 0) {
+      throw bad(`tensor entry ${JSON.stringify(t)?.slice(0, 80)} is not {name, shape, offset}`);
+    }
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw bad(`tensor ${t.name} lies outside the weights (${bin.length} bytes)`);
+    // Copied out so the tensor is aligned and independent of the file buffer.
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = view.getFloat32(t.offset + i * 4, true);
+    weights.set(t.name, { shape: t.shape, data });
+  }
+  return weights;
+}
+
+/**
+ * Writes a model folder's two files atomically (temporary files, then renames) and returns the
+ * model.json bytes (for the model's sha256).
+ *
+ * @example
+ * const json = writeModelFiles(dir, { ...config, tensors, weightsSha256: sha256(bin) }, bin);
+ */
+export function writeModelFiles(dir: string, config: object, bin: Buffer): Buffer {
+  mkdirSync(dir, { recursive: true });
+  const json = Buffer.from(JSON.stringify(config, null, 2) + '\n');
   writeFileSync(join(dir, 'weights.bin.tmp'), bin);
   writeFileSync(join(dir, 'model.json.tmp'), json);
   renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
   renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
-  const digest = sha256(json, bin);
-  return { config: full, weights: new Map([...weights].map(([k, v]) => [k, v.data])), sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
+  return json;
 }

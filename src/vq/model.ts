@@ -10,10 +10,10 @@
  * low-rank decoder trained on a VQ-VAE's tokens decode that VQ-VAE's streams.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelFiles, sha256, type TensorEntry } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, packTensors, readModelFiles, sha256, unpackTensors, writeModelFiles, type TensorEntry } from '../models/model-file.js';
 import { bundledModelsDir } from '../models/registry.js';
 import type { NamedWeights } from '../classify/nets.js';
 import { ENCODER_TENSORS, type VqVaeNetConfig } from './vqvae.js';
@@ -87,26 +87,9 @@ export function tokensSha256(net: VqVaeNetConfig, weights: NamedWeights): string
  * const { sha256 } = writeWeightsFolder('/tmp/m', { format: 'walloc-model', version: 1, kind: 'vqvae', name: 'm' }, net.getWeights());
  */
 export function writeWeightsFolder<C extends object>(dir: string, config: C, weights: NamedWeights): { config: C & { tensors: TensorEntry[]; weightsSha256: string }; sha256: string } {
-  mkdirSync(dir, { recursive: true });
-  const tensors: TensorEntry[] = [];
-  let total = 0;
-  for (const [name, t] of weights) {
-    if (t.shape.reduce((a, b) => a * b, 1) !== t.data.length) throw werr('WALLOC_ERR_INTERNAL', { reason: `tensor ${name} shape does not match its data` });
-    tensors.push({ name, shape: t.shape, offset: total });
-    total += t.data.length * 4;
-  }
-  const bin = Buffer.alloc(total);
-  let i = 0;
-  for (const [, t] of weights) {
-    const off = tensors[i++]!.offset;
-    for (let k = 0; k < t.data.length; k++) bin.writeFloatLE(t.data[k]!, off + k * 4);
-  }
+  const { tensors, bin } = packTensors(weights);
   const full = { ...config, tensors, weightsSha256: sha256(bin) };
-  const json = Buffer.from(JSON.stringify(full, null, 2) + '\n');
-  writeFileSync(join(dir, 'weights.bin.tmp'), bin);
-  writeFileSync(join(dir, 'model.json.tmp'), json);
-  renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
-  renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+  const json = writeModelFiles(dir, full, bin);
   return { config: full, sha256: sha256(json, bin) };
 }
 
@@ -130,16 +113,7 @@ export function readWeightsFolder(dir: string, nameOrPath: string, kind: string)
   if (c.kind !== kind) throw bad(`this is a ${typeof c.kind === 'string' ? c.kind : 'codec'} model, not a ${kind} (see \`walloc models\`)`);
   if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
   if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
-  const weights: NamedWeights = new Map();
-  for (const t of c.tensors as TensorEntry[]) {
-    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !Array.isArray(t.shape) || t.shape.length > 8
-      || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !Number.isSafeInteger(t.offset) || t.offset < 0) throw bad('bad tensor entry');
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.offset % 4 !== 0 || t.offset + n * 4 > bin.length) throw bad(`tensor ${t.name} lies outside weights.bin`);
-    const arr = new Float32Array(n);
-    for (let i = 0; i < n; i++) arr[i] = bin.readFloatLE(t.offset + i * 4);
-    weights.set(t.name, { shape: t.shape, data: arr });
-  }
+  const weights = unpackTensors(bin, c.tensors, bad);
   return { config: c as Record<string, unknown> & { tensors: TensorEntry[] }, weights, sha256: sha256(json, bin) };
 }
 

@@ -24,7 +24,7 @@
  * src/classify/augment.ts), `--dropout P` before the dense head, and `--teacher MODEL` to learn
  * from a trained classifier's soft targets as well as the labels (src/classify/distill.ts).
  */
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { Codec } from '../codec/codec.js';
@@ -40,6 +40,7 @@ import type { NamedWeights } from '../nn/variables.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
 import { packTensors, unpackTensors } from '../models/model-file.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
+import { writeFileAtomic } from '../batch/atomic.js';
 
 export interface ClassifierTrainOptions {
   /** 'fashion-mnist', 'fashion-mnist-color' or a folder of class folders. */
@@ -143,8 +144,7 @@ interface TrainState {
  */
 function writeFactors(path: string, factors: NamedWeights): Array<{ name: string; shape: number[] }> {
   const { tensors, bin } = packTensors(factors);
-  writeFileSync(path + '.tmp', bin);
-  renameSync(path + '.tmp', path);
+  writeFileAtomic(path, bin);
   return tensors.map(({ name, shape }) => ({ name, shape }));
 }
 
@@ -241,9 +241,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     }, net.getWeights());
     const factors = net.factorWeights();
     if (factors.size) Object.assign(state, { expand: expandRate, factors: writeFactors(factorsPath, factors) });
-    const tmp = statePath + '.tmp';
-    writeFileSync(tmp, JSON.stringify(state, null, 2));
-    renameSync(tmp, statePath);
+    writeFileAtomic(statePath, Buffer.from(JSON.stringify(state, null, 2)));
     return m;
   };
 

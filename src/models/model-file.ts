@@ -5,12 +5,13 @@
  * header so that a decoder refuses latents made by another model.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
 import type { MediaKind } from '../frame.js';
 import type { NamedWeights } from '../nn/variables.js';
 import { bundledModelsDir, listBundledModels } from './registry.js';
+import { writeFileAtomic } from '../batch/atomic.js';
 
 export const MODEL_FORMAT = 'walloc-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -211,18 +212,16 @@ export function unpackTensors(bin: Uint8Array, entries: readonly unknown[], bad:
 }
 
 /**
- * Writes a model folder's two files atomically (temporary files, then renames) and returns the
+ * Writes a model folder's two files, each atomically (src/batch/atomic.ts), and returns the
  * model.json bytes (for the model's sha256).
  *
  * @example
  * const json = writeModelFiles(dir, { ...config, tensors, weightsSha256: sha256(bin) }, bin);
  */
 export function writeModelFiles(dir: string, config: object, bin: Buffer): Buffer {
-  mkdirSync(dir, { recursive: true });
   const json = Buffer.from(JSON.stringify(config, null, 2) + '\n');
-  writeFileSync(join(dir, 'weights.bin.tmp'), bin);
-  writeFileSync(join(dir, 'model.json.tmp'), json);
-  renameSync(join(dir, 'weights.bin.tmp'), join(dir, 'weights.bin'));
-  renameSync(join(dir, 'model.json.tmp'), join(dir, 'model.json'));
+  // The weights first: a model.json is only ever visible beside the weights it checksums.
+  writeFileAtomic(join(dir, 'weights.bin'), bin);
+  writeFileAtomic(join(dir, 'model.json'), json);
   return json;
 }

@@ -15,7 +15,7 @@
  * this equals pixel MSE up to the small cross terms). Validation measures true pixel PSNR through
  * the real inverse transform.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { werr } from '../errors.js';
@@ -35,6 +35,7 @@ import { audioQuality, clipFrame, loadClips, randomAudioCrop, type Clip } from '
 import { VolumeDecoder } from '../nn/decoder3d.js';
 import { loadTrainVolumes, randomVolumeCrop } from './volume-data.js';
 import { DEFAULT_WINDOW, type WindowRule } from '../io/volume.js';
+import { writeFileAtomic } from '../batch/atomic.js';
 
 export interface CodecTrainOptions {
   /**
@@ -474,9 +475,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
       weights.set(k, v);
     }
     const m = saveModel(o.out, modelConfig(o, decoder, training), weights);
-    const tmp = statePath + '.tmp';
-    writeFileSync(tmp, JSON.stringify(state, null, 2));
-    renameSync(tmp, statePath);
+    writeFileAtomic(statePath, Buffer.from(JSON.stringify(state, null, 2)));
     if (final) o.log(`saved ${m.id} to ${o.out} (${decoder.type} decoder)`);
     return m;
   };

@@ -11,7 +11,7 @@
  * Held-out numbers: MSE over every test pixel in [0, 1], and SSIM (src/metrics/ssim.ts: Gaussian
  * 11×11, σ 1.5, 8-bit) on the first 100 test images, as the codebook study reports them.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { werr } from '../errors.js';
 import { getTf } from '../models/backend.js';
@@ -23,6 +23,7 @@ import { LowRankDecoder, lowRankMacs } from './lowrank.js';
 import { loadVqModel, saveVqModel, type LowRankConfig, type VqModel } from './model.js';
 import { VqCodec } from './vq-codec.js';
 import { VqVae, VQVAE_DEFAULTS, vqvaeMacs } from './vqvae.js';
+import { writeFileAtomic } from '../batch/atomic.js';
 
 /** Test images the study's SSIM is averaged over. */
 export const SSIM_IMAGES = 100;
@@ -116,8 +117,7 @@ export function evaluateCodec(codec: VqCodec, test: GreyImages, limit = 0): VqSc
 
 function writeState(out: string, state: TrainState): void {
   const path = join(out, 'train-state.json');
-  writeFileSync(path + '.tmp', JSON.stringify(state, null, 2));
-  renameSync(path + '.tmp', path);
+  writeFileAtomic(path, Buffer.from(JSON.stringify(state, null, 2)));
 }
 
 /**

@@ -25,7 +25,7 @@ import type { Transform } from 'node:stream';
 import { werr } from '../src/errors.js';
 import { expectKind, makeFrame, sizeOf, type CoeffsFrame, type Frame, type FrameMeta, type LatentFrame } from '../src/frame.js';
 import { frameTransform } from '../src/streams.js';
-import { channelScales, checkBits, toNormal, toUniform, type CompandingScale } from '../src/codec/companding.js';
+import { channelScales, checkBits, toNormal, toUniform } from '../src/codec/companding.js';
 import { projectSimd } from '../src/simd/kernels.js';
 
 /** Output positions per block: about 48 KiB of float64 accumulators (512 positions at N = 12), never fewer than 64. */

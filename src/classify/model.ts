@@ -12,12 +12,12 @@
  * changes the codec's sha256 but not its latents). Anything else is WALLOC_ERR_CLASSIFIER_CODEC.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { werr } from '../errors.js';
 import type { WlcHeader } from '../container/index.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, packTensors, readModelFiles, sha256, unpackTensors, writeModelFiles, type Model, type TensorEntry } from '../models/model-file.js';
-import { bundledModelsDir } from '../models/registry.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readWeightsFolder, resolveModelDir, writeWeightsFolder, type Model, type TensorEntry } from '../models/model-file.js';
+import { listBundledModels } from '../models/registry.js';
 import type { ClassifierNetConfig, NamedWeights } from './nets.js';
 
 export interface ClassifierCodecRef {
@@ -90,66 +90,39 @@ export function codecRef(codec: Model): ClassifierCodecRef {
   return { name: c.name, sha256: codec.sha256, encoderSha256: encoderSha256(codec), channels: c.channels, levels: c.levels, wavelet: c.wavelet, latentDim: c.latentDim, bits: c.bits };
 }
 
-/** Writes a classifier folder atomically (temporary files, then rename). */
+/**
+ * Writes a classifier folder atomically (temporary files, then rename).
+ *
+ * @example
+ * saveClassifier('/tmp/c', { name: 'c', description: '…', input: 'pixels', channels: 1, labels, net: net.config }, net.getWeights());
+ */
 export function saveClassifier(dir: string, config: Omit<ClassifierConfig, 'format' | 'version' | 'kind' | 'tensors' | 'weightsSha256'>, weights: NamedWeights): ClassifierModel {
-  const { tensors, bin } = packTensors(weights);
-  const full: ClassifierConfig = { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'classifier', ...config, tensors, weightsSha256: sha256(bin) };
-  const json = writeModelFiles(dir, full, bin);
-  const digest = sha256(json, bin);
-  return { config: full, weights, sha256: digest, id: `${full.name}@${digest.slice(0, 12)}`, dir };
-}
-
-function resolveDir(nameOrPath: string): string {
-  const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
-  const dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);
-  if (!existsSync(join(dir, 'model.json'))) {
-    throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledClassifiers().map((c) => c.name).join(', ') || 'none' });
-  }
-  return dir;
+  const base = { format: MODEL_FORMAT as typeof MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'classifier' as const, ...config };
+  const { config: full, sha256 } = writeWeightsFolder(dir, base, weights);
+  return { config: full, weights, sha256, id: `${full.name}@${sha256.slice(0, 12)}`, dir };
 }
 
 /**
- * Loads a classifier by bundled name or folder path, checking its format and checksum.
+ * Loads a classifier by bundled name or folder path, checking its format, checksum, labels, net
+ * and (latent classifiers) codec reference.
  *
  * @example
  * const m = loadClassifier('fmnist-latent-resnet');
  */
 export function loadClassifier(nameOrPath: string): ClassifierModel {
-  const dir = resolveDir(nameOrPath);
+  const dir = resolveModelDir(nameOrPath, 'classifier');
+  const { config, weights, sha256 } = readWeightsFolder(dir, nameOrPath, 'classifier');
+  const c = config as unknown as ClassifierConfig;
   const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
-  const { json, bin } = readModelFiles(dir, nameOrPath);
-  let c: ClassifierConfig;
-  try {
-    c = JSON.parse(json.toString('utf8')) as ClassifierConfig;
-  } catch {
-    throw bad('model.json is not valid JSON');
-  }
-  if (typeof c !== 'object' || c === null || c.format !== MODEL_FORMAT || c.version !== MODEL_FORMAT_VERSION) throw bad('not a walloc model folder');
-  if (c.kind !== 'classifier') throw bad('this is a codec, not a classifier (pick a classifier with --model, see `walloc models`)');
   if (!Array.isArray(c.labels) || c.labels.length < 2 || !c.labels.every((l) => typeof l === 'string')) throw bad('labels must be a list of at least two strings');
   if (typeof c.net !== 'object' || c.net === null || c.net.classes !== c.labels.length || !Array.isArray(c.net.stages)) throw bad('net config is missing or does not match the labels');
   if (c.input === 'latent' && (typeof c.codec !== 'object' || c.codec === null || typeof c.codec.sha256 !== 'string')) throw bad('a latent classifier must name its codec');
-  if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
-  if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
-  const weights = unpackTensors(bin, c.tensors, bad);
-  const digest = sha256(json, bin);
-  return { config: c, weights, sha256: digest, id: `${c.name}@${digest.slice(0, 12)}`, dir };
+  return { config: c, weights, sha256, id: `${c.name}@${sha256.slice(0, 12)}`, dir };
 }
 
 /** Bundled classifiers (fixtures/models/NAME with `kind: 'classifier'`), sorted by name. */
 export function listBundledClassifiers(): Array<{ name: string; dir: string; config: ClassifierConfig }> {
-  const root = bundledModelsDir();
-  if (!existsSync(root)) return [];
-  const out: Array<{ name: string; dir: string; config: ClassifierConfig }> = [];
-  for (const name of readdirSync(root).sort()) {
-    const file = join(root, name, 'model.json');
-    if (!existsSync(file)) continue;
-    try {
-      const c = JSON.parse(readFileSync(file, 'utf8')) as ClassifierConfig;
-      if (c.kind === 'classifier') out.push({ name, dir: join(root, name), config: c });
-    } catch { /* unreadable: loadClassifier would say why */ }
-  }
-  return out;
+  return listBundledModels('classifier').map(({ name, dir }) => ({ name, dir, config: JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ClassifierConfig }));
 }
 
 /** `name@sha-prefix` of the codec a header names, for messages. */

@@ -70,16 +70,20 @@ export const sha256 = (...parts: Uint8Array[]): string => {
   return h.digest('hex');
 };
 
-/** Resolves a model argument: a bundled name (`rgb-16x`) or a folder path. */
-export function resolveModelDir(nameOrPath: string): string {
-  // A model id (`rgb-16x@3f2a…`, as frames carry it) names the bundled model before the '@'.
+/**
+ * Resolves a model argument: a bundled name (`rgb-16x`), a model id as frames carry it
+ * (`rgb-16x@3f2a…`, the bundled model before the '@') or a folder path. WALLOC_ERR_MODEL_NOT_FOUND
+ * when there is no model.json, listing the bundled models of `kind` (all kinds when absent).
+ *
+ * @example
+ * resolveModelDir('rgb-16x'); // '…/fixtures/models/rgb-16x'
+ * resolveModelDir('vqvae-mnist-k128', 'vqvae');
+ */
+export function resolveModelDir(nameOrPath: string, kind?: string): string {
   if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) nameOrPath = nameOrPath.slice(0, nameOrPath.indexOf('@'));
-  if (nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.')) {
-    if (!existsSync(join(nameOrPath, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels().map((m) => m.name).join(', ') || 'none' });
-    return nameOrPath;
-  }
-  const dir = join(bundledModelsDir(), nameOrPath);
-  if (!existsSync(join(dir, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels().map((m) => m.name).join(', ') || 'none' });
+  const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
+  const dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);
+  if (!existsSync(join(dir, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels(kind).map((m) => m.name).join(', ') || 'none' });
   return dir;
 }
 
@@ -224,4 +228,44 @@ export function writeModelFiles(dir: string, config: object, bin: Buffer): Buffe
   writeFileAtomic(join(dir, 'weights.bin'), bin);
   writeFileAtomic(join(dir, 'model.json'), json);
   return json;
+}
+
+/**
+ * Writes a model folder of a kind with its own config (classifier, VQ-VAE, token classifier)
+ * atomically; `tensors` and `weightsSha256` are filled in from `weights`. Returns the full config
+ * and the sha256 of the two files.
+ *
+ * @example
+ * const { sha256 } = writeWeightsFolder('/tmp/m', { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'vqvae', name: 'm' }, net.getWeights());
+ */
+export function writeWeightsFolder<C extends object>(dir: string, config: C, weights: NamedWeights): { config: C & { tensors: TensorEntry[]; weightsSha256: string }; sha256: string } {
+  const { tensors, bin } = packTensors(weights);
+  const full = { ...config, tensors, weightsSha256: sha256(bin) };
+  const json = writeModelFiles(dir, full, bin);
+  return { config: full, sha256: sha256(json, bin) };
+}
+
+/**
+ * Reads a model folder of one kind: parses model.json, checks the format, the kind and the weights
+ * checksum, and decodes every tensor; the caller checks its own config fields. Every failure is
+ * WALLOC_ERR_MODEL_* naming the model (a codec where a classifier is wanted says so).
+ *
+ * @example
+ * const { config, weights } = readWeightsFolder(resolveModelDir('vqvae-mnist-k128', 'vqvae'), 'vqvae-mnist-k128', 'vqvae');
+ */
+export function readWeightsFolder(dir: string, nameOrPath: string, kind: string): { config: Record<string, unknown> & { tensors: TensorEntry[] }; weights: NamedWeights; sha256: string } {
+  const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
+  const { json, bin } = readModelFiles(dir, nameOrPath);
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw bad('model.json is not valid JSON');
+  }
+  if (typeof c !== 'object' || c === null || c.format !== MODEL_FORMAT || c.version !== MODEL_FORMAT_VERSION) throw bad('not a walloc model folder');
+  if (c.kind !== kind) throw bad(`this is a ${typeof c.kind === 'string' ? c.kind : 'codec'}, not a ${kind} (pick one with --model, see \`walloc models\`)`);
+  if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
+  if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
+  const weights = unpackTensors(bin, c.tensors, bad);
+  return { config: c as Record<string, unknown> & { tensors: TensorEntry[] }, weights, sha256: sha256(json, bin) };
 }

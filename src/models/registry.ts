@@ -10,6 +10,8 @@ import { packageRoot } from '../paths.js';
 export interface ModelSummary {
   name: string;
   dir: string;
+  /** `codec` for codecs (their model.json has no kind), else the folder's kind: `classifier`, `vqvae`, `token-classifier`. */
+  kind: string;
   modality?: string;
   description?: string;
 }
@@ -20,12 +22,13 @@ export function bundledModelsDir(): string {
 }
 
 /**
- * Lists the bundled models (folders with a model.json), sorted by name.
+ * Lists the bundled models (folders with a model.json), sorted by name; with `kind`, only that kind.
  *
  * @example
- * for (const m of listBundledModels()) console.log(m.name, m.modality);
+ * for (const m of listBundledModels()) console.log(m.name, m.kind, m.modality);
+ * listBundledModels('token-classifier').map((m) => m.name); // ['tokens-mnist-k128']
  */
-export function listBundledModels(): ModelSummary[] {
+export function listBundledModels(kind?: string): ModelSummary[] {
   const dir = bundledModelsDir();
   if (!existsSync(dir)) return [];
   const out: ModelSummary[] = [];
@@ -33,11 +36,11 @@ export function listBundledModels(): ModelSummary[] {
     const file = join(dir, name, 'model.json');
     if (!existsSync(file)) continue;
     try {
-      const cfg = JSON.parse(readFileSync(file, 'utf8')) as { modality?: string; description?: string };
-      out.push({ name, dir: join(dir, name), modality: cfg.modality, description: cfg.description });
+      const cfg = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown; modality?: string; description?: string };
+      out.push({ name, dir: join(dir, name), kind: typeof cfg.kind === 'string' ? cfg.kind : 'codec', modality: cfg.modality, description: cfg.description });
     } catch {
-      out.push({ name, dir: join(dir, name), description: '(unreadable model.json)' });
+      out.push({ name, dir: join(dir, name), kind: 'unknown', description: '(unreadable model.json)' });
     }
   }
-  return out;
+  return kind === undefined ? out : out.filter((m) => m.kind === kind);
 }

@@ -10,11 +10,8 @@
  * low-rank decoder trained on a VQ-VAE's tokens decode that VQ-VAE's streams.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, packTensors, readModelFiles, sha256, unpackTensors, writeModelFiles, type TensorEntry } from '../models/model-file.js';
-import { bundledModelsDir } from '../models/registry.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readWeightsFolder, resolveModelDir, writeWeightsFolder, type TensorEntry } from '../models/model-file.js';
 import type { NamedWeights } from '../classify/nets.js';
 import { ENCODER_TENSORS, type VqVaeNetConfig } from './vqvae.js';
 
@@ -80,78 +77,6 @@ export function tokensSha256(net: VqVaeNetConfig, weights: NamedWeights): string
 }
 
 /**
- * Writes a named-weights model folder atomically (temporary files, then rename): the shared body
- * of the VQ-VAE and token-classifier savers. Returns the sha256 of the two files and the config.
- *
- * @example
- * const { sha256 } = writeWeightsFolder('/tmp/m', { format: 'walloc-model', version: 1, kind: 'vqvae', name: 'm' }, net.getWeights());
- */
-export function writeWeightsFolder<C extends object>(dir: string, config: C, weights: NamedWeights): { config: C & { tensors: TensorEntry[]; weightsSha256: string }; sha256: string } {
-  const { tensors, bin } = packTensors(weights);
-  const full = { ...config, tensors, weightsSha256: sha256(bin) };
-  const json = writeModelFiles(dir, full, bin);
-  return { config: full, sha256: sha256(json, bin) };
-}
-
-/**
- * Reads a named-weights model folder: parses model.json, checks the format, the kind and the
- * weights checksum, and decodes every tensor. Every failure is WALLOC_ERR_MODEL_* naming the model.
- *
- * @example
- * const { config, weights } = readWeightsFolder('/tmp/m', 'm', 'vqvae');
- */
-export function readWeightsFolder(dir: string, nameOrPath: string, kind: string): { config: Record<string, unknown> & { tensors: TensorEntry[] }; weights: NamedWeights; sha256: string } {
-  const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
-  const { json, bin } = readModelFiles(dir, nameOrPath);
-  let c: Record<string, unknown>;
-  try {
-    c = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw bad('model.json is not valid JSON');
-  }
-  if (typeof c !== 'object' || c === null || c.format !== MODEL_FORMAT || c.version !== MODEL_FORMAT_VERSION) throw bad('not a walloc model folder');
-  if (c.kind !== kind) throw bad(`this is a ${typeof c.kind === 'string' ? c.kind : 'codec'} model, not a ${kind} (see \`walloc models\`)`);
-  if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
-  if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
-  const weights = unpackTensors(bin, c.tensors, bad);
-  return { config: c as Record<string, unknown> & { tensors: TensorEntry[] }, weights, sha256: sha256(json, bin) };
-}
-
-/**
- * A bundled name (fixtures/models/NAME) or a folder path → the folder; WALLOC_ERR_MODEL_NOT_FOUND if absent.
- *
- * @example
- * resolveFolder('vqvae-mnist-k128', () => listBundledOfKind('vqvae')); // '…/fixtures/models/vqvae-mnist-k128'
- */
-export function resolveFolder(nameOrPath: string, known: () => string[]): string {
-  if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) nameOrPath = nameOrPath.slice(0, nameOrPath.indexOf('@'));
-  const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
-  const dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);
-  if (!existsSync(join(dir, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: known().join(', ') || 'none' });
-  return dir;
-}
-
-/**
- * Names of the bundled models of one kind, sorted.
- *
- * @example
- * listBundledOfKind('token-classifier'); // ['tokens-mnist-k128']
- */
-export function listBundledOfKind(kind: string): string[] {
-  const root = bundledModelsDir();
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(root).sort()) {
-    const file = join(root, name, 'model.json');
-    if (!existsSync(file)) continue;
-    try {
-      if ((JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown }).kind === kind) out.push(name);
-    } catch { /* unreadable: the loader says why when asked for it */ }
-  }
-  return out;
-}
-
-/**
  * Writes a VQ-VAE model folder atomically; `tokensSha256`, `tensors` and `weightsSha256` are filled in.
  *
  * @example
@@ -171,7 +96,7 @@ export function saveVqModel(dir: string, config: Omit<VqModelConfig, 'format' | 
  * m.config.net.codebookSize; // 128
  */
 export function loadVqModel(nameOrPath: string): VqModel {
-  const dir = resolveFolder(nameOrPath, () => listBundledOfKind('vqvae'));
+  const dir = resolveModelDir(nameOrPath, 'vqvae');
   const { config, weights, sha256 } = readWeightsFolder(dir, nameOrPath, 'vqvae');
   const c = config as unknown as VqModelConfig;
   const bad = (reason: string) => werr('WALLOC_ERR_VQ_MODEL', { model: nameOrPath, reason });

@@ -24,14 +24,15 @@ import type { WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { getTf, type TfModule } from '../models/backend.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readWeightsFolder, resolveModelDir, writeWeightsFolder } from '../models/model-file.js';
 import { convSame } from '../nn/conv.js';
 import { matMulFast } from '../nn/matmul.js';
 import { predictionOf, type Prediction } from '../classify/classifier.js';
 import type { NamedWeights } from '../classify/nets.js';
 import { rng, shuffled } from '../math/random.js';
 import { DATASET_LABELS, gatherUnitBatch, loadVqDataset, toUnitBatch, type VqDataset } from './datasets.js';
-import { listBundledOfKind, loadVqModel, readWeightsFolder, resolveFolder, writeWeightsFolder } from './model.js';
+import { loadVqModel } from './model.js';
+import { listBundledModels } from '../models/registry.js';
 import { VqCodec } from './vq-codec.js';
 import type { TrainRunOptions } from './trainer.js';
 import { checkTokens } from './codebook.js';
@@ -175,7 +176,7 @@ export class TokenNet {
  * const m = loadTokenClassifier('tokens-mnist-k128');
  */
 export function loadTokenClassifier(nameOrPath: string): TokenClassifierModel {
-  const dir = resolveFolder(nameOrPath, () => listBundledOfKind('token-classifier'));
+  const dir = resolveModelDir(nameOrPath, 'token-classifier');
   const { config, weights, sha256 } = readWeightsFolder(dir, nameOrPath, 'token-classifier');
   const c = config as unknown as TokenClassifierConfig;
   const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: nameOrPath, reason });
@@ -220,7 +221,7 @@ export function isTokenStream(h: WlcHeader): boolean {
  * const c = await TokenClassifier.load(tokenClassifierForHeader(reader.header));
  */
 export function tokenClassifierForHeader(h: WlcHeader): string {
-  const all = listBundledOfKind('token-classifier');
+  const all = listBundledModels('token-classifier').map((m) => m.name);
   const sha = headerTokensSha(h);
   for (const name of all) {
     try {
@@ -240,7 +241,7 @@ export function tokenClassifierForHeader(h: WlcHeader): string {
 export function isTokenClassifier(nameOrPath: string | undefined): boolean {
   if (nameOrPath === undefined) return false;
   try {
-    const dir = resolveFolder(nameOrPath, () => []);
+    const dir = resolveModelDir(nameOrPath, 'token-classifier');
     return (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { kind?: unknown }).kind === 'token-classifier';
   } catch {
     return false;

@@ -17,7 +17,7 @@
  * $WALLOC_VQ_BENCH_KS (e.g. "128") limits the codebook sizes, $WALLOC_VQ_BENCH_DATA to one dataset and
  * $WALLOC_VQ_BENCH_TABLES (codebook,tokens,lowrank) to some tables.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTf } from '../../src/models/backend.js';

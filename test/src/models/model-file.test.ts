@@ -4,11 +4,12 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { werr } from '../../../src/errors.js';
-import { loadModel, packTensors, parseModel, saveModel, sha256, unpackTensors, writeModelFiles } from '../../../src/models/model-file.js';
+import { loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, packTensors, parseModel, readWeightsFolder, resolveModelDir, saveModel, sha256, unpackTensors, writeModelFiles, writeWeightsFolder } from '../../../src/models/model-file.js';
+import { bundledModelsDir, listBundledModels } from '../../../src/models/registry.js';
 import type { NamedWeights } from '../../../src/nn/variables.js';
 
 const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: 'test', reason });
@@ -68,5 +69,39 @@ t.test('writeModelFiles: both files written, no temporary files left; saveModel 
   t.ok([...linear.weights].every(([k, w]) => back.weights.get(k)!.every((x, i) => x === w[i])), 'the same weights');
   t.notOk(existsSync(join(out, 'model.json.tmp')) || existsSync(join(out, 'weights.bin.tmp')));
   t.throws(() => parseModel(readFileSync(join(out, 'model.json')), Buffer.alloc(3), 'copy'), { code: 'WALLOC_ERR_MODEL_CHECKSUM' });
+  t.end();
+});
+
+t.test('writeWeightsFolder → readWeightsFolder: a kind\'s folder round trip; the wrong kind, a bad format or damaged weights are coded errors', (t) => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'walloc-kindfolder-')), 'k');
+  const weights: NamedWeights = new Map([['w', { shape: [2, 2], data: Float32Array.from([1, -2, 3.5, 0]) }], ['b', { shape: [1], data: Float32Array.from([7]) }]]);
+  const { config, sha256: digest } = writeWeightsFolder(dir, { format: MODEL_FORMAT, version: MODEL_FORMAT_VERSION, kind: 'thing', name: 'k', extra: [1, 2] }, weights);
+  t.same(config.tensors.map((e) => e.name), ['w', 'b']);
+  const back = readWeightsFolder(dir, 'k', 'thing');
+  t.equal(back.sha256, digest);
+  t.same(back.config.extra, [1, 2], 'the kind\'s own fields come back');
+  t.same([...back.weights.get('w')!.data], [1, -2, 3.5, 0]);
+
+  t.throws(() => readWeightsFolder(dir, 'k', 'classifier'), { code: 'WALLOC_ERR_MODEL_INVALID', message: /this is a thing, not a classifier/ });
+  t.throws(() => readWeightsFolder(resolveModelDir('rgb-16x-linear'), 'rgb-16x-linear', 'vqvae'), { message: /this is a codec, not a vqvae/ });
+  writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(24));
+  t.throws(() => readWeightsFolder(dir, 'k', 'thing'), { code: 'WALLOC_ERR_MODEL_CHECKSUM' });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'other', version: 1 }));
+  t.throws(() => readWeightsFolder(dir, 'k', 'thing'), { code: 'WALLOC_ERR_MODEL_INVALID', message: /not a walloc model folder/ });
+  writeFileSync(join(dir, 'model.json'), '{');
+  t.throws(() => readWeightsFolder(dir, 'k', 'thing'), { message: /not valid JSON/ });
+  t.end();
+});
+
+t.test('resolveModelDir: bundled names, model ids and paths; a missing model lists the bundled ones of the kind asked for', (t) => {
+  const linear = join(bundledModelsDir(), 'rgb-16x-linear');
+  t.equal(resolveModelDir('rgb-16x-linear'), linear);
+  t.equal(resolveModelDir('rgb-16x-linear@0123456789ab'), linear, 'an id names the bundled model');
+  t.equal(resolveModelDir(linear), linear);
+  const vq = listBundledModels('vqvae').map((m) => m.name);
+  t.ok(vq.length > 0 && listBundledModels().length > vq.length, 'the kind filter keeps some, not all');
+  t.ok(listBundledModels('codec').some((m) => m.name === 'rgb-16x-linear') && !listBundledModels('codec').some((m) => vq.includes(m.name)));
+  t.throws(() => resolveModelDir('no-such-model', 'vqvae'), { code: 'WALLOC_ERR_MODEL_NOT_FOUND', message: new RegExp(vq.join(', ')) });
+  t.throws(() => resolveModelDir('./no/such/folder'), { code: 'WALLOC_ERR_MODEL_NOT_FOUND' });
   t.end();
 });

@@ -20,7 +20,7 @@ import {
 } from '../container/index.js';
 import { isWallocError, werr } from '../errors.js';
 import type { Frame } from '../frame.js';
-import { openAtomic } from './atomic.js';
+import { openAtomic } from '../io/atomic.js';
 
 export type ArchiveFormat = 'wlc' | 'tar';
 

@@ -13,7 +13,7 @@ import { relative, resolve } from 'node:path';
 import { werr } from '../errors.js';
 import type { ImageLimits } from '../io/limits.js';
 import { isArchiveFile, readArchive, writeArchive, archiveFormatOf } from './archive.js';
-import { sweepStaleTemps } from './atomic.js';
+import { sweepStaleTemps } from '../io/atomic.js';
 import { ErrorsFile, JsonLinesFile } from './manifest.js';
 import { DEFAULT_EXTENSIONS, outputPath, planTasks, readList, shardOf, toPosix, walkTree, type BatchTask, type Shard } from './plan.js';
 import { TaskPool } from './pool.js';

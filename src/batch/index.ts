@@ -10,7 +10,7 @@ export {
   walkTree, readList, planTasks, parseShard, shardOf, outputPath, parseExtensions, DEFAULT_EXTENSIONS,
   type BatchMode, type BatchTask, type BatchPlan, type Shard,
 } from './plan.js';
-export { writeFileAtomic, openAtomic, sweepStaleTemps, type AtomicFile } from './atomic.js';
+export { writeFileAtomic, openAtomic, sweepStaleTemps, type AtomicFile } from '../io/atomic.js';
 export { writeArchive, readArchive, isArchiveFile, archiveFormatOf, ARCHIVE_TAG, type ArchiveEntry, type ArchiveFormat } from './archive.js';
 export { JsonLinesFile, ErrorsFile, type ManifestRecord } from './manifest.js';
 export { Progress, fmtBytes, type ProgressCounts } from './progress.js';

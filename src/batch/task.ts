@@ -8,7 +8,7 @@ import { Codec } from '../codec/codec.js';
 import { decodeHeader, readWlcSync, type WlcHeader } from '../container/index.js';
 import { isWallocError, werr } from '../errors.js';
 import type { ImageLimits } from '../io/limits.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { decodeImageFile, encodeImageFile, sha256Hex } from './encode-file.js';
 import type { BatchMode, BatchTask } from './plan.js';
 

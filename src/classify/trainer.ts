@@ -40,7 +40,7 @@ import type { NamedWeights } from '../nn/variables.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
 import { packTensors, unpackTensors } from '../models/model-file.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
-import { writeFileAtomic } from '../batch/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export interface ClassifierTrainOptions {
   /** 'fashion-mnist', 'fashion-mnist-color' or a folder of class folders. */

@@ -5,10 +5,11 @@
  * rename once complete.
  */
 import { renameSync, rmSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
+import { tempPathFor } from './atomic.js';
 import { writeImage } from './image.js';
 import { openOutput } from './output.js';
 import { ffmpegSink } from './video.js';
@@ -63,7 +64,7 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
       objectMode: true,
       write(f: ImageFrame, _e, cb) {
         const name = frameName(path, n++);
-        const tmp = join(dirname(name), `.${basename(name)}.tmp${extname(name)}`);
+        const tmp = tempPathFor(name, true);
         writeImage(f, tmp).then(() => { renameSync(tmp, name); written.push(name); cb(); }, (e: unknown) => { rmSync(tmp, { force: true }); cb(e as Error); });
       },
     });
@@ -82,7 +83,7 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} holds one image; for a stream of frames use a pattern such as frame-%04d${ext}, a .y4m file or a video file` });
   }
   // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension.
-  const tmp = join(dirname(path), `.${basename(path, ext)}.${process.pid}.tmp${ext}`);
+  const tmp = tempPathFor(path, true);
   const sink = ffmpegSink(['-y', tmp]);
   return {
     stream: sink,

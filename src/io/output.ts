@@ -5,8 +5,8 @@
  * for binary data unless forced.
  */
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { werr } from '../errors.js';
+import { tempPathFor } from './atomic.js';
 
 export interface Output {
   stream: NodeJS.WritableStream;
@@ -17,8 +17,6 @@ export interface Output {
   /** Path shown to people ('-' for stdout). */
   label: string;
 }
-
-let counter = 0;
 
 /**
  * Opens an output: a file path (atomic) or `-` for stdout.
@@ -32,7 +30,7 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     if (opts.binary !== false && opts.stdout.isTTY && !opts.force) throw werr('WALLOC_ERR_BINARY_TO_TTY');
     return { stream: opts.stdout, commit: async () => {}, abort: () => {}, label: '-' };
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
+  const tmp = tempPathFor(path);
   let file: WriteStream;
   try {
     file = createWriteStream(tmp, { flags: 'wx' });

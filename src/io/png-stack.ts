@@ -6,10 +6,11 @@
  * bounded memory (src/codec/volume-codec.ts). 8-bit and 16-bit grey PNGs keep their values;
  * colour PNGs are converted to grey (luma).
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { werr } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 import type { ImageLimits } from './limits.js';
 import { checkVolumeSize, encodeVoxels, type Volume, type VoxelType } from './volume.js';
 import { frameName } from './frame-sink.js';
@@ -177,14 +178,7 @@ export async function writePngStack(vol: Volume, pattern: string): Promise<strin
     const img = sharp(raw, { raw: { width: W, height: H, channels: 1 } });
     const png = await (deep ? img.toColourspace('grey16') : img).png({ compressionLevel: 6 }).toBuffer();
     const name = frameName(pattern, z);
-    const tmp = join(dirname(name), `.${basename(name)}.${process.pid}.tmp`);
-    try {
-      writeFileSync(tmp, png);
-      renameSync(tmp, name);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw werr('WALLOC_ERR_FILE_WRITE', { path: name, reason: (e as Error).message }, e);
-    }
+    writeFileAtomic(name, png, { fsync: false });
     written.push(name);
   }
   return written;

@@ -11,7 +11,7 @@ import { werr } from '../errors.js';
 import type { MediaKind } from '../frame.js';
 import type { NamedWeights } from '../nn/variables.js';
 import { bundledModelsDir, listBundledModels } from './registry.js';
-import { writeFileAtomic } from '../batch/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export const MODEL_FORMAT = 'walloc-model';
 export const MODEL_FORMAT_VERSION = 1;

@@ -35,7 +35,7 @@ import { audioQuality, clipFrame, loadClips, randomAudioCrop, type Clip } from '
 import { VolumeDecoder } from '../nn/decoder3d.js';
 import { loadTrainVolumes, randomVolumeCrop } from './volume-data.js';
 import { DEFAULT_WINDOW, type WindowRule } from '../io/volume.js';
-import { writeFileAtomic } from '../batch/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export interface CodecTrainOptions {
   /**

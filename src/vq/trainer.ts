@@ -23,7 +23,7 @@ import { LowRankDecoder, lowRankMacs } from './lowrank.js';
 import { loadVqModel, saveVqModel, type LowRankConfig, type VqModel } from './model.js';
 import { VqCodec } from './vq-codec.js';
 import { VqVae, VQVAE_DEFAULTS, vqvaeMacs } from './vqvae.js';
-import { writeFileAtomic } from '../batch/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 /** Test images the study's SSIM is averaged over. */
 export const SSIM_IMAGES = 100;

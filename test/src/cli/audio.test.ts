@@ -121,5 +121,5 @@ t.test('bad audio input: coded errors, exit status 1, and no output file left be
     t.equal(p.code, 1, `${name} on a pipe: exit 1 (${p.stderr.trim()})`);
     t.notOk(existsSync(join(dir, `${name}.pipe.wlc`)));
   }
-  t.same(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary files');
+  t.same(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files');
 });

@@ -1,5 +1,6 @@
 /**
- * Atomic file writes for batches. An output appears under its name only once it is complete and on
+ * Atomic file writes, for every file walloc writes (outputs, batch results, model folders,
+ * checkpoints). An output appears under its name only once it is complete and on
  * disk: bytes go to a temporary dot-file beside the target, are fsync'ed, and the file is renamed
  * into place (rename is atomic within a folder on POSIX file systems). So SIGINT, kill -9 or a power
  * cut leave either the old state or the whole new file, and a rerun can trust every visible output.
@@ -10,18 +11,25 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { werr } from '../errors.js';
 
 /** Host names may hold dots and dashes; keep only what is safe in a file name. */
 const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
-const TEMP_RE = /^\..+\.wtmp-([A-Za-z0-9_]+)-(\d+)-(\d+)$/;
+const TEMP_RE = /^\..+\.wtmp-([A-Za-z0-9_]+)-(\d+)-(\d+)(\.[A-Za-z0-9]+)?$/;
 let counter = 0;
 
-/** The temporary name used for `path` by this thread. */
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${++counter}.wtmp-${HOST}-${process.pid}-${threadId}`);
+/**
+ * A fresh temporary name beside `path` for this thread, hidden (a dot-file) and unique. With
+ * `keepExt` it ends in `path`'s extension, for writers that pick the format from the name (sharp,
+ * ffmpeg).
+ *
+ * @example
+ * tempPathFor('out/clip.mkv', true); // 'out/.clip.mkv.7.wtmp-host-4242-0.mkv'
+ */
+export function tempPathFor(path: string, keepExt = false): string {
+  return join(dirname(path), `.${basename(path)}.${++counter}.wtmp-${HOST}-${process.pid}-${threadId}${keepExt ? extname(path) : ''}`);
 }
 
 /**

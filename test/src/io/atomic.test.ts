@@ -1,0 +1,68 @@
+/**
+ * Atomic writes: a file appears under its name only complete, temporaries are hidden and unique,
+ * failures are coded errors that leave nothing behind, and the sweep after a kill removes only the
+ * leftovers of dead processes on this host.
+ */
+import t from 'tap';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { openAtomic, sweepStaleTemps, tempPathFor, writeFileAtomic } from '../../../src/io/atomic.js';
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'walloc-atomic-'));
+const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
+
+t.test('tempPathFor: hidden, beside the target, unique per call; keepExt keeps the extension', (t) => {
+  const a = tempPathFor('/x/out/clip.mkv');
+  const b = tempPathFor('/x/out/clip.mkv');
+  t.not(a, b);
+  t.match(basename(a), /^\.clip\.mkv\.\d+\.wtmp-/);
+  t.ok(a.startsWith('/x/out/'));
+  t.match(tempPathFor('/x/out/clip.mkv', true), /\.wtmp-[A-Za-z0-9_]+-\d+-\d+\.mkv$/);
+  t.end();
+});
+
+t.test('writeFileAtomic: creates folders, replaces a file whole, leaves no temporaries; a failure is WALLOC_ERR_FILE_WRITE', (t) => {
+  const dir = fresh();
+  const path = join(dir, 'a', 'b', 'out.bin');
+  writeFileAtomic(path, Uint8Array.from([1, 2, 3]));
+  writeFileAtomic(path, Uint8Array.from([9]), { fsync: false });
+  t.same([...readFileSync(path)], [9]);
+  t.same(readdirSync(join(dir, 'a', 'b')), ['out.bin']);
+  // The target is a folder: the rename fails, the temporary goes.
+  mkdirSync(join(dir, 'taken'));
+  t.throws(() => writeFileAtomic(join(dir, 'taken'), Uint8Array.from([1])), { code: 'WALLOC_ERR_FILE_WRITE' });
+  t.same(readdirSync(dir).sort(), ['a', 'taken']);
+  t.end();
+});
+
+t.test('openAtomic: invisible until commit; abort removes the partial file; bytes counted', (t) => {
+  const dir = fresh();
+  const path = join(dir, 'big.wlc');
+  const f = openAtomic(path);
+  f.write(Uint8Array.from([1, 2]));
+  f.write(Uint8Array.from([3]));
+  t.equal(f.bytes, 3);
+  t.notOk(readdirSync(dir).includes('big.wlc'), 'not visible before commit');
+  f.commit();
+  f.abort();
+  t.same([...readFileSync(path)], [1, 2, 3], 'abort after commit keeps the file');
+  const g = openAtomic(join(dir, 'gone.wlc'));
+  g.write(Uint8Array.from([5]));
+  g.abort();
+  t.same(readdirSync(dir), ['big.wlc']);
+  t.end();
+});
+
+t.test('sweepStaleTemps: removes this host\'s leftovers of dead processes only', (t) => {
+  const dir = fresh();
+  mkdirSync(join(dir, 'sub'));
+  // A pid far above any pid_max is never alive.
+  const dead = [`.a.wlc.1.wtmp-${HOST}-99999999-0`, `sub/.b.mkv.2.wtmp-${HOST}-99999998-3.mkv`];
+  const kept = [`.c.wlc.1.wtmp-${HOST}-${process.pid}-0`, '.d.wlc.1.wtmp-otherhost-99999999-0', 'e.wlc', '.hidden-note'];
+  for (const f of [...dead, ...kept]) writeFileSync(join(dir, f), 'x');
+  t.equal(sweepStaleTemps(dir), 2);
+  t.same(readdirSync(dir).filter((f) => f !== 'sub').sort(), kept.sort());
+  t.same(readdirSync(join(dir, 'sub')), []);
+  t.end();
+});

@@ -11,7 +11,7 @@
  * - `coeffs`: [C·K^J, ...spatial/2^J] Float32Array, wavelet packet coefficients (K = 2, 4, 8)
  * - `latent`: [N, ...spatial] Float32Array before quantize, Int8Array after
  * - `tokens`: [...grid] Uint16Array of codebook indices
- * - `packed`: [bytes] Uint8Array, a lossless WebP/PNG of tiled int8 latents; `meta.extra.pack` says how (transforms/pack.ts)
+ * - `packed`: [bytes] Uint8Array, a lossless WebP/PNG of tiled int8 latents; `meta.extra.pack` says how (src/stages/pack.ts)
  */
 import { werr } from './errors.js';
 

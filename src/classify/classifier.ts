@@ -10,7 +10,7 @@ import type { WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { getTf, type TfModule } from '../models/backend.js';
-import { resolveMaxLatentValues, unpackFrame } from '../../transforms/pack.js';
+import { resolveMaxLatentValues, unpackFrame } from '../stages/pack.js';
 import { checkClassifierHeader, loadClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet } from './nets.js';
 

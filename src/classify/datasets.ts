@@ -16,10 +16,33 @@ import { planarToNhwc } from './classifier.js';
 import { colorFrame, COLOR_SIZE, FASHION_LABELS, greyFrame, loadFashionMnist, type GreyImages } from './fashion-mnist.js';
 import type { InputMaker, InputSet } from './inputs.js';
 import { hasEspeak, loadBackgrounds, mixWindow, speakAll, SPOKEN_LABELS, SPOKEN_WORDS, WINDOW_COLUMNS, windowLatents, windowPlan, type Utterance } from './spoken-words.js';
-import type { ClassifierTrainOptions } from './trainer.js';
 
-/** The training options the data depends on. */
-export type DatasetOptions = Pick<ClassifierTrainOptions, 'data' | 'val' | 'limit' | 'valLimit' | 'holdout' | 'photos' | 'valPhotos' | 'size' | 'seed' | 'audio' | 'valAudio' | 'speakers' | 'log' | 'progress'>;
+/** The data a classifier trains and is checked on (part of the trainer's options). */
+export interface DatasetOptions {
+  /** 'fashion-mnist', 'fashion-mnist-color', 'spoken-words' or a folder of class folders. */
+  data: string;
+  /** Held-out class folders (folder data only). */
+  val?: string;
+  /** Training images used (first N; 0 = all). */
+  limit: number;
+  /** Held-out images used (first N; 0 = all). */
+  valLimit: number;
+  /** Fashion-MNIST: hold out the last N training images instead of using the test split (0: test split). */
+  holdout?: number;
+  /** fashion-mnist-color backgrounds. */
+  photos?: string;
+  valPhotos?: string;
+  /** Folder data: image side after centre crop and resize. */
+  size: number;
+  seed: number;
+  /** spoken-words: background recordings for training / held-out windows. */
+  audio?: string;
+  valAudio?: string;
+  /** spoken-words: use at most this many training speakers (half as many held out); default all. */
+  speakers?: number;
+  log: (line: string) => void;
+  progress?: (line: string) => void;
+}
 
 /** Images of a class-folder tree: labels are the sorted sub-folder names. */
 async function loadClassFolders(dir: string, size: number, channels: number, labels?: string[]): Promise<{ labels: string[]; frames: ImageFrame[]; y: number[] }> {

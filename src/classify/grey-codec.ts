@@ -6,10 +6,10 @@
  * packing, and the PCA transpose as decoder. It is an ordinary walloc model folder, so Codec,
  * walloc-encode/-decode and the .wlc header work on it unchanged.
  */
-import { fitScale } from '../codec/companding.js';
+import { fitScale } from '../stages/companding.js';
 import { saveModel, type Model } from '../models/model-file.js';
-import { project } from '../../transforms/analysis.js';
-import { wptForward } from '../../transforms/wpt.js';
+import { project } from '../stages/analysis.js';
+import { wptForward } from '../stages/wpt.js';
 import { CovarianceAccumulator, pcaProjection } from '../train/pca.js';
 import { greyFrame, type GreyImages } from './fashion-mnist.js';
 

@@ -16,9 +16,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { werr } from '../errors.js';
 import type { WlcHeader } from '../container/index.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readWeightsFolder, resolveModelDir, writeWeightsFolder, type Model, type TensorEntry } from '../models/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, loadModel, readWeightsFolder, resolveModelDir, writeWeightsFolder, type Model, type NamedWeights, type TensorEntry } from '../models/model-file.js';
 import { listBundledModels } from '../models/registry.js';
-import type { ClassifierNetConfig, NamedWeights } from './nets.js';
+import type { ClassifierNetConfig } from './nets.js';
 
 export interface ClassifierCodecRef {
   name: string;

@@ -84,8 +84,7 @@ export function finalSize(c: ClassifierNetConfig, h: number, w: number): [number
 }
 
 /** Weights as named float arrays, the model file's currency. */
-import type { NamedWeights } from '../nn/variables.js';
-export type { NamedWeights };
+import type { NamedWeights } from '../models/model-file.js';
 
 /**
  * Default shapes. The latent nets are sized for 7×7 (Fashion-MNIST, J=2) to 8×8 (64² RGB, J=3)

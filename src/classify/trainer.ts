@@ -32,21 +32,18 @@ import { werr } from '../errors.js';
 import { getTf, type TfModule } from '../models/backend.js';
 import { rng, shuffled } from '../math/random.js';
 import { applyAugment, augments, augmentText, drawAugment, NO_AUGMENT, type AugmentConfig } from './augment.js';
-import { buildDatasets } from './datasets.js';
+import { buildDatasets, type DatasetOptions } from './datasets.js';
 import { channelStats, decodedFrames, InputMaker, type InputSet } from './inputs.js';
 import { Teacher, type DistillOptions } from './distill.js';
 import { Hints, type HintOptions } from './hint.js';
-import type { NamedWeights } from '../nn/variables.js';
+import type { NamedWeights } from '../models/model-file.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
 import { packTensors, unpackTensors } from '../models/model-file.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
-export interface ClassifierTrainOptions {
-  /** 'fashion-mnist', 'fashion-mnist-color' or a folder of class folders. */
-  data: string;
-  /** Held-out class folders (folder data only). */
-  val?: string;
+/** What to train (the data fields are {@link DatasetOptions}, read by src/classify/datasets.ts). */
+export interface ClassifierTrainOptions extends DatasetOptions {
   /** Codec whose latents the classifier reads; omitted for the pixel baseline. */
   codec?: string;
   arch: ClassifierArch;
@@ -57,22 +54,10 @@ export interface ClassifierTrainOptions {
   batch: number;
   lr: number;
   warmupSteps: number;
-  seed: number;
-  /** Training images used (first N; 0 = all). */
-  limit: number;
-  /** Held-out images used (first N; 0 = all). */
-  valLimit: number;
-  /** Fashion-MNIST: hold out the last N training images instead of using the test split (0: test split). */
-  holdout?: number;
   /** Stage widths/blocks; default per architecture. */
   stages?: StageConfig[];
   /** Classifier head: 'mean' (any input size) or 'flatten' (fixed size, keeps the layout). */
   head?: 'mean' | 'flatten';
-  /** fashion-mnist-color backgrounds. */
-  photos?: string;
-  valPhotos?: string;
-  /** Folder data: image side after centre crop and resize. */
-  size: number;
   resume: boolean;
   /** Training-time augmentation of the images before encoding (default none). */
   augment?: AugmentConfig;
@@ -86,14 +71,7 @@ export interface ClassifierTrainOptions {
   distill?: DistillOptions;
   /** Hint distillation from the (first) teacher's stage maps (src/classify/hint.ts); needs `distill`. */
   hint?: HintOptions;
-  /** spoken-words: background recordings for training / held-out windows. */
-  audio?: string;
-  valAudio?: string;
-  /** spoken-words: use at most this many training speakers (half as many held out); default all. */
-  speakers?: number;
   backend?: string;
-  log: (line: string) => void;
-  progress?: (line: string) => void;
 }
 
 export { channelStats, InputMaker, type InputSet };

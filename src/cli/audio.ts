@@ -23,7 +23,8 @@ import { openAudioSink } from '../io/wav.js';
 import { loadModel } from '../models/model-file.js';
 import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
 import type { CommandIo } from './command.js';
-import { defaultModel, interruptSignal } from './encode.js';
+import { defaultModel } from '../models/registry.js';
+import { interruptSignal } from './run.js';
 import { intOption, numberOption } from './options.js';
 
 /** True when walloc-encode should take the audio path for this input and these flags. */

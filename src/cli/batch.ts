@@ -11,7 +11,8 @@ import { DEFAULT_EXTENSIONS, parseExtensions, parseShard, planTasks, readList, w
 import { fmtBytes, Progress } from '../batch/progress.js';
 import { enqueueBatch, waitForQueue } from '../batch/queue.js';
 import type { CommandIo, CommandSpec } from './command.js';
-import { defaultModel, interruptSignal } from './encode.js';
+import { defaultModel } from '../models/registry.js';
+import { interruptSignal } from './run.js';
 import { imageLimitOptions, intOption } from './options.js';
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {

@@ -12,12 +12,12 @@ import { MAX_RECORD_BYTES_CAP, WlcParser, type WlcHeader } from '../container/in
 import { werr } from '../errors.js';
 import { openInput } from '../io/input.js';
 import { openOutput } from '../io/output.js';
-import { MAX_LATENT_VALUES_CAP } from '../../transforms/pack.js';
+import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { Classifier, predictionOf } from '../classify/classifier.js';
 import { LatentWindower } from '../classify/audio-windows.js';
 import { planFromHeader } from '../codec/audio-stream.js';
 import type { Frame } from '../frame.js';
-import { unpackFrame } from '../../transforms/pack.js';
+import { unpackFrame } from '../stages/pack.js';
 import { classifierForHeader } from '../classify/model.js';
 import { predictionLine } from '../classify/sink.js';
 import { isTokenClassifier, isTokenStream, TokenClassifier, tokenClassifierForHeader } from '../vq/token-classifier.js';
@@ -29,7 +29,7 @@ import { HINT_DEFAULTS, parseHints } from '../classify/hint.js';
 import { CLASSIFIER_ARCHS, type ClassifierArch } from '../classify/nets.js';
 import { CLASSIFIER_TRAIN_DEFAULTS, trainClassifier } from '../classify/trainer.js';
 import type { CommandIo, CommandSpec } from './command.js';
-import { interruptSignal } from './encode.js';
+import { interruptSignal } from './run.js';
 import { intOption, numberOption } from './options.js';
 import { plainEvery } from './progress.js';
 

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption, type WlcHeader } from '../container/index.js';
-import { MAX_LATENT_VALUES_CAP } from '../../transforms/pack.js';
+import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { imageLimitOptions, intOption } from './options.js';
 import { werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
@@ -18,7 +18,7 @@ import { openOutput, writeAtomically } from '../io/output.js';
 import { writeImage } from '../io/image.js';
 import { frameSinkFor } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
-import { interruptSignal } from './encode.js';
+import { interruptSignal } from './run.js';
 import { decodeAudioMain } from './audio.js';
 import { decodeVolumeMain } from './volume.js';
 

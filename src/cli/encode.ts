@@ -15,29 +15,12 @@ import { openInput } from '../io/input.js';
 import { isImageKind } from '../io/detect.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
-import { listBundledModels } from '../models/registry.js';
+import { defaultModel } from '../models/registry.js';
+import { interruptSignal } from './run.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { imageLimitOptions, intOption } from './options.js';
 import { encodeAudioMain, isAudioRequest } from './audio.js';
 import { encodeVolumeMain, isVolumePath, VOLUME_ENCODE_OPTIONS } from './volume.js';
-
-/** The default model per modality: the trained one when bundled, else its linear floor. */
-export function defaultModel(modality: 'image' | 'audio' | 'volume'): string {
-  const names = new Set(listBundledModels().map((m) => m.name));
-  const wanted = { image: 'rgb-16x', audio: 'stereo-5x', volume: 'volume-mri' }[modality];
-  if (names.has(wanted)) return wanted;
-  if (names.has(`${wanted}-linear`)) return `${wanted}-linear`;
-  throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: wanted, known: [...names].join(', ') || 'none' });
-}
-
-/** Stops a pipeline on SIGINT/SIGTERM so outputs are cleaned up instead of left half-written. */
-export function interruptSignal(): { signal: AbortSignal; release: () => void } {
-  const ac = new AbortController();
-  const onSig = () => ac.abort(new Error('interrupted'));
-  process.once('SIGINT', onSig);
-  process.once('SIGTERM', onSig);
-  return { signal: ac.signal, release: () => { process.off('SIGINT', onSig); process.off('SIGTERM', onSig); } };
-}
 
 export const encodeCommand: CommandSpec = {
   name: 'walloc-encode',

@@ -6,7 +6,7 @@
 import { werr } from '../errors.js';
 import { evalImages, type ImageScore } from '../eval/image-eval.js';
 import type { CommandIo, CommandSpec } from './command.js';
-import { defaultModel } from './encode.js';
+import { defaultModel } from '../models/registry.js';
 import { intOption, numberOption } from './options.js';
 import { evalAudio, loadRecordings } from '../eval/audio-eval.js';
 import { loadModel } from '../models/model-file.js';

@@ -7,6 +7,21 @@
 import { isWallocError } from '../errors.js';
 import { type CommandIo, type CommandSpec, helpText, parseCommandArgs } from './command.js';
 
+/**
+ * Stops a pipeline on SIGINT/SIGTERM so outputs are cleaned up instead of left half-written.
+ *
+ * @example
+ * const { signal, release } = interruptSignal();
+ * try { await pipeline(src, enc, out.stream, { signal }); } finally { release(); }
+ */
+export function interruptSignal(): { signal: AbortSignal; release: () => void } {
+  const ac = new AbortController();
+  const onSig = () => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  return { signal: ac.signal, release: () => { process.off('SIGINT', onSig); process.off('SIGTERM', onSig); } };
+}
+
 export const processIo = (): CommandIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 /** Formats any error for a person; returns the exit status to use. */

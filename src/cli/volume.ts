@@ -29,7 +29,8 @@ import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack 
 import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, type Volume } from '../io/volume.js';
 import { loadModel } from '../models/model-file.js';
 import type { CommandIo } from './command.js';
-import { defaultModel, interruptSignal } from './encode.js';
+import { defaultModel } from '../models/registry.js';
+import { interruptSignal } from './run.js';
 import { imageLimitOptions, intOption } from './options.js';
 
 /** Command-line options of the volume path (merged into walloc-encode's table). */

@@ -7,7 +7,7 @@
 import { werr } from '../errors.js';
 import { DEFAULT_QUEUE, listFailed, retryFailed, runQueueWorker } from '../batch/queue.js';
 import type { CommandSpec } from './command.js';
-import { interruptSignal } from './encode.js';
+import { interruptSignal } from './run.js';
 import { intOption } from './options.js';
 
 export const workerCommand: CommandSpec = {

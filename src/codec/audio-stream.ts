@@ -26,10 +26,10 @@
  */
 import { werr } from '../errors.js';
 import { makeFrame, type AudioFrame, type Frame } from '../frame.js';
-import { wptForward, wptInverse } from '../../transforms/wpt.js';
-import { quantizeFrame, dequantizeArray } from '../../transforms/quantize.js';
-import { packFrame, packInfoOf, unpackFrame, resolveMaxLatentValues, type PackOptions } from '../../transforms/pack.js';
-import { Synthesizer } from '../../transforms/synthesis.js';
+import { wptForward, wptInverse } from '../stages/wpt.js';
+import { quantizeFrame, dequantizeArray } from '../stages/quantize.js';
+import { packFrame, packInfoOf, unpackFrame, resolveMaxLatentValues, type PackOptions } from '../stages/pack.js';
+import { Synthesizer } from '../stages/synthesis.js';
 import type { Codec } from './codec.js';
 
 /** Where the stream layout lives in the .wlc header. */

@@ -10,12 +10,12 @@ import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type LatentFrame, type
 import type { WlcHeader } from '../container/index.js';
 import { loadModel, type Model } from '../models/model-file.js';
 import { frameTransform } from '../streams.js';
-import { wptForward, wptInverse } from '../../transforms/wpt.js';
-import { Analysis } from '../../transforms/analysis.js';
-import { quantizeFrame, dequantizeFrame } from '../../transforms/quantize.js';
-import { packFrame, packInfoOf, resolveMaxLatentValues, unpackFrame, type PackOptions } from '../../transforms/pack.js';
+import { wptForward, wptInverse } from '../stages/wpt.js';
+import { Analysis } from '../stages/analysis.js';
+import { quantizeFrame, dequantizeFrame } from '../stages/quantize.js';
+import { packFrame, packInfoOf, resolveMaxLatentValues, unpackFrame, type PackOptions } from '../stages/pack.js';
 import { checkImageSize, resolveImageLimits, type ImageLimits } from '../io/limits.js';
-import { Synthesizer } from '../../transforms/synthesis.js';
+import { Synthesizer } from '../stages/synthesis.js';
 
 export interface CodecOptions {
   /** TensorFlow.js backend for learned decoders. */
@@ -26,7 +26,7 @@ export interface CodecOptions {
    * Decoding limits, checked against the latent shape before anything is unpacked or synthesised
    * (issue 11: a small .wlc must not make the decoder allocate gigabytes). `maxPixels`/`maxSide`
    * bound the decoded frame (src/io/limits.ts; for audio and volumes `maxPixels` bounds the samples
-   * per channel); `maxLatentValues` bounds the packed image (transforms/pack.ts).
+   * per channel); `maxLatentValues` bounds the packed image (src/stages/pack.ts).
    */
   limits?: ImageLimits & { maxLatentValues?: number };
 }

@@ -9,12 +9,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { werr } from '../errors.js';
 import type { MediaKind } from '../frame.js';
-import type { NamedWeights } from '../nn/variables.js';
 import { bundledModelsDir, listBundledModels } from './registry.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
 export const MODEL_FORMAT = 'walloc-model';
 export const MODEL_FORMAT_VERSION = 1;
+
+/** Tensors by name, each with its shape: what a model folder's weights.bin holds. */
+export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
 
 export interface TensorEntry {
   name: string;

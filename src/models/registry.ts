@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { werr } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
 export interface ModelSummary {
@@ -43,4 +44,18 @@ export function listBundledModels(kind?: string): ModelSummary[] {
     }
   }
   return kind === undefined ? out : out.filter((m) => m.kind === kind);
+}
+
+/**
+ * The default codec per modality: the trained one when bundled, else its linear floor.
+ *
+ * @example
+ * defaultModel('image'); // 'rgb-16x'
+ */
+export function defaultModel(modality: 'image' | 'audio' | 'volume'): string {
+  const names = new Set(listBundledModels('codec').map((m) => m.name));
+  const wanted = { image: 'rgb-16x', audio: 'stereo-5x', volume: 'volume-mri' }[modality];
+  if (names.has(wanted)) return wanted;
+  if (names.has(`${wanted}-linear`)) return `${wanted}-linear`;
+  throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: wanted, known: [...names].join(', ') || 'none' });
 }

@@ -36,8 +36,7 @@ export interface ResidualDecoderConfig {
 }
 
 /** Weights as named float arrays, the model file's currency. */
-import type { NamedWeights } from './variables.js';
-export type { NamedWeights };
+import type { NamedWeights } from '../models/model-file.js';
 
 export class ResidualDecoder {
   readonly config: ResidualDecoderConfig;

@@ -20,7 +20,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 import { convSame } from './conv.js';
-import type { NamedWeights } from './decoder.js';
+import type { NamedWeights } from '../models/model-file.js';
 import { readWeights, assignWeights, disposeVariables, newVariable, parameterCount, variableOf, type VariableInit } from './variables.js';
 
 type Tensor5D = tfTypes.Tensor5D;

@@ -7,7 +7,8 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 
 /** Named float arrays with their shapes: what model files store. */
-export type NamedWeights = Map<string, { shape: number[]; data: Float32Array }>;
+import type { NamedWeights } from '../models/model-file.js';
+export type { NamedWeights };
 
 /**
  * The current values of named variables, as named float arrays.

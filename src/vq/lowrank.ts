@@ -25,7 +25,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { werr } from '../errors.js';
 import type { TfModule } from '../models/backend.js';
-import type { NamedWeights } from '../classify/nets.js';
+import type { NamedWeights } from '../models/model-file.js';
 import { convSame } from '../nn/conv.js';
 import { matMulFast } from '../nn/matmul.js';
 import type { LowRankConfig } from './model.js';

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { werr } from '../errors.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readWeightsFolder, resolveModelDir, writeWeightsFolder, type TensorEntry } from '../models/model-file.js';
-import type { NamedWeights } from '../classify/nets.js';
+import type { NamedWeights } from '../models/model-file.js';
 import { ENCODER_TENSORS, type VqVaeNetConfig } from './vqvae.js';
 
 /** The low-rank decoder's knobs (src/vq/lowrank.ts). */

@@ -28,7 +28,7 @@ import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readWeightsFolder, resolveModelDir,
 import { convSame } from '../nn/conv.js';
 import { matMulFast } from '../nn/matmul.js';
 import { predictionOf, type Prediction } from '../classify/classifier.js';
-import type { NamedWeights } from '../classify/nets.js';
+import type { NamedWeights } from '../models/model-file.js';
 import { rng, shuffled } from '../math/random.js';
 import { DATASET_LABELS, gatherUnitBatch, loadVqDataset, toUnitBatch, type VqDataset } from './datasets.js';
 import { loadVqModel } from './model.js';
@@ -187,7 +187,7 @@ export function loadTokenClassifier(nameOrPath: string): TokenClassifierModel {
 }
 
 /**
- * The tokens fingerprint of a stream: the header's `tokensSha256` (transforms/vq.ts `vqHeader`), or,
+ * The tokens fingerprint of a stream: the header's `tokensSha256` (src/stages/vq.ts `vqHeader`), or,
  * for a stream saved by a filter graph, that of the VQ-VAE model the header names, when it is one.
  * Undefined for any other stream.
  *

@@ -2,7 +2,7 @@
  * A loaded VQ-VAE as a codec: images → tokens (tfjs encoder, then the typed-array nearest-codebook
  * search of src/vq/codebook.ts) and tokens → images (codebook lookup, then the decoder: the
  * convolutional one of src/vq/vqvae.ts or the low-rank one of src/vq/lowrank.ts). Batched, because
- * the bench and the classifiers run thousands of 28×28 images; the stages in transforms/vq.ts call
+ * the bench and the classifiers run thousands of 28×28 images; the stages in src/stages/vq.ts call
  * it one frame at a time.
  *
  * Pixels here are NHWC float32 in [0, 1] (the net's range); frames are [1, H, W] in [-0.5, 0.5].

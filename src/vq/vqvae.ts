@@ -16,7 +16,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
-import type { NamedWeights } from '../classify/nets.js';
+import type { NamedWeights } from '../models/model-file.js';
 import { matMulFast } from '../nn/matmul.js';
 import { conv4x4s2, convTranspose4x4s2, strideTwoMacs } from './strided-conv.js';
 import { readWeights, disposeVariables, parameterCount } from '../nn/variables.js';

@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Codec } from '../../src/codec/codec.js';
-import { toUniform } from '../../src/codec/companding.js';
+import { toUniform } from '../../src/stages/companding.js';
 import { writeWlc } from '../../src/container/index.js';
 import { readImage } from '../../src/io/image.js';
 import { packageRoot } from '../../src/paths.js';

@@ -6,7 +6,7 @@ import { Analysis, LinearSynthesis, analysis, analysisFrame, linearSynthesis, li
 import { quantizeFrame } from '../../transforms/quantize.js';
 import { makeFrame, type Frame } from '../../src/frame.js';
 import { erf } from '../../src/math/normal.js';
-import { latentMax } from '../../src/codec/companding.js';
+import { latentMax } from '../../src/stages/companding.js';
 
 /** Deterministic pseudo-random floats in [-1, 1). */
 function rand(n: number, seed: number): Float32Array {

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { runBin } from '../../helpers/io.js';
 import { packageRoot } from '../../../src/paths.js';
 import { findFfmpeg } from '../../../src/io/ffmpeg.js';
-import { defaultModel } from '../../../src/cli/encode.js';
+import { defaultModel } from '../../../src/models/registry.js';
 import { Codec } from '../../../src/codec/codec.js';
 import { writeWlc } from '../../../src/container/index.js';
 import { readImage } from '../../../src/io/image.js';

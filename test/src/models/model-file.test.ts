@@ -4,13 +4,12 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { werr } from '../../../src/errors.js';
-import { loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, packTensors, parseModel, readWeightsFolder, resolveModelDir, saveModel, sha256, unpackTensors, writeModelFiles, writeWeightsFolder } from '../../../src/models/model-file.js';
+import { loadModel, MODEL_FORMAT, type NamedWeights, MODEL_FORMAT_VERSION, packTensors, parseModel, readWeightsFolder, resolveModelDir, saveModel, sha256, unpackTensors, writeModelFiles, writeWeightsFolder } from '../../../src/models/model-file.js';
 import { bundledModelsDir, listBundledModels } from '../../../src/models/registry.js';
-import type { NamedWeights } from '../../../src/nn/variables.js';
 
 const bad = (reason: string) => werr('WALLOC_ERR_MODEL_INVALID', { model: 'test', reason });
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import {
   channelScales, defaultScale, fitScale, latentMax, maxLevel, toNormal, toNormalValue, toUniform, toUniformValue,
-} from '../../../src/codec/companding.js';
+} from '../../../src/stages/companding.js';
 import { normalCdf, normalQuantile } from '../../../src/math/normal.js';
 import { isWallocError } from '../../../src/errors.js';
 

@@ -80,6 +80,10 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   const { signal, release } = interruptSignal();
   const headerP = reader.headerReady;
   headerP.catch(() => {});
+  // Until a pipeline consumes the reader, its errors reach us through headerReady (a bad header) or
+  // the pipeline (a bad record); the reader's own 'error' event must not crash the process meanwhile
+  // (a damaged header, or a damaged stream given with a model that does not load).
+  reader.on('error', () => {});
   input.stream.pipe(reader);
   input.stream.on('error', (e) => reader.destroy(e));
   let codec: Codec | undefined;

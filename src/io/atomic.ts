@@ -9,7 +9,7 @@
  * shared file system) never share one, and a later run can tell which leftovers belong to dead
  * processes on this host and remove them.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -30,6 +30,36 @@ let counter = 0;
  */
 export function tempPathFor(path: string, keepExt = false): string {
   return join(dirname(path), `.${basename(path)}.${++counter}.wtmp-${HOST}-${process.pid}-${threadId}${keepExt ? extname(path) : ''}`);
+}
+
+/**
+ * Checks that the folder of an output the user named exists (outputs do not create folders, so a
+ * typo in `-o` is an error before any work starts, not a new tree).
+ *
+ * @throws WALLOC_ERR_FILE_WRITE naming `path`
+ * @example
+ * checkOutputFolder('nodir/x.png'); // throws: nodir/x.png: cannot write (the folder nodir does not exist)
+ */
+export function checkOutputFolder(path: string): void {
+  const dir = dirname(path);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: `the folder ${dir} does not exist` });
+  }
+  if (!isDir) throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: `${dir} is not a folder` });
+}
+
+/**
+ * {@link tempPathFor} for a file the user named, after {@link checkOutputFolder}.
+ *
+ * @example
+ * const tmp = outputTempPath('out/clip.mkv', true);
+ */
+export function outputTempPath(path: string, keepExt = false): string {
+  checkOutputFolder(path);
+  return tempPathFor(path, keepExt);
 }
 
 /**

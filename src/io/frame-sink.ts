@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
-import { tempPathFor } from './atomic.js';
+import { checkOutputFolder, outputTempPath, tempPathFor } from './atomic.js';
 import { writeImage } from './image.js';
 import { openOutput } from './output.js';
 import { ffmpegSink } from './video.js';
@@ -58,6 +58,7 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
   const ext = path === '-' ? '' : extname(path).toLowerCase();
   if (path.includes('%')) {
     // Numbered images, each written atomically as it is decoded.
+    checkOutputFolder(path);
     let n = 1;
     const written: string[] = [];
     const stream = new Writable({
@@ -83,7 +84,7 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} holds one image; for a stream of frames use a pattern such as frame-%04d${ext}, a .y4m file or a video file` });
   }
   // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension.
-  const tmp = tempPathFor(path, true);
+  const tmp = outputTempPath(path, true);
   const sink = ffmpegSink(['-y', tmp]);
   return {
     stream: sink,

@@ -6,7 +6,7 @@
  */
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { werr } from '../errors.js';
-import { tempPathFor } from './atomic.js';
+import { outputTempPath } from './atomic.js';
 
 export interface Output {
   stream: NodeJS.WritableStream;
@@ -30,7 +30,7 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     if (opts.binary !== false && opts.stdout.isTTY && !opts.force) throw werr('WALLOC_ERR_BINARY_TO_TTY');
     return { stream: opts.stdout, commit: async () => {}, abort: () => {}, label: '-' };
   }
-  const tmp = tempPathFor(path);
+  const tmp = outputTempPath(path);
   let file: WriteStream;
   try {
     file = createWriteStream(tmp, { flags: 'wx' });

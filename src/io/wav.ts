@@ -320,12 +320,12 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   // Anything else: ffmpeg encodes f32le from a pipe into a temporary file that keeps the extension.
   const { spawn } = await import('node:child_process');
   const { renameSync, rmSync } = await import('node:fs');
-  const { tempPathFor } = await import('./atomic.js');
+  const { outputTempPath } = await import('./atomic.js');
   const { findFfmpeg } = await import('./ffmpeg.js');
   const { ffmpegErrorLine } = await import('./video.js');
   const ff = findFfmpeg();
   if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
-  const tmp = tempPathFor(path, true);
+  const tmp = outputTempPath(path, true);
   const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'f32le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:0',
     ...(o.outputRate && o.outputRate !== o.sampleRate ? ['-ar', String(o.outputRate)] : []), '-y', tmp], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';

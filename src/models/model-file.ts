@@ -111,7 +111,7 @@ function validateConfig(cfg: unknown, model: string): ModelConfig {
  * const w = m.weights.get('encoder.weight'); // Float32Array [latentDim × channels·4^J]
  */
 export function loadModel(nameOrPath: string): Model {
-  const dir = resolveModelDir(nameOrPath);
+  const dir = resolveModelDir(nameOrPath, 'codec');
   const { json, bin } = readModelFiles(dir, nameOrPath);
   return parseModel(json, bin, nameOrPath, dir);
 }

@@ -129,3 +129,27 @@ t.test('binary is not written to a terminal; usage errors exit 2', async (t) => 
   t.equal(d.code, 1);
   t.match(d.stderr, /not a \.wlc stream/);
 });
+
+t.test('walloc-decode: a damaged header is one coded line, never a stack trace; an output folder that does not exist is refused up front', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const wlc = join(dir, 'c.wlc');
+  t.equal((await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), '-o', wlc, ...MODEL])).code, 0);
+  const bytes = readFileSync(wlc);
+  const damaged = Buffer.from(bytes);
+  damaged[20] = damaged[20]! ^ 0xff;
+  writeFileSync(join(dir, 'hdr.wlc'), damaged);
+  for (const args of [[join(dir, 'hdr.wlc'), '-o', join(dir, 'h.png')], ['-', '--model', 'no-such-model', '-o', join(dir, 'h.png')]]) {
+    const r = await runBin('walloc-decode', args, { input: args[0] === '-' ? damaged : undefined });
+    t.equal(r.code, 1, args.join(' '));
+    t.match(r.stderr, /^walloc-decode: .* \[WALLOC_ERR_(CONTAINER_HEADER|MODEL_NOT_FOUND)\]\n$/, 'one line');
+    t.notMatch(r.stderr, /node:events|at /, 'no stack trace');
+  }
+  for (const out of ['nodir/x.png', 'nodir/x-%02d.png', 'nodir/x.y4m', 'nodir/x.mkv']) {
+    const r = await runBin('walloc-decode', [wlc, '-o', join(dir, out)]);
+    t.equal(r.code, 1, out);
+    t.match(r.stderr, /cannot write \(the folder .*nodir does not exist\) \[WALLOC_ERR_FILE_WRITE\]/);
+  }
+  const enc = await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), '-o', join(dir, 'nodir', 'x.wlc'), ...MODEL]);
+  t.match(enc.stderr, /\[WALLOC_ERR_FILE_WRITE\]/);
+  t.same(readdirSync(dir).sort(), ['c.wlc', 'hdr.wlc'], 'nothing written, no folder made');
+});

@@ -7,7 +7,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { openAtomic, sweepStaleTemps, tempPathFor, writeFileAtomic } from '../../../src/io/atomic.js';
+import { checkOutputFolder, openAtomic, outputTempPath, sweepStaleTemps, tempPathFor, writeFileAtomic } from '../../../src/io/atomic.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'walloc-atomic-'));
 const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
@@ -64,5 +64,16 @@ t.test('sweepStaleTemps: removes this host\'s leftovers of dead processes only',
   t.equal(sweepStaleTemps(dir), 2);
   t.same(readdirSync(dir).filter((f) => f !== 'sub').sort(), kept.sort());
   t.same(readdirSync(join(dir, 'sub')), []);
+  t.end();
+});
+
+t.test('checkOutputFolder / outputTempPath: an output\'s folder must exist and be a folder', (t) => {
+  const dir = fresh();
+  writeFileSync(join(dir, 'file'), 'x');
+  t.doesNotThrow(() => checkOutputFolder(join(dir, 'out.png')));
+  t.match(outputTempPath(join(dir, 'out.mkv'), true), /\.mkv$/);
+  t.throws(() => checkOutputFolder(join(dir, 'nodir', 'out.png')), { code: 'WALLOC_ERR_FILE_WRITE', message: /out\.png: cannot write \(the folder .*nodir does not exist\)/ });
+  t.throws(() => outputTempPath(join(dir, 'file', 'out.png')), { code: 'WALLOC_ERR_FILE_WRITE', message: /is not a folder/ });
+  t.same(readdirSync(dir), ['file'], 'nothing created');
   t.end();
 });

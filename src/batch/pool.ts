@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { werr } from '../errors.js';
+import { codes, werr, WallocError, type ErrorCode } from '../errors.js';
 import { CodecCache, runTask, type TaskResult, type TaskSettings, type WorkItem } from './task.js';
 
 const WORKER_URL = new URL(`./worker-thread${extname(fileURLToPath(import.meta.url)) || '.js'}`, import.meta.url);
@@ -81,10 +81,14 @@ export class TaskPool {
     const slot: Slot = { worker };
     return new Promise<void>((resolve, reject) => {
       let ready = false;
-      worker.on('message', (msg: { type: 'ready'; error?: { code: string; message: string } } | { type: 'result'; id: number; result: TaskResult }) => {
+      worker.on('message', (msg: { type: 'ready'; error?: { code: string; message: string; details?: unknown } } | { type: 'result'; id: number; result: TaskResult }) => {
         if (msg.type === 'ready') {
           if (msg.error) {
-            reject(Object.assign(new Error(msg.error.message), msg.error));
+            // The thread could not load the codec (a bad --model): stop it, or it keeps the process
+            // alive, and raise its error as the user's coded error, not an internal one.
+            void worker.terminate();
+            const { code, message, details } = msg.error;
+            reject(code in codes ? new WallocError(code as ErrorCode, (details ?? {}) as Record<string, unknown>) : werr('WALLOC_ERR_INTERNAL', { reason: message }));
             return;
           }
           ready = true;

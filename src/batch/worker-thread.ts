@@ -17,12 +17,12 @@ if (init.vipsThreads !== undefined) sharp.concurrency(init.vipsThreads);
 const codecs = new CodecCache();
 // Load the encoding codec before saying "ready", so that a bad --model fails the pool at start,
 // once, rather than every task.
-let startError: { code: string; message: string } | undefined;
+let startError: { code: string; message: string; details?: unknown } | undefined;
 try {
   if (init.settings.model !== undefined) codecs.get(init.settings.model);
 } catch (e) {
-  const err = e as { code?: string; message?: string };
-  startError = { code: err.code ?? 'WALLOC_ERR_INTERNAL', message: err.message ?? String(e) };
+  const err = e as { code?: string; message?: string; details?: unknown };
+  startError = { code: err.code ?? 'WALLOC_ERR_INTERNAL', message: err.message ?? String(e), details: err.details };
 }
 parentPort!.postMessage({ type: 'ready', error: startError });
 

@@ -163,3 +163,15 @@ t.test('walloc batch on the command line: summary, exit statuses, --contents, us
     t.equal(await wallocMain([...args], io), code, `${args.join(' ')}: ${io.err().trim()}`);
   }
 });
+
+t.test('a model that does not load fails the batch at start, with its own coded error, on threads as inline, and stops the threads', async (t) => {
+  const { wallocMain } = await import('../../../src/cli/walloc.js');
+  const { memoryIo } = await import('../../helpers/io.js');
+  for (const jobs of ['0', '2']) {
+    const io = memoryIo();
+    t.equal(await wallocMain(['batch', input, join(dir, `nomodel-${jobs}`), '--model', 'no-such-model', '--jobs', jobs], io), 1);
+    t.match(io.err(), /model "no-such-model" not found.*\[WALLOC_ERR_MODEL_NOT_FOUND\]/, `--jobs ${jobs}`);
+    t.notMatch(io.err(), /internal error/);
+    t.notOk(existsSync(join(dir, `nomodel-${jobs}`)), 'no output tree');
+  }
+});

@@ -8,7 +8,7 @@
  * printed before the next record is read, so a truncated or damaged stream still prints the lines of
  * every complete record before the coded error.
  */
-import { MAX_RECORD_BYTES_CAP, WlcParser, type WlcHeader } from '../container/index.js';
+import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcParser, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import { openInput } from '../io/input.js';
 import { openOutput } from '../io/output.js';
@@ -86,6 +86,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     return new Promise((resolve) => out.stream.once('drain', resolve));
   };
   const onHeader = async (h: WlcHeader): Promise<void> => {
+    latentModelOf(h, inPath);
     // VQ-VAE token streams (src/vq/): the token classifier, which reads the tokens as they are.
     if (isTokenStream(h) || isTokenClassifier(values.model as string | undefined)) {
       classifier = await TokenClassifier.load((values.model as string | undefined) ?? tokenClassifierForHeader(h), { backend: values.backend as string | undefined });

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
-import { MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption, type WlcHeader } from '../container/index.js';
+import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption } from '../container/index.js';
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { imageLimitOptions, intOption } from './options.js';
 import { werr } from '../errors.js';
@@ -89,7 +89,8 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   let codec: Codec | undefined;
   try {
     const header = await headerP;
-    codec = Codec.load((values.model as string | undefined) ?? modelFromHeader(header), { backend: values.backend as string | undefined, limits });
+    const model = latentModelOf(header, inPath);
+    codec = Codec.load((values.model as string | undefined) ?? model, { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
     if (header.modality === 'audio') {
       await decodeAudioMain(values, header, codec, reader, io, outPath, signal);
@@ -128,9 +129,4 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     codec?.dispose();
   }
   return 0;
-}
-
-function modelFromHeader(h: WlcHeader): string {
-  if (typeof h.model !== 'string' || h.model === '') throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: 'the header names no model; pass --model' });
-  return h.model;
 }

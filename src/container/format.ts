@@ -95,6 +95,22 @@ export interface WlcHeader {
   [key: string]: unknown;
 }
 
+/**
+ * The model a stream's latents need. A header without one was written by a filter graph's `save`
+ * with uncompressed frames, which `load` reads back but no decoder or classifier can: that is
+ * WALLOC_ERR_UNSUPPORTED_INPUT saying what the stream holds and how to read it.
+ *
+ * @example
+ * Codec.load(values.model ?? latentModelOf(header, 'clean.wlc'));
+ */
+export function latentModelOf(h: WlcHeader, path: string): string {
+  if (typeof h.model === 'string' && h.model !== '') return h.model;
+  throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', {
+    path,
+    reason: `it holds uncompressed ${h.modality ?? 'media'} frames, not latents: its header names no model, as a filter graph's save writes them; read it back with walloc filter "load=file=${path},save=file=OUT"`,
+  });
+}
+
 const isPosInt = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) > 0;
 const isNonNegInt = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 const isString = (v: unknown): boolean => typeof v === 'string';

@@ -89,3 +89,20 @@ t.test('mapPorts follows ffmpeg: [N] labels, then unlabelled inputs in order; st
   tt.throws(() => mapPorts(FilterGraph.parse('crop;crop'), ['x'], ['1', '2']), { message: /2 open input\(s\) but 1 -i file/ });
   tt.end();
 });
+
+t.test('a .wlc of uncompressed frames (a graph\'s save) is refused by walloc-decode and classify with what it holds and how to read it', async (t) => {
+  const { decodeCommand } = await import('../../../src/cli/decode.js');
+  const { classifyCommand } = await import('../../../src/cli/classify.js');
+  const { runCommand } = await import('../../../src/cli/run.js');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-rawwlc-'));
+  const raw = join(dir, 'clean.wlc');
+  let io = memoryIo();
+  t.equal(await wallocMain(['filter', `load=file=${join('fixtures', 'audio', 'music_stereo_44k_1s.wav')},gain=-3,save=file=${raw}`], io), 0, io.err());
+  t.notOk(readWlcSync(readFileSync(raw)).header.model, 'no model in the header');
+  for (const [cmd, args] of [[decodeCommand, [raw, '-o', join(dir, 'x.wav')]], [decodeCommand, [raw, '--model', 'stereo-5x', '-o', join(dir, 'x.wav')]], [classifyCommand, [raw]]] as const) {
+    io = memoryIo();
+    t.equal(await runCommand(cmd, [...args], io), 1, args.join(' '));
+    t.match(io.err(), /clean\.wlc: unsupported input \(it holds uncompressed audio frames, not latents.*walloc filter "load=file=.*clean\.wlc,save=file=OUT"\) \[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
+  }
+  t.same(readdirSync(dir), ['clean.wlc'], 'no output written');
+});

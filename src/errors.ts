@@ -59,6 +59,7 @@ export const codes = {
   WALLOC_ERR_CONTAINER_RECORD_TYPE: spec('record {record}: unknown record type {type}'),
   WALLOC_ERR_CONTAINER_SEQUENCE: spec('record {record}: out of sequence (expected {expected})'),
   WALLOC_ERR_CONTAINER_PAYLOAD: spec('record {record}: bad payload ({reason})'),
+  WALLOC_ERR_CONTAINER_EMPTY: spec('{path}: no frame to decode ({reason}); nothing was written'),
   WALLOC_ERR_CONTAINER_MODEL: spec('stream was made with model {found} but {expected} was given'),
 
   // --- models and backends ---------------------------------------------------------------

@@ -12,6 +12,7 @@ import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption } fr
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { imageLimitOptions, intOption } from './options.js';
 import { werr } from '../errors.js';
+import { frameTransform } from '../streams.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -101,7 +102,11 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
       return 0;
     }
     if (format !== undefined && audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format ${format} is for audio streams; this stream holds ${String(header.modality)}` });
+    // Frames that reach the output: none (an empty stream, or every record damaged and skipped)
+    // is an error, not an empty file.
+    let frames = 0;
     const decoder = codec.decoder();
+    const noFrames = () => werr('WALLOC_ERR_CONTAINER_EMPTY', { path: inPath, reason: skipCorrupt ? 'every record was damaged and skipped' : 'the stream holds no frame' });
     const single = header.frames === 1;
     const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();
     const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !outPath.includes('%');
@@ -118,11 +123,16 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
               .then((buf) => (out.stream.write(buf) ? cb() : out.stream.once('drain', () => cb())), cb);
           },
         }), { signal });
+        if (n === 0) throw noFrames();
         if (out.stream !== io.stdout) out.stream.end();
       });
     } else {
       const sink = await frameSinkFor(outPath, { format: format as 'y4m' | 'png' | undefined, header, stdout: io.stdout, force: values.force === true });
-      await writeAtomically(sink, () => pipeline(reader, decoder, sink.stream, { signal }));
+      const counter = frameTransform((f: Frame) => { frames++; return f; });
+      await writeAtomically(sink, async () => {
+        await pipeline(reader, decoder, counter, sink.stream, { signal });
+        if (frames === 0) throw noFrames();
+      });
     }
   } finally {
     release();

@@ -153,3 +153,19 @@ t.test('walloc-decode: a damaged header is one coded line, never a stack trace; 
   t.match(enc.stderr, /\[WALLOC_ERR_FILE_WRITE\]/);
   t.same(readdirSync(dir).sort(), ['c.wlc', 'hdr.wlc'], 'nothing written, no folder made');
 });
+
+t.test('walloc-decode --skip-corrupt when no record survives: WALLOC_ERR_CONTAINER_EMPTY and no output, not an empty file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const enc = await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), ...MODEL]);
+  const b = Buffer.from(enc.stdout);
+  const record = 13 + b.readUInt32LE(5);
+  b[record + 20] = b[record + 20]! ^ 0xff;
+  writeFileSync(join(dir, 'flip.wlc'), b);
+  for (const out of ['x.png', 'x.y4m']) {
+    const r = await runBin('walloc-decode', [join(dir, 'flip.wlc'), '--skip-corrupt', '-o', join(dir, out)]);
+    t.equal(r.code, 1, out);
+    t.match(r.stderr, /warning: record 0: .*\[WALLOC_ERR_CONTAINER_CRC\]/);
+    t.match(r.stderr, /flip\.wlc: no frame to decode \(every record was damaged and skipped\); nothing was written \[WALLOC_ERR_CONTAINER_EMPTY\]/);
+  }
+  t.same(readdirSync(dir), ['flip.wlc']);
+});

@@ -14,7 +14,7 @@ export interface InfoReport {
   platform: string;
   backend: { active: string; available: string[]; simd?: boolean };
   ffmpeg: { path: string; version: string; from: string } | null;
-  models: Array<{ name: string; modality?: string; description?: string }>;
+  models: Array<{ name: string; kind: string; modality?: string; description?: string }>;
 }
 
 /**
@@ -33,7 +33,7 @@ export async function gatherInfo(opts: { backend?: string } = {}): Promise<InfoR
     platform: `${process.platform}-${process.arch}`,
     backend: { active: backend, available: await availableBackends(), ...(simd === undefined ? {} : { simd }) },
     ffmpeg: findFfmpeg(),
-    models: listBundledModels().map(({ name, modality, description }) => ({ name, modality, description })),
+    models: listBundledModels().map(({ name, kind, modality, description }) => ({ name, kind, modality, description })),
   };
 }
 
@@ -56,9 +56,41 @@ export const infoCommand: CommandSpec = {
       `backend:  ${r.backend.active}${r.backend.simd ? ' (SIMD)' : ''}; available: ${r.backend.available.join(', ')}`,
       `ffmpeg:   ${r.ffmpeg ? `${r.ffmpeg.version} (${r.ffmpeg.from}: ${r.ffmpeg.path})` : 'not found (set FFMPEG_PATH or install ffmpeg)'}`,
       `models:   ${r.models.length ? '' : 'none bundled'}`,
-      ...r.models.map((m) => `  ${m.name.padEnd(20)} ${m.modality ?? ''}  ${m.description ?? ''}`),
+      ...modelTable(r.models),
     ];
     io.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  },
+};
+
+/** One line per model, columns aligned: name, kind, modality, description. */
+function modelTable(models: InfoReport['models']): string[] {
+  const w = (f: (m: InfoReport['models'][number]) => string) => Math.max(0, ...models.map((m) => f(m).length));
+  const wn = w((m) => m.name);
+  const wk = w((m) => m.kind);
+  const wm = w((m) => m.modality ?? '');
+  return models.map((m) => `  ${m.name.padEnd(wn)}  ${m.kind.padEnd(wk)}  ${(m.modality ?? '').padEnd(wm)}  ${m.description ?? ''}`.trimEnd());
+}
+
+export const modelsCommand: CommandSpec = {
+  name: 'walloc models',
+  summary: 'list the bundled models (codecs, classifiers, VQ-VAEs) with their kind and what they are',
+  usage: ['walloc models [--kind codec|classifier|vqvae|token-classifier] [--json]'],
+  options: {
+    kind: { type: 'string', arg: 'KIND', help: 'only models of this kind' },
+    json: { type: 'boolean', help: 'one JSON object per model on stdout' },
+  },
+  async run({ values }, io) {
+    const all = listBundledModels(values.kind as string | undefined).map(({ name, kind, modality, description }) => ({ name, kind, modality, description }));
+    if (values.json) {
+      for (const m of all) io.stdout.write(JSON.stringify(m) + '\n');
+      return 0;
+    }
+    if (all.length === 0) {
+      io.stderr.write(`walloc models: no bundled model${values.kind ? ` of kind ${String(values.kind)}` : ''}\n`);
+      return values.kind ? 1 : 0;
+    }
+    io.stdout.write(modelTable(all).map((l) => l.slice(2)).join('\n') + '\n');
     return 0;
   },
 };

@@ -57,7 +57,7 @@ export const trainCommand: CommandSpec = {
   ],
   async run({ values, positionals }, io) {
     const what = positionals[0];
-    if (what !== 'codec') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `walloc train needs what to train: "codec" (got ${what === undefined ? 'nothing' : `"${what}"`})` });
+    if (what !== 'codec') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `walloc train needs what to train: codec, classifier, vqvae, token-classifier or lowrank (got ${what === undefined ? 'nothing' : `"${what}"`}); see \`walloc train WHAT --help\`` });
     if (typeof values.data !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--data DIR', command: 'walloc train' });
     if (typeof values.out !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--out DIR', command: 'walloc train' });
     const modality = values.modality as string;

@@ -11,7 +11,7 @@ import { decodeCommand } from './decode.js';
 import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
 import { filterCommand, filtersCommand } from './filter.js';
-import { infoCommand } from './info.js';
+import { infoCommand, modelsCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { trainLowrankCommand, trainTokenClassifierCommand, trainVqvaeCommand } from './vq.js';
 import { batchCommand } from './batch.js';
@@ -27,6 +27,7 @@ export const SUBCOMMANDS: Record<string, CommandSpec> = {
   filter: filterCommand,
   filters: filtersCommand,
   info: infoCommand,
+  models: modelsCommand,
   train: trainCommand,
   batch: batchCommand,
   worker: workerCommand,
@@ -60,6 +61,7 @@ export async function wallocMain(argv: string[], io: CommandIo): Promise<number>
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     if (first === 'help' && rest[0] !== undefined && SUBCOMMANDS[rest[0]]) return runCommand(SUBCOMMANDS[rest[0]], ['--help'], io);
     if (first === 'help' && rest[0]?.startsWith('filter=')) return runCommand(filtersCommand, [rest[0]], io);
+    if (first === 'help' && rest[0] !== undefined) return reportError('walloc', new WallocError('WALLOC_ERR_UNKNOWN_COMMAND', { command: rest[0] }), io.stderr, io.env);
     (first === undefined ? io.stderr : io.stdout).write(wallocHelp());
     return first === undefined ? 2 : 0;
   }

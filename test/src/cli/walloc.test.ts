@@ -64,3 +64,29 @@ t.test('the built bin: info prints the active backend', async (t) => {
   t.equal(r.code, 0);
   t.match(r.stdout.toString(), /backend:\s+(wasm|cpu|node|gpu)/);
 });
+
+t.test('models: every bundled model with its kind; --kind filters; --json is one object per line', async (t) => {
+  let io = memoryIo();
+  t.equal(await wallocMain(['models'], io), 0, io.err());
+  t.match(io.out(), /^rgb-16x\s+codec\s+image\s+RGB codec/m);
+  t.match(io.out(), /^fmnist-latent-resnet\s+classifier\s+Latent-ResNet/m);
+  t.match(io.out(), /^vqvae-mnist-k128\s+vqvae\s+VQ-VAE/m);
+  const cols = io.out().trim().split('\n').map((l) => l.search(/ (codec|classifier|vqvae|token-classifier) /));
+  t.equal(new Set(cols).size, 1, 'the kind column is aligned');
+  io = memoryIo();
+  t.equal(await wallocMain(['models', '--kind', 'vqvae', '--json'], io), 0);
+  const lines = io.out().trim().split('\n').map((l) => JSON.parse(l) as { name: string; kind: string });
+  t.ok(lines.length >= 2 && lines.every((m) => m.kind === 'vqvae'));
+  io = memoryIo();
+  t.equal(await wallocMain(['models', '--kind', 'nothing'], io), 1);
+  t.match(io.err(), /no bundled model of kind nothing/);
+});
+
+t.test('help for an unknown command and train without what to train are usage errors that name the choices', async (t) => {
+  let io = memoryIo();
+  t.equal(await wallocMain(['help', 'nosuch'], io), 2);
+  t.match(io.err(), /unknown command "nosuch".*\[WALLOC_ERR_UNKNOWN_COMMAND\]/);
+  io = memoryIo();
+  t.equal(await wallocMain(['train'], io), 2);
+  t.match(io.err(), /codec, classifier, vqvae, token-classifier or lowrank/);
+});

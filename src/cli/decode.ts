@@ -24,6 +24,26 @@ import { decodeAudioMain } from './audio.js';
 import { decodeVolumeMain } from './volume.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+// Extensions that cannot hold the stream's media: refused before decoding, instead of letting
+// ffmpeg fail on a temporary file. Anything else goes to ffmpeg, which knows more formats.
+const AUDIO_ONLY_EXT = ['.wav', '.mp3', '.flac', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.wma', '.aiff'];
+const NOT_MEDIA_EXT = ['.txt', '.json', '.jsonl', '.csv', '.wlc', '.nii', '.nii.gz', '.raw', '.dcm'];
+
+/**
+ * Refuses an output name that cannot hold what the stream decodes to (`-o x.wav` for images,
+ * `-o x.png` for audio). Volumes have their own list (src/cli/volume.ts).
+ */
+function checkOutputFor(modality: unknown, outPath: string): void {
+  if (outPath === '-' || modality === 'volume') return;
+  const name = outPath.toLowerCase();
+  const ends = (list: readonly string[]) => list.some((e) => name.endsWith(e));
+  if (modality === 'audio' && (ends([...IMAGE_EXT, '.y4m', ...NOT_MEDIA_EXT]) || name.includes('%'))) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${outPath}: this stream holds audio; write .wav, raw PCM (--format s16le, f32le…) or an audio file ffmpeg writes (.flac, .mp3, .ogg, .m4a…)` });
+  }
+  if (modality === 'image' && ends([...AUDIO_ONLY_EXT, ...NOT_MEDIA_EXT])) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${outPath}: this stream holds images; write .png, .jpg or .webp (one frame), numbered images (frame-%04d.png), .y4m or a video file (.mp4, .mkv…)` });
+  }
+}
 
 export const decodeCommand: CommandSpec = {
   name: 'walloc-decode',
@@ -93,6 +113,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     const model = latentModelOf(header, inPath);
     codec = Codec.load((values.model as string | undefined) ?? model, { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
+    checkOutputFor(header.modality, outPath);
     if (header.modality === 'audio') {
       await decodeAudioMain(values, header, codec, reader, io, outPath, signal);
       return 0;

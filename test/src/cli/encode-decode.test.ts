@@ -169,3 +169,16 @@ t.test('walloc-decode --skip-corrupt when no record survives: WALLOC_ERR_CONTAIN
   }
   t.same(readdirSync(dir), ['flip.wlc']);
 });
+
+t.test('walloc-decode refuses an output name that cannot hold the stream\'s media, before decoding', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const image = await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), ...MODEL]);
+  const audio = await runBin('walloc-encode', [join(packageRoot(), 'fixtures', 'audio', 'music_stereo_44k_1s.wav'), '--model', 'stereo-5x']);
+  t.equal(audio.code, 0, audio.stderr);
+  for (const [stream, out, holds] of [[image.stdout, 'x.wav', 'images'], [image.stdout, 'x.txt', 'images'], [image.stdout, 'x.nii.gz', 'images'], [audio.stdout, 'y.png', 'audio'], [audio.stdout, 'y-%02d.png', 'audio'], [audio.stdout, 'y.y4m', 'audio']] as const) {
+    const r = await runBin('walloc-decode', ['-', '-o', join(dir, out)], { input: stream });
+    t.equal(r.code, 2, out);
+    t.match(r.stderr, new RegExp(`this stream holds ${holds}; write .*\\[WALLOC_ERR_INVALID_ARGUMENT\\]`));
+  }
+  t.same(readdirSync(dir), [], 'nothing written');
+});

@@ -2,7 +2,8 @@
  * `save`: a sink filter that writes frames to a file or stdout (`-`). Latents, packed latents and
  * raw media frames go into a .wlc stream, whose header is filled from the first frame; image
  * frames may instead be written as PNG, JPEG or WebP (src/io/image.ts), one file per frame with a
- * `%d` pattern in the name (`frame%03d.png`, as ffmpeg's image2 muxer). Files are written under a
+ * `%d` pattern in the name (`frame%03d.png`, numbered from 1 as ffmpeg's image2 muxer and
+ * walloc-decode number them). Files are written under a
  * temporary name and renamed only when complete, so a failed or interrupted graph leaves nothing
  * half-written. WAV, y4m and NIfTI sinks are left to src/io's writers when they land.
  */
@@ -14,6 +15,7 @@ import { sizeOf, type Frame, type ImageFrame } from '../src/frame.js';
 import { WlcWriter, type WlcHeader } from '../src/container/index.js';
 import type { Model } from '../src/models/model-file.js';
 import { writeImage, type ImageFormat } from '../src/io/image.js';
+import { frameName } from '../src/io/frame-sink.js';
 import { PACK_META_KEY, type PackInfo } from '../transforms/pack.js';
 import { defineFilter, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
 import { encodeNifti } from '../src/io/nifti.js';
@@ -58,11 +60,6 @@ export function wlcHeaderFor(frame: Frame, model?: Model): WlcHeader {
   const codebook = m.extra?.codebook ?? (m.extra?.vq as { codebook?: unknown } | undefined)?.codebook;
   if (typeof codebook === 'number') h.codebook = codebook;
   return h;
-}
-
-/** `name%03d.png` with index 7 → `name007.png`; `%%` is a literal `%`. */
-function expandPattern(path: string, index: number): string {
-  return path.replace(/%(%|0?(\d*)d)/g, (all, what: string, width: string) => (what === '%' ? '%' : String(index).padStart(Number(width || 0), '0')));
 }
 
 export const saveFilter = defineFilter({
@@ -207,7 +204,7 @@ function imageSink(path: string, format: ImageFormat, quality: number, ctx: Ctx)
         if (!numbered && index > 0) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `save: ${path} can hold one image; use a %d pattern (out%03d.png) or a .wlc file for several frames` });
         if (sizeOf(frame.shape) === 0) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: 'empty image' });
         const bytes = await writeImage(frame as ImageFrame, undefined, { format, quality });
-        const out = (current = ctx.io.openOutput(numbered ? expandPattern(path, index) : path, { binary: true }));
+        const out = (current = ctx.io.openOutput(numbered ? frameName(path, index + 1) : path, { binary: true }));
         index++;
         if (out.label === '-') {
           await new Promise<void>((resolve, reject) => out.stream.write(bytes, (e?: Error | null) => (e ? reject(e) : resolve())));

@@ -21,9 +21,17 @@ export interface FrameSink {
   abort(): void;
 }
 
-/** Expands a printf-style `%d` / `%04d` pattern with a frame number. */
+/**
+ * Expands a printf-style `%d` / `%04d` pattern with a frame number, as ffmpeg's image2 muxer does
+ * (`%%` is a literal `%`). Frame files are numbered from 1, as ffmpeg numbers them; volume slices
+ * from 0 (the slice index).
+ *
+ * @example
+ * frameName('f-%04d.png', 7); // 'f-0007.png'
+ * frameName('100%%-%d.png', 2); // '100%-2.png'
+ */
 export function frameName(pattern: string, n: number): string {
-  return pattern.replace(/%(0?)(\d*)d/, (_m, zero: string, width: string) => String(n).padStart(Number(width || 0), zero ? '0' : ' '));
+  return pattern.replace(/%(%|(0?)(\d*)d)/g, (_m, what: string, zero: string, width: string) => (what === '%' ? '%' : String(n).padStart(Number(width || 0), zero ? '0' : ' ')));
 }
 
 /** Chains a frames→bytes transform into an Output so that it can stand as one Writable. */

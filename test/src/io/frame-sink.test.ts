@@ -1,0 +1,35 @@
+/**
+ * Frame sinks: the printf-style names of numbered frames, shared by walloc-decode, the filter
+ * graph's save and the volume PNG slices, and the same numbering from both commands.
+ */
+import t from 'tap';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { frameName } from '../../../src/io/frame-sink.js';
+import { wallocMain } from '../../../src/cli/walloc.js';
+import { packageRoot } from '../../../src/paths.js';
+import { memoryIo, runBin } from '../../helpers/io.js';
+
+t.test('frameName: %d, zero and space padding, %% as a literal percent', (t) => {
+  t.equal(frameName('f-%04d.png', 7), 'f-0007.png');
+  t.equal(frameName('f-%d.png', 12), 'f-12.png');
+  t.equal(frameName('f-%3d.png', 5), 'f-  5.png');
+  t.equal(frameName('100%%-%02d.png', 3), '100%-03.png');
+  t.equal(frameName('f-%02d.png', 123), 'f-123.png', 'wider numbers are not cut');
+  t.end();
+});
+
+t.test('walloc-decode and a graph\'s save number frames the same way, from 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-frames-'));
+  const clip = join(packageRoot(), 'fixtures', 'video', 'chelsea_pan_96x64.y4m');
+  const io = memoryIo();
+  t.equal(await wallocMain(['filter', `load=file=${clip},save=file=${join(dir, 'g-%02d.png')}`], io), 0, io.err());
+  const enc = await runBin('walloc-encode', [clip, '-o', join(dir, 'c.wlc'), '--model', 'rgb-16x-linear']);
+  t.equal(enc.code, 0, enc.stderr);
+  const dec = await runBin('walloc-decode', [join(dir, 'c.wlc'), '-o', join(dir, 'd-%02d.png')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const names = readdirSync(dir).sort();
+  t.same(names.filter((n) => n.startsWith('g-')), ['g-01.png', 'g-02.png', 'g-03.png']);
+  t.same(names.filter((n) => n.startsWith('d-')), ['d-01.png', 'd-02.png', 'd-03.png']);
+});

@@ -37,13 +37,19 @@ async function evalVolumeCommand(dir: string, model: string, values: Record<stri
   const row = (s: VolumeScore) => `${s.file.slice(-30).padEnd(30)} ${s.shape.join('×').padStart(12)} ${f(s.ratio, 1).padStart(7)} ${f(s.psnr).padStart(6)} ${f(s.ssim, 4).padStart(6)} ${f(s.encodeMvoxPerS, 1).padStart(6)} ${f(s.decodeMvoxPerS, 1).padStart(6)}`
     + (s.webp ? `  | ${String(s.webp.quality).padStart(3)} ${f(s.webp.ratio, 1).padStart(7)} ${f(s.webp.psnr).padStart(6)} ${f(s.webp.ssim, 4).padStart(6)}` : '')
     + (s.gzip ? `  | ${f(s.gzip.ratio, 2).padStart(6)}` : '');
-  if (!values.json) {
-    io.stdout.write(`${'volume'.padEnd(30)} ${'D×H×W'.padStart(12)} ${'ratio'.padStart(7)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)} ${'enc'.padStart(6)} ${'dec'.padStart(6)}`
+  // The table's head goes out with its first row, so a folder with no volumes prints only its error.
+  const head = () => io.stdout.write(`${'volume'.padEnd(30)} ${'D×H×W'.padStart(12)} ${'ratio'.padStart(7)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)} ${'enc'.padStart(6)} ${'dec'.padStart(6)}`
       + (compare.includes('webp') ? `  | WebP q ${'ratio'.padStart(5)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : '') + (compare.includes('gzip') ? '  |   gzip' : '') + '   (ratio vs 16-bit; enc/dec Mvox/s)\n');
-  }
   const r = await evalVolumes(dir, {
     model, compare: compare as Array<'webp' | 'gzip'>, backend: values.backend as string | undefined, limit: intOption(values.limit, 'limit', 1, 1e9),
-    onVolume: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write(row(s) + '\n')),
+    onVolume: (s, i, n) => {
+      if (values.json) {
+        io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`);
+        return;
+      }
+      if (i === 0) head();
+      io.stdout.write(row(s) + '\n');
+    },
   });
   if (values.json) {
     io.stderr.write('\n');

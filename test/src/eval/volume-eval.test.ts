@@ -51,3 +51,11 @@ t.test('walloc eval DIR --model volume-mri-linear --compare webp,gzip prints the
   t.match(io.out(), /gzip of the raw voxels \(lossless\)/);
   await t.rejects(evalCommand.run({ values: { model: 'volume-mri-linear', compare: 'opus' }, positionals: [dir] }, memoryIo()), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
 });
+
+t.test('a folder without volumes: the coded error alone, no table head on stdout', async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const io = memoryIo();
+  await t.rejects(evalCommand.run({ values: { model: 'volume-mri-linear' }, positionals: [mkdtempSync(join(tmpdir(), 'walloc-novol-'))] }, io), { code: 'WALLOC_ERR_DATASET', message: /no NIfTI volumes/ });
+  t.equal(io.out(), '');
+});

@@ -42,6 +42,7 @@ export interface CommandSpec {
 /** The options every command has. */
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help and exit' },
+  version: { type: 'boolean', short: 'V', help: 'print walloc\'s version and exit' },
 };
 
 /**

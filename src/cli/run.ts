@@ -5,6 +5,7 @@
  * normal end, not an error.
  */
 import { isWallocError } from '../errors.js';
+import { version } from '../paths.js';
 import { type CommandIo, type CommandSpec, helpText, parseCommandArgs } from './command.js';
 
 /**
@@ -50,6 +51,10 @@ export async function runCommand(spec: CommandSpec, argv: string[], io: CommandI
     const args = parseCommandArgs(spec, argv);
     if (args.values.help === true) {
       io.stdout.write(helpText(spec));
+      return 0;
+    }
+    if (args.values.version === true) {
+      io.stdout.write(`${version()}\n`);
       return 0;
     }
     return (await spec.run(args, io)) ?? 0;

@@ -90,3 +90,14 @@ t.test('help for an unknown command and train without what to train are usage er
   t.equal(await wallocMain(['train'], io), 2);
   t.match(io.err(), /codec, classifier, vqvae, token-classifier or lowrank/);
 });
+
+t.test('every command answers --version / -V with the package version', async (t) => {
+  const { runCommand } = await import('../../../src/cli/run.js');
+  const { encodeCommand } = await import('../../../src/cli/encode.js');
+  const { classifyCommand } = await import('../../../src/cli/classify.js');
+  for (const [cmd, flag] of [[encodeCommand, '--version'], [classifyCommand, '-V']] as const) {
+    const io = memoryIo();
+    t.equal(await runCommand(cmd, [flag], io), 0);
+    t.equal(io.out(), `${version()}\n`, `${cmd.name} ${flag}`);
+  }
+});

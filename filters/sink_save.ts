@@ -15,7 +15,7 @@ import { sizeOf, type Frame, type ImageFrame } from '../src/frame.js';
 import { WlcWriter, type WlcHeader } from '../src/container/index.js';
 import type { Model } from '../src/models/model-file.js';
 import { writeImage, type ImageFormat } from '../src/io/image.js';
-import { frameName } from '../src/io/frame-sink.js';
+import { frameName, isFramePattern } from '../src/io/frame-sink.js';
 import { PACK_META_KEY, type PackInfo } from '../transforms/pack.js';
 import { defineFilter, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
 import { encodeNifti } from '../src/io/nifti.js';
@@ -192,7 +192,7 @@ function niftiSink(path: string, ctx: Ctx): Writable {
 }
 
 function imageSink(path: string, format: ImageFormat, quality: number, ctx: Ctx): Writable {
-  const numbered = /%0?\d*d/.test(path);
+  const numbered = isFramePattern(path);
   let index = 0;
   let current: OpenedSink | undefined;
   return new Writable({

@@ -88,10 +88,15 @@ export class TaskPool {
             // alive, and raise its error as the user's coded error, not an internal one.
             void worker.terminate();
             const { code, message, details } = msg.error;
-            reject(code in codes ? new WallocError(code as ErrorCode, (details ?? {}) as Record<string, unknown>) : werr('WALLOC_ERR_INTERNAL', { reason: message }));
+            reject(Object.hasOwn(codes, code) ? new WallocError(code as ErrorCode, (details ?? {}) as Record<string, unknown>) : werr('WALLOC_ERR_INTERNAL', { reason: message }));
             return;
           }
           ready = true;
+          // The pool gave up starting (another thread failed) before this one was ready.
+          if (this.closed) {
+            void worker.terminate();
+            return;
+          }
           this.slots.push(slot);
           resolve();
           this.pump();

@@ -183,6 +183,6 @@ export function classifierForHeader(h: WlcHeader): string {
   throw werr('WALLOC_ERR_CLASSIFIER_CODEC', {
     classifier: all.length ? all.map((c) => c.name).join(', ') : '(no bundled classifier)',
     expected: all.length ? all.map((c) => `${c.config.codec!.name}@${c.config.codec!.sha256.slice(0, 12)}`).join(' or ') : 'a bundled codec',
-    found: `${headerCodecLabel(h)}; pass --model to pick a classifier trained on this codec`,
+    found: `${headerCodecLabel(h)}; ${h.modality === 'volume' ? 'no bundled classifier reads volume latents' : 'pass --model to pick a classifier trained on this codec (`walloc models --kind classifier` lists them)'}`,
   });
 }

@@ -83,7 +83,6 @@ export function finalSize(c: ClassifierNetConfig, h: number, w: number): [number
   return [h, w];
 }
 
-/** Weights as named float arrays, the model file's currency. */
 import type { NamedWeights } from '../models/model-file.js';
 
 /**

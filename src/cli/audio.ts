@@ -113,9 +113,11 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
     sampleRate: plan.sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
     outputRate: typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
   });
+  let samples = 0;
   const write = async (frames: Frame[]) => {
     for (const f of frames) {
       const n = f.shape[1]!;
+      samples += n;
       const d = f.data as Float32Array;
       const l = d.subarray(0, n);
       const r = d.subarray(n, 2 * n);
@@ -137,6 +139,9 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
         await write(await dec.push(item as Frame));
       }
       await write(await dec.end());
+      // Nothing decoded (an empty stream, or every record damaged and skipped): an error, not a
+      // header-only WAV.
+      if (samples === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: outPath, reason: 'no audio decoded from the stream' });
     });
   } finally {
     dec.dispose();

@@ -86,7 +86,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     return new Promise((resolve) => out.stream.once('drain', resolve));
   };
   const onHeader = async (h: WlcHeader): Promise<void> => {
-    latentModelOf(h, inPath);
+    latentModelOf(h, inPath, values.model as string | undefined);
     // VQ-VAE token streams (src/vq/): the token classifier, which reads the tokens as they are.
     if (isTokenStream(h) || isTokenClassifier(values.model as string | undefined)) {
       classifier = await TokenClassifier.load((values.model as string | undefined) ?? tokenClassifierForHeader(h), { backend: values.backend as string | undefined });

@@ -11,13 +11,12 @@ import { Codec } from '../codec/codec.js';
 import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption } from '../container/index.js';
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { imageLimitOptions, intOption } from './options.js';
-import { werr } from '../errors.js';
-import { frameTransform } from '../streams.js';
+import { isWallocError, werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { writeImage } from '../io/image.js';
-import { frameSinkFor } from '../io/frame-sink.js';
+import { frameSinkFor, isFramePattern } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { interruptSignal } from './run.js';
 import { decodeAudioMain } from './audio.js';
@@ -35,9 +34,11 @@ const NOT_MEDIA_EXT = ['.txt', '.json', '.jsonl', '.csv', '.wlc', '.nii', '.nii.
  */
 function checkOutputFor(modality: unknown, outPath: string): void {
   if (outPath === '-' || modality === 'volume') return;
+  // A header without a modality is decoded as images (below), so it is checked as images.
+  modality ??= 'image';
   const name = outPath.toLowerCase();
   const ends = (list: readonly string[]) => list.some((e) => name.endsWith(e));
-  if (modality === 'audio' && (ends([...IMAGE_EXT, '.y4m', ...NOT_MEDIA_EXT]) || name.includes('%'))) {
+  if (modality === 'audio' && (ends([...IMAGE_EXT, '.y4m', ...NOT_MEDIA_EXT.filter((e) => e !== '.raw')]) || isFramePattern(name))) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${outPath}: this stream holds audio; write .wav, raw PCM (--format s16le, f32le…) or an audio file ffmpeg writes (.flac, .mp3, .ogg, .m4a…)` });
   }
   if (modality === 'image' && ends([...AUDIO_ONLY_EXT, ...NOT_MEDIA_EXT])) {
@@ -94,7 +95,9 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   const skipCorrupt = values['skip-corrupt'] === true;
   const reader = new WlcReader({ skipCorrupt, ...(maxRecordBytes !== undefined ? { maxRecordBytes } : {}) });
   // Without --skip-corrupt a damaged record stays fatal (the reader throws); with it, say what was lost.
+  let corrupt = 0;
   reader.on('corrupt', (c: WlcCorruption) => {
+    corrupt++;
     const lost = c.nextRecord === undefined ? `record ${c.record} to the end of the stream` : c.nextRecord === c.record ? 'no record' : c.nextRecord - c.record === 1 ? `record ${c.record}` : `records ${c.record}–${c.nextRecord - 1}`;
     io.stderr.write(`walloc-decode: warning: ${c.reason} [${c.code}]; skipped bytes ${c.start}–${c.end - 1} (${lost})\n`);
   });
@@ -110,8 +113,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   let codec: Codec | undefined;
   try {
     const header = await headerP;
-    const model = latentModelOf(header, inPath);
-    codec = Codec.load((values.model as string | undefined) ?? model, { backend: values.backend as string | undefined, limits });
+    codec = Codec.load(latentModelOf(header, inPath, values.model as string | undefined), { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
     checkOutputFor(header.modality, outPath);
     if (header.modality === 'audio') {
@@ -127,10 +129,10 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     // is an error, not an empty file.
     let frames = 0;
     const decoder = codec.decoder();
-    const noFrames = () => werr('WALLOC_ERR_CONTAINER_EMPTY', { path: inPath, reason: skipCorrupt ? 'every record was damaged and skipped' : 'the stream holds no frame' });
+    const noFrames = () => werr('WALLOC_ERR_CONTAINER_EMPTY', { path: inPath, reason: corrupt > 0 ? 'every record was damaged and skipped' : 'the stream holds no frame' });
     const single = header.frames === 1;
     const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();
-    const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !outPath.includes('%');
+    const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !isFramePattern(outPath);
     if (asImage) {
       // One image: decode the (single) frame, then write it atomically.
       const out = openOutput(outPath, { stdout: io.stdout, force: values.force === true });
@@ -149,9 +151,11 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
       });
     } else {
       const sink = await frameSinkFor(outPath, { format: format as 'y4m' | 'png' | undefined, header, stdout: io.stdout, force: values.force === true });
-      const counter = frameTransform((f: Frame) => { frames++; return f; });
+      // Counted as they leave the decoder (a listener beside the pipeline's, so no extra buffering);
+      // with none, that is the error, not what ffmpeg makes of an empty input.
+      decoder.on('data', () => { frames++; });
       await writeAtomically(sink, async () => {
-        await pipeline(reader, decoder, counter, sink.stream, { signal });
+        await pipeline(reader, decoder, sink.stream, { signal }).catch((e: unknown) => { throw frames === 0 && isWallocError(e, 'WALLOC_ERR_FFMPEG_FAILED') ? noFrames() : e; });
         if (frames === 0) throw noFrames();
       });
     }

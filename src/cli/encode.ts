@@ -13,6 +13,7 @@ import type { Frame } from '../frame.js';
 import { readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { isImageKind } from '../io/detect.js';
+import { isFramePattern } from '../io/frame-sink.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
 import { defaultModel } from '../models/registry.js';
@@ -61,7 +62,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   const inPath = positionals[0] ?? '-';
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'an input file (or data on stdin)', command: 'walloc-encode' });
   // Volumes (issue 9): PNG-slice folders and patterns are not one input file, so decide first.
-  if (isVolumePath(inPath, values) && (inPath !== '-' && (inPath.includes('%') || !existsSync(inPath) || statSync(inPath).isDirectory()))) {
+  if (isVolumePath(inPath, values) && (inPath !== '-' && (isFramePattern(inPath) || !existsSync(inPath) || statSync(inPath).isDirectory()))) {
     return encodeVolumeMain(values, inPath, undefined, io);
   }
   const limits = imageLimitOptions(values);

@@ -6,6 +6,7 @@ import { availableBackends, getTf } from '../models/backend.js';
 import { listBundledModels } from '../models/registry.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
 import { version } from '../paths.js';
+import { werr } from '../errors.js';
 import type { CommandSpec } from './command.js';
 
 export interface InfoReport {
@@ -81,6 +82,8 @@ export const modelsCommand: CommandSpec = {
     json: { type: 'boolean', help: 'one JSON object per model on stdout' },
   },
   async run({ values }, io) {
+    const kinds = ['codec', 'classifier', 'vqvae', 'token-classifier'];
+    if (values.kind !== undefined && !kinds.includes(values.kind as string)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--kind must be one of ${kinds.join(', ')}, got "${String(values.kind)}"` });
     const all = listBundledModels(values.kind as string | undefined).map(({ name, kind, modality, description }) => ({ name, kind, modality, description }));
     if (values.json) {
       for (const m of all) io.stdout.write(JSON.stringify(m) + '\n');
@@ -88,7 +91,7 @@ export const modelsCommand: CommandSpec = {
     }
     if (all.length === 0) {
       io.stderr.write(`walloc models: no bundled model${values.kind ? ` of kind ${String(values.kind)}` : ''}\n`);
-      return values.kind ? 1 : 0;
+      return 0;
     }
     io.stdout.write(modelTable(all).map((l) => l.slice(2)).join('\n') + '\n');
     return 0;

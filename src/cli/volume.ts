@@ -26,6 +26,8 @@ import { encodeNifti, isNotNifti, parseNifti } from '../io/nifti.js';
 import { isDicomFolder, isGzippedDicom, listDicomFiles, parseDicom, readDicomSeries } from '../io/dicom.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../io/png-stack.js';
+import { isFramePattern } from '../io/frame-sink.js';
+import { checkOutputFolder } from '../io/atomic.js';
 import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, type Volume } from '../io/volume.js';
 import { loadModel } from '../models/model-file.js';
 import type { CommandIo } from './command.js';
@@ -51,7 +53,7 @@ export const VOLUME_ENCODE_OPTIONS = {
  */
 export function isVolumePath(inPath: string, values: Record<string, unknown>): boolean {
   if (values.shape !== undefined || values.dtype !== undefined || values.stack === true || values.slab !== undefined) return true;
-  if (inPath !== '-' && (inPath.includes('%') || (existsSync(inPath) && statSync(inPath).isDirectory()))) return true;
+  if (inPath !== '-' && (isFramePattern(inPath) || (existsSync(inPath) && statSync(inPath).isDirectory()))) return true;
   if (typeof values.model === 'string') {
     try {
       return loadModel(values.model).config.modality === 'volume';
@@ -163,8 +165,9 @@ async function* volumeSlices(vol: Volume) {
  */
 export async function decodeVolumeMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
   volumeInfoOf(header);
+  if (outPath !== '-') checkOutputFolder(outPath);
   const ext = outPath === '-' ? '' : outPath.toLowerCase().endsWith('.nii.gz') ? '.nii.gz' : extname(outPath).toLowerCase();
-  const isPattern = outPath.includes('%');
+  const isPattern = isFramePattern(outPath);
   if (!isPattern && !['', '.nii', '.nii.gz', '.raw'].includes(ext)) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a volume decodes to .nii.gz, .nii, .raw or PNG slices (a %d pattern such as slice-%03d.png), not ${ext || outPath}` });
   }

@@ -96,15 +96,19 @@ export interface WlcHeader {
 }
 
 /**
- * The model a stream's latents need. A header without one was written by a filter graph's `save`
- * with uncompressed frames, which `load` reads back but no decoder or classifier can: that is
+ * The model a stream's latents need: `given` (--model) or the header's. A header with neither a
+ * model nor latent channels was written by a filter graph's `save` with uncompressed frames, which `load` reads back but no decoder or classifier can: that is
  * WALLOC_ERR_UNSUPPORTED_INPUT saying what the stream holds and how to read it.
  *
  * @example
  * Codec.load(values.model ?? latentModelOf(header, 'clean.wlc'));
  */
-export function latentModelOf(h: WlcHeader, path: string): string {
-  if (typeof h.model === 'string' && h.model !== '') return h.model;
+export function latentModelOf(h: WlcHeader, path: string, given?: string): string {
+  if (typeof h.model === 'string' && h.model !== '') return given ?? h.model;
+  if (h.latentDim !== undefined) {
+    if (given !== undefined) return given;
+    throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${path}: the header names no model; pass --model` });
+  }
   throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', {
     path,
     reason: `it holds uncompressed ${h.modality ?? 'media'} frames, not latents: its header names no model, as a filter graph's save writes them; read it back with walloc filter "load=file=${path},save=file=OUT"`,

@@ -22,16 +22,28 @@ export interface FrameSink {
 }
 
 /**
- * Expands a printf-style `%d` / `%04d` pattern with a frame number, as ffmpeg's image2 muxer does
- * (`%%` is a literal `%`). Frame files are numbered from 1, as ffmpeg numbers them; volume slices
- * from 0 (the slice index).
+ * Whether a file name is a numbered-frame pattern: it holds a `%d` / `%04d` once `%%` (a literal
+ * `%`) is set aside. `50%.png` is a file name, not a pattern.
+ *
+ * @example
+ * isFramePattern('f-%04d.png'); // true
+ * isFramePattern('100%%.png');  // false
+ */
+export function isFramePattern(name: string): boolean {
+  return /%\d*d/.test(name.replace(/%%/g, ''));
+}
+
+/**
+ * Expands a `%d` / `%04d` pattern with a frame number as ffmpeg's image2 muxer does: a width pads
+ * with zeros, `%%` is a literal `%`. Frame files are numbered from 1, as ffmpeg numbers them;
+ * volume slices from 0 (the slice index).
  *
  * @example
  * frameName('f-%04d.png', 7); // 'f-0007.png'
  * frameName('100%%-%d.png', 2); // '100%-2.png'
  */
 export function frameName(pattern: string, n: number): string {
-  return pattern.replace(/%(%|(0?)(\d*)d)/g, (_m, what: string, zero: string, width: string) => (what === '%' ? '%' : String(n).padStart(Number(width || 0), zero ? '0' : ' ')));
+  return pattern.replace(/%(%|0?(\d*)d)/g, (_m, what: string, width: string) => (what === '%' ? '%' : String(n).padStart(Number(width || 0), '0')));
 }
 
 /** Chains a frames→bytes transform into an Output so that it can stand as one Writable. */
@@ -64,7 +76,7 @@ function bytesSink(encoder: Transform, path: string, opts: { stdout: NodeJS.Writ
  */
 export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png'; header?: Record<string, unknown>; stdout: NodeJS.WritableStream & { isTTY?: boolean }; force?: boolean }): Promise<FrameSink> {
   const ext = path === '-' ? '' : extname(path).toLowerCase();
-  if (path.includes('%')) {
+  if (isFramePattern(path)) {
     // Numbered images, each written atomically as it is decoded.
     checkOutputFolder(path);
     let n = 1;

@@ -13,7 +13,7 @@ import { werr } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import type { ImageLimits } from './limits.js';
 import { checkVolumeSize, encodeVoxels, type Volume, type VoxelType } from './volume.js';
-import { frameName } from './frame-sink.js';
+import { frameName, isFramePattern } from './frame-sink.js';
 
 /** One slice of a volume: H·W voxel values (as stored, no scaling) and how they were stored. */
 export interface Slice {
@@ -99,7 +99,7 @@ export async function* splitPngStream(stream: AsyncIterable<Uint8Array>, source 
  * listSliceFiles('scan/s%03d.png');     // ['scan/s000.png', 'scan/s001.png', …]
  */
 export function listSliceFiles(pathOrPattern: string): string[] {
-  if (pathOrPattern.includes('%')) {
+  if (isFramePattern(pathOrPattern)) {
     const files: string[] = [];
     const start = existsSync(frameName(pathOrPattern, 0)) ? 0 : 1;
     for (let n = start; existsSync(frameName(pathOrPattern, n)); n++) files.push(frameName(pathOrPattern, n));

@@ -218,7 +218,7 @@ export function unpackTensors(bin: Uint8Array, entries: readonly unknown[], bad:
 }
 
 /**
- * Writes a model folder's two files, each atomically (src/batch/atomic.ts), and returns the
+ * Writes a model folder's two files, each atomically (src/io/atomic.ts), and returns the
  * model.json bytes (for the model's sha256).
  *
  * @example

@@ -6,9 +6,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { TfModule } from '../models/backend.js';
 
-/** Named float arrays with their shapes: what model files store. */
 import type { NamedWeights } from '../models/model-file.js';
-export type { NamedWeights };
 
 /**
  * The current values of named variables, as named float arrays.

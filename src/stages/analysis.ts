@@ -4,7 +4,7 @@
  *
  * The encoder is one 1×1 convolution: at every position, the C·K^J wavelet packet coefficients are
  * projected by a [N × C·K^J] matrix plus a bias onto N latent channels (192 → 12 for RGB at J = 3),
- * then companded through the Gaussian CDF into (−latent_max, latent_max) (src/codec/companding.ts).
+ * then companded through the Gaussian CDF into (−latent_max, latent_max) (src/stages/companding.ts).
  * That is ~36 multiply-adds per pixel, so it is written by hand over typed arrays and needs no ML
  * runtime.
  *

@@ -6,7 +6,7 @@
  * which would disagree with the reference on every exact .5) into an Int8Array within
  * ±(2^(b−1) − 1). `dequantize` turns the integers back into Float32Array values in the same
  * companded domain, which is what a classifier reads and what a synthesis stage expands with
- * ToNormal (see src/codec/companding.ts). Training replaces rounding by additive U(−0.5, 0.5) noise
+ * ToNormal (see src/stages/companding.ts). Training replaces rounding by additive U(−0.5, 0.5) noise
  * ({@link addQuantNoise}), which keeps the loss differentiable.
  *
  * A NaN or ±Infinity latent is an error (WALLOC_ERR_QUANTIZE_RANGE), never a silent 0: it means

@@ -182,3 +182,27 @@ t.test('walloc-decode refuses an output name that cannot hold the stream\'s medi
   }
   t.same(readdirSync(dir), [], 'nothing written');
 });
+
+t.test('walloc-decode of a stream with no frame: WALLOC_ERR_CONTAINER_EMPTY for images, video through ffmpeg and audio; audio still writes .raw', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const headerOnly = (b: Buffer) => b.subarray(0, 13 + b.readUInt32LE(5));
+  const image = await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), ...MODEL]);
+  const audio = await runBin('walloc-encode', [join(packageRoot(), 'fixtures', 'audio', 'music_stereo_44k_1s.wav'), '--model', 'stereo-5x']);
+  for (const [stream, out] of [[headerOnly(image.stdout), 'e.png'], [headerOnly(image.stdout), 'e.mp4'], [headerOnly(audio.stdout), 'e.wav']] as const) {
+    const r = await runBin('walloc-decode', ['-', '-o', join(dir, out)], { input: stream });
+    t.equal(r.code, 1, out);
+    t.match(r.stderr, /no frame to decode \(.*\); nothing was written \[WALLOC_ERR_CONTAINER_EMPTY\]/, out);
+  }
+  t.same(readdirSync(dir), [], 'nothing written');
+  const raw = await runBin('walloc-decode', ['-', '-o', join(dir, 'song.raw'), '--format', 'f32le'], { input: audio.stdout });
+  t.equal(raw.code, 0, raw.stderr);
+  t.equal(readFileSync(join(dir, 'song.raw')).length, 2 * 4 * 44100, '1 s of stereo float32');
+});
+
+t.test('a file name with a lone % is a file, not a frame pattern', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  writeFileSync(join(dir, '50%.jpg'), readFileSync(fixture('coffee_255x171.jpg')));
+  const r = await runBin('walloc-encode', [join(dir, '50%.jpg'), '-o', join(dir, '50%.wlc'), ...MODEL]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /1 frame/);
+});

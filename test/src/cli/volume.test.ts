@@ -56,6 +56,11 @@ t.test('raw volume in, raw and PNG slices out; stdin to stdout', async (t) => {
   t.equal(readFileSync(join(dir, 'back.raw')).length, vol.data.length, 'one byte per uint8 voxel');
   const png = await runBin('walloc-decode', [join(dir, 'v.wlc'), '-o', join(dir, 's%03d.png')]);
   t.equal(png.code, 0, png.stderr);
+  for (const out of ['nodir/s%03d.png', 'nodir/v.nii.gz']) {
+    const missing = await runBin('walloc-decode', [join(dir, 'v.wlc'), '-o', join(dir, out)]);
+    t.match(missing.stderr, /cannot write \(the folder .*nodir does not exist\) \[WALLOC_ERR_FILE_WRITE\]/, out);
+  }
+  t.notOk(readdirSync(dir).includes('nodir'), 'no folder made');
   t.equal(readdirSync(dir).filter((f) => f.endsWith('.png')).length, vol.shape[0]);
   const stdin = await runBin('walloc-encode', ['-', ...MODEL], { input: readFileSync(fixture('ch2-crop.nii.gz')) });
   t.equal(stdin.code, 0, stdin.stderr);

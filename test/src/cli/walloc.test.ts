@@ -78,8 +78,8 @@ t.test('models: every bundled model with its kind; --kind filters; --json is one
   const lines = io.out().trim().split('\n').map((l) => JSON.parse(l) as { name: string; kind: string });
   t.ok(lines.length >= 2 && lines.every((m) => m.kind === 'vqvae'));
   io = memoryIo();
-  t.equal(await wallocMain(['models', '--kind', 'nothing'], io), 1);
-  t.match(io.err(), /no bundled model of kind nothing/);
+  t.equal(await wallocMain(['models', '--kind', 'nothing'], io), 2);
+  t.match(io.err(), /--kind must be one of codec, classifier, vqvae, token-classifier, got "nothing" \[WALLOC_ERR_INVALID_ARGUMENT\]/);
 });
 
 t.test('help for an unknown command and train without what to train are usage errors that name the choices', async (t) => {

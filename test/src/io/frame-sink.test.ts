@@ -6,15 +6,17 @@ import t from 'tap';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { frameName } from '../../../src/io/frame-sink.js';
+import { frameName, isFramePattern } from '../../../src/io/frame-sink.js';
 import { wallocMain } from '../../../src/cli/walloc.js';
 import { packageRoot } from '../../../src/paths.js';
 import { memoryIo, runBin } from '../../helpers/io.js';
 
-t.test('frameName: %d, zero and space padding, %% as a literal percent', (t) => {
+t.test('frameName / isFramePattern: %d, zero padding as ffmpeg pads, %% as a literal percent', (t) => {
   t.equal(frameName('f-%04d.png', 7), 'f-0007.png');
   t.equal(frameName('f-%d.png', 12), 'f-12.png');
-  t.equal(frameName('f-%3d.png', 5), 'f-  5.png');
+  t.equal(frameName('f-%3d.png', 5), 'f-005.png', 'ffmpeg pads %3d with zeros too');
+  t.ok(isFramePattern('f-%04d.png') && isFramePattern('%d.png') && isFramePattern('a%%%d.png'));
+  t.notOk(isFramePattern('50%.png') || isFramePattern('100%%.png') || isFramePattern('a%%d.png'), 'a percent sign alone is a file name');
   t.equal(frameName('100%%-%02d.png', 3), '100%-03.png');
   t.equal(frameName('f-%02d.png', 123), 'f-123.png', 'wider numbers are not cut');
   t.end();

@@ -68,7 +68,7 @@ export const saveFilter = defineFilter({
   inputs: [{ name: 'default', kinds: PAD_KINDS }],
   outputs: [],
   options: {
-    file: { type: 'string', required: true, aliases: ['filename', 'f'], help: "path to write, or - for stdout; %d in an image name numbers the frames" },
+    file: { type: 'string', required: true, aliases: ['filename', 'f'], help: "path to write, or - for stdout; %d or %04d in an image name numbers the frames from 1, as ffmpeg does" },
     format: { type: 'enum', choices: ['auto', 'wlc', 'png', 'jpeg', 'webp', 'nifti'], default: 'auto', help: 'output format; auto: from the extension (.png, .jpg, .webp, .nii, .nii.gz), else .wlc' },
     quality: { type: 'int', min: 1, max: 100, default: 90, help: 'JPEG and lossy WebP quality' },
   },

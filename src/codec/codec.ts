@@ -116,7 +116,7 @@ export class Codec {
   /** One packed (or int8 latent) frame → the reconstructed media frame, clamped to range. */
   async decodeFrame(frame: Frame): Promise<MediaFrame> {
     const maxValues = resolveMaxLatentValues(this.opts.limits?.maxLatentValues);
-    this.checkDecodedSize(frame.kind === 'packed' ? packInfoOf(frame).latentShape : frame.shape);
+    this.checkDecodedSize(frame.kind === 'packed' ? packInfoOf(frame).latentShape : frame.shape, frame.meta.sourceShape);
     this.synth ??= await Synthesizer.create(this.model, { backend: this.opts.backend });
     const q = frame.kind === 'packed' ? await unpackFrame(frame, { maxValues }) : frame;
     const coeffs = this.synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
@@ -134,7 +134,7 @@ export class Codec {
    * Refuses a latent shape the model cannot decode, or whose decoded frame (spatial × 2^J per axis)
    * exceeds the limits, before anything is allocated (issue 11).
    */
-  private checkDecodedSize(shape: unknown): void {
+  private checkDecodedSize(shape: unknown, source?: unknown): void {
     const c = this.model.config;
     const dims = SPATIAL_DIMS[c.modality];
     if (!Array.isArray(shape) || shape.length !== dims + 1 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
@@ -142,7 +142,12 @@ export class Codec {
     }
     if (shape[0] !== c.latentDim) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `latent has ${String(shape[0])} channels but model ${c.name} expects ${c.latentDim}` });
     const step = 2 ** c.levels;
-    const spatial = (shape as number[]).slice(1).map((d) => d * step);
+    // The limits are on the frame the user gets back, as walloc-encode checked it: the size the
+    // frame records (each axis at most step − 1 below the padded one, else it is not believed),
+    // or the smallest size that pads to this one. The padding itself never adds more than that.
+    const padded = (shape as number[]).slice(1).map((d) => d * step);
+    const src = Array.isArray(source) ? (source as unknown[]).slice(-dims) : [];
+    const spatial = padded.map((p, i) => (typeof src[i] === 'number' && (src[i] as number) <= p && (src[i] as number) > p - step ? (src[i] as number) : p - step + 1));
     const limits = resolveImageLimits(this.opts.limits);
     if (c.modality === 'image') {
       checkImageSize(spatial[1]!, spatial[0]!, limits, 'decoded frame');

@@ -29,7 +29,20 @@ let counter = 0;
  * tempPathFor('out/clip.mkv', true); // 'out/.clip.mkv.7.wtmp-host-4242-0.mkv'
  */
 export function tempPathFor(path: string, keepExt = false): string {
-  return join(dirname(path), `.${basename(path)}.${++counter}.wtmp-${HOST}-${process.pid}-${threadId}${keepExt ? extname(path) : ''}`);
+  return join(dirname(path), `.${clip(basename(path), 120)}.${++counter}.wtmp-${HOST}-${process.pid}-${threadId}${keepExt ? extname(path) : ''}`);
+}
+
+/** `name` cut to at most `bytes` UTF-8 bytes on a character boundary (file names hold 255 bytes). */
+function clip(name: string, bytes: number): string {
+  if (Buffer.byteLength(name) <= bytes) return name;
+  let out = '';
+  let used = 0;
+  for (const ch of name) {
+    used += Buffer.byteLength(ch);
+    if (used > bytes) break;
+    out += ch;
+  }
+  return out;
 }
 
 /**

@@ -41,7 +41,9 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
   // Errors opening the temp file surface on the stream; re-raise them with the user's path.
   file.on('error', () => {});
   const cleanup = () => {
-    if (!done) rmSync(tmp, { force: true });
+    try {
+      if (!done) rmSync(tmp, { force: true });
+    } catch { /* nothing to remove, or it cannot be: never an error at exit */ }
   };
   process.once('exit', cleanup);
   return {

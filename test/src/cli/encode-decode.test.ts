@@ -206,3 +206,13 @@ t.test('a file name with a lone % is a file, not a frame pattern', async (t) => 
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /1 frame/);
 });
+
+t.test('sizes walloc-encode accepts under a limit decode under the same limit (limits are on the image, not its padding)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const enc = await runBin('walloc-encode', [fixture('coffee_255x171.jpg'), '--max-side', '255', '--max-pixels', '43605', '-o', join(dir, 'c.wlc'), ...MODEL]);
+  t.equal(enc.code, 0, enc.stderr);
+  const dec = await runBin('walloc-decode', [join(dir, 'c.wlc'), '--max-side', '255', '--max-pixels', '43605', '-o', join(dir, 'c.png')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const tight = await runBin('walloc-decode', [join(dir, 'c.wlc'), '--max-pixels', '43604', '-o', join(dir, 'd.png')]);
+  t.match(tight.stderr, /pixels per frame \(255×171\) of 43605 exceeds the limit of 43604 .*\[WALLOC_ERR_LIMIT_EXCEEDED\]/);
+});

@@ -77,3 +77,15 @@ t.test('checkOutputFolder / outputTempPath: an output\'s folder must exist and b
   t.same(readdirSync(dir), ['file'], 'nothing created');
   t.end();
 });
+
+t.test('tempPathFor: a target name near the 255-byte limit still gets a legal temporary name', (t) => {
+  const name = `long ü 日本語 ${'x'.repeat(232)}.png`;
+  t.ok(Buffer.byteLength(name) <= 255 && Buffer.byteLength(name) > 240);
+  const tmp = basename(tempPathFor(`/x/${name}`, true));
+  t.ok(Buffer.byteLength(tmp) <= 255, `${Buffer.byteLength(tmp)} bytes`);
+  t.match(tmp, /^\.long ü 日本語 x+\.\d+\.wtmp-.*\.png$/);
+  const dir = fresh();
+  writeFileAtomic(join(dir, name), Uint8Array.from([1]));
+  t.same(readdirSync(dir), [name]);
+  t.end();
+});

@@ -95,6 +95,8 @@ function validateConfig(cfg: unknown, model: string): ModelConfig {
   const c = cfg as Partial<ModelConfig>;
   if (c.format !== MODEL_FORMAT) throw bad(`format is ${JSON.stringify(c.format)}, expected "${MODEL_FORMAT}"`);
   if (c.version !== MODEL_FORMAT_VERSION) throw bad(`format version ${c.version} is not supported (expected ${MODEL_FORMAT_VERSION})`);
+  const kind = (cfg as { kind?: unknown }).kind;
+  if (typeof kind === 'string') throw bad(`this is a ${kind}, not a codec (pick a codec with --model, see \`walloc models --kind codec\`)`);
   for (const k of ['channels', 'levels', 'latentDim', 'bits'] as const) {
     if (!Number.isInteger(c[k]) || (c[k] as number) < 1) throw bad(`${k} must be a positive integer`);
   }

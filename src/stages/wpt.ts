@@ -31,6 +31,8 @@ export const DEFAULT_LEVELS: Readonly<Record<MediaKind, number>> = Object.freeze
  * signal (e.g. J=8 on a 16×24 image would be 170× larger) and we say so instead of allocating.
  */
 export const MAX_PAD_GROWTH = 8;
+/** Padded frames up to this many values are allowed whatever their growth (tiny images). */
+export const SMALL_PADDED_VALUES = 2 ** 12;
 /** Values a padded frame may hold (2 GiB of float32): beyond it the transform cannot allocate. */
 export const MAX_PADDED_VALUES = 2 ** 29;
 
@@ -66,7 +68,9 @@ export function wptForward(frame: Frame, opts: WptOptions = {}): CoeffsFrame {
     padded *= spatial[i]! + pads[i]![0] + pads[i]![1];
     source *= spatial[i]!;
   }
-  if (padded > MAX_PAD_GROWTH * source || padded > MAX_PADDED_VALUES) {
+  // Growth is only a sign of wrong levels for frames of some size: a tiny frame (a 1×1 image pads
+  // to 8×8 at J=3) is cheap whatever the ratio.
+  if ((padded > MAX_PAD_GROWTH * source && padded > SMALL_PADDED_VALUES) || padded > MAX_PADDED_VALUES) {
     throw werr('WALLOC_ERR_WAVELET_LEVELS', {
       levels,
       reason: `padding [${spatial.join(', ')}] to multiples of 2^J = ${step} would make ${padded} values from ${source} (limit ${MAX_PAD_GROWTH}× and ${MAX_PADDED_VALUES}); use fewer levels`,

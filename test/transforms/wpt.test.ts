@@ -58,6 +58,10 @@ t.test('defaults follow WaLLoC: bior4.4, J=3 for images, J=8 for audio', (tt) =>
   tt.same(c.shape, [512, 2]);
   tt.equal(c.meta.wavelet, 'bior4.4');
   tt.same(wptForward(makeFrame('image', [3, 8, 8], noise(192))).shape, [192, 1, 1]);
+  const dot = makeFrame('image', [3, 1, 1], Float32Array.from([0.1, -0.2, 0.3]));
+  const back = wptInverse(wptForward(dot, { levels: 3 }));
+  tt.same(back.shape, [3, 1, 1], 'a 1×1 image pads to 8×8 (64× growth, but 192 values) and back');
+  tt.ok(back.data.every((v, i) => Math.abs(v - dot.data[i]!) < 1e-5));
   tt.end();
 });
 

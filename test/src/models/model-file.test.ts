@@ -104,3 +104,9 @@ t.test('resolveModelDir: bundled names, model ids and paths; a missing model lis
   t.throws(() => resolveModelDir('./no/such/folder'), { code: 'WALLOC_ERR_MODEL_NOT_FOUND' });
   t.end();
 });
+
+t.test('loadModel of a classifier or VQ-VAE folder says what it is, not which codec field it lacks', (t) => {
+  t.throws(() => loadModel('fmnist-latent-resnet'), { code: 'WALLOC_ERR_MODEL_INVALID', message: /this is a classifier, not a codec/ });
+  t.throws(() => loadModel('vqvae-mnist-k128'), { code: 'WALLOC_ERR_MODEL_INVALID', message: /this is a vqvae, not a codec/ });
+  t.end();
+});

@@ -86,10 +86,16 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   if (isImageKind(input.kind)) {
     // From a file, readImage reads the path itself so that errors name it.
     if (inPath !== '-') input.stream.destroy();
-    first = await readImage(inPath === '-' ? await input.readAll() : inPath, limits);
-    const single = first;
-    frames = (async function* () { yield single; })();
-    Object.assign(extra, { shape: [...single.shape], frames: 1 });
+    const src = inPath === '-' ? await input.readAll() : inPath;
+    first = await readImage(src, limits);
+    const head = first;
+    // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
+    const pages = typeof head.meta.extra?.pages === 'number' ? head.meta.extra.pages : 1;
+    frames = (async function* () {
+      yield head;
+      for (let p = 1; p < pages; p++) yield await readImage(src, limits, p);
+    })();
+    Object.assign(extra, { shape: [...head.shape], frames: pages });
   } else {
     const src = await frameSourceFor(input, limits);
     frames = src.frames;

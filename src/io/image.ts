@@ -98,7 +98,8 @@ function sharpReason(e: unknown): string {
  * Decodes an image file or an in-memory image into an RGB frame [3, H, W] with values in
  * [-0.5, 0.5]. The size is checked against `limits` from the header alone, before decoding.
  * meta.extra holds `format` (as libvips names it), `source` (the path, when there is one) and
- * `alpha: 'flattened'` when transparency was composited onto white.
+ * `alpha: 'flattened'` when transparency was composited onto white, and `pages` when the file holds
+ * several frames (an animated GIF or WebP, a multi-page TIFF): `page` picks one (default the first).
  *
  * @throws WALLOC_ERR_FILE_NOT_FOUND, WALLOC_ERR_FILE_READ, WALLOC_ERR_UNSUPPORTED_INPUT (not an image,
  *   truncated or corrupt), WALLOC_ERR_LIMIT_EXCEEDED (the header promises too many pixels)
@@ -107,7 +108,7 @@ function sharpReason(e: unknown): string {
  * frame.shape; // [3, 96, 128]
  * await readImage(pngBytes, { maxPixels: 4_000_000 });
  */
-export async function readImage(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}): Promise<ImageFrame> {
+export async function readImage(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}, page = 0): Promise<ImageFrame> {
   const resolved = resolveImageLimits(limits);
   const name = typeof pathOrBuffer === 'string' ? pathOrBuffer : 'image buffer';
   let input: Buffer;
@@ -135,7 +136,7 @@ export async function readImage(pathOrBuffer: string | Uint8Array, limits: Image
   checkImageSize(meta.width ?? 0, meta.height ?? 0, resolved, name);
 
   try {
-    let pipeline = sharp(input, { limitInputPixels: resolved.maxPixels, failOn: 'error', pages: 1, page: 0 }).autoOrient();
+    let pipeline = sharp(input, { limitInputPixels: resolved.maxPixels, failOn: 'error', pages: 1, page }).autoOrient();
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
     // toColourspace('srgb') expands grey to 3 channels and applies any ICC profile; raw() then
     // writes 8-bit samples, scaling 16-bit input.
@@ -144,7 +145,8 @@ export async function readImage(pathOrBuffer: string | Uint8Array, limits: Image
     const extra: Record<string, unknown> = { format: meta.format };
     if (typeof pathOrBuffer === 'string') extra.source = pathOrBuffer;
     if (meta.hasAlpha) extra.alpha = 'flattened';
-    return imageFromRgbBytes(data, info.width, info.height, 3, { pts: 0, extra });
+    if ((meta.pages ?? 1) > 1) extra.pages = meta.pages;
+    return imageFromRgbBytes(data, info.width, info.height, 3, { pts: page, extra });
   } catch (e) {
     if (isWallocError(e)) throw e;
     throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: name, reason: sharpReason(e) }, e);

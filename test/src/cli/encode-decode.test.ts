@@ -216,3 +216,20 @@ t.test('sizes walloc-encode accepts under a limit decode under the same limit (l
   const tight = await runBin('walloc-decode', [join(dir, 'c.wlc'), '--max-pixels', '43604', '-o', join(dir, 'd.png')]);
   t.match(tight.stderr, /pixels per frame \(255×171\) of 43605 exceeds the limit of 43604 .*\[WALLOC_ERR_LIMIT_EXCEEDED\]/);
 });
+
+t.test('an animated GIF or WebP is encoded frame by frame, not cut to its first frame', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cli-'));
+  const [w, h, n] = [40, 32, 3];
+  const rgba = Buffer.alloc(w * h * n * 4);
+  for (let p = 0; p < n; p++) for (let i = 0; i < w * h; i++) rgba.set([p * 100, 50, 200 - p * 60, 255], (p * w * h + i) * 4);
+  for (const ext of ['gif', 'webp'] as const) {
+    const file = join(dir, `anim.${ext}`);
+    await sharp(rgba, { raw: { width: w, height: h * n, channels: 4, pageHeight: h } })[ext]({ loop: 0 }).toFile(file);
+    const enc = await runBin('walloc-encode', [file, '-o', join(dir, `${ext}.wlc`), ...MODEL]);
+    t.match(enc.stderr, /3 frames/, ext);
+    const dec = await runBin('walloc-decode', [join(dir, `${ext}.wlc`), '-o', join(dir, `${ext}-%d.png`)]);
+    t.equal(dec.code, 0, dec.stderr);
+    const reds = await Promise.all([1, 2, 3].map(async (k) => (await sharp(join(dir, `${ext}-${k}.png`)).stats()).channels[0]!.mean));
+    t.ok(reds[0]! < reds[1]! && reds[1]! < reds[2]!, `${ext}: each frame is its own page (red ${reds.map((r) => r.toFixed(0)).join(' < ')})`);
+  }
+});

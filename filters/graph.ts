@@ -192,6 +192,15 @@ export class FilterGraph {
         byFilter.set(f, n);
       }),
     );
+    // Two sinks writing one file would overwrite each other (or interleave two streams on stdout).
+    const written = new Map<string, GraphNode>();
+    for (const n of nodes) {
+      const file = n.def.name === 'save' ? n.options.file : undefined;
+      if (typeof file !== 'string') continue;
+      const other = written.get(file);
+      if (other) throw werr('WALLOC_ERR_GRAPH_LINK', { reason: `${other.label} and ${n.label} both write ${file === '-' ? 'stdout' : file}; give each save its own file` });
+      written.set(file, n);
+    }
     const counts = (f: FilterNode): PadCounts => {
       const n = byFilter.get(f)!;
       return { inputs: n.inputs.length, outputs: n.outputs.length };

@@ -42,7 +42,7 @@ export const codes = {
 
   // --- frames and limits -----------------------------------------------------------------
   WALLOC_ERR_FRAME_SHAPE: spec('bad frame shape: {reason}'),
-  WALLOC_ERR_FRAME_KIND: spec('{stage} expects a {expected} frame, got {actual}'),
+  WALLOC_ERR_FRAME_KIND: spec('{stage} expects {expected} frames, got {actual}'),
   WALLOC_ERR_LIMIT_EXCEEDED: spec('{what} of {value} exceeds the limit of {limit} (raise it with {flag} up to {cap})'),
 
   // --- wavelets --------------------------------------------------------------------------

@@ -210,6 +210,8 @@ t.test('build errors name the filter, the option or the pads', async (tt) => {
   tt.throws(() => FilterGraph.parse('[a]crop[b];[b]crop[a]'), { code: 'WALLOC_ERR_GRAPH_LINK', message: /cycle/ });
   tt.throws(() => FilterGraph.parse('wpt[a][b]'), { code: 'WALLOC_ERR_GRAPH_LINK', message: /1 output pad\(s\) but 2 output labels/ });
   tt.throws(() => FilterGraph.parse('nullsink[x]'), { code: 'WALLOC_ERR_GRAPH_LINK' });
+  tt.throws(() => FilterGraph.parse('split[a][b];[a]save=x.wlc;[b]save=file=x.wlc'), { code: 'WALLOC_ERR_GRAPH_LINK', message: /both write x\.wlc; give each save its own file/ });
+  tt.throws(() => FilterGraph.parse('split[a][b];[a]save=-;[b]save=-'), { code: 'WALLOC_ERR_GRAPH_LINK', message: /both write stdout/ });
   await tt.rejects(FilterGraph.parse('wpt').run({ inputs: [Readable.from([])] }), { code: 'WALLOC_ERR_GRAPH_LINK', message: /output 0 of wpt is not connected/ });
   await tt.rejects(FilterGraph.parse('wpt,nullsink').run(), { code: 'WALLOC_ERR_GRAPH_LINK', message: /input 0 of wpt \(chain 0, filter 0\) is not connected/ });
   await tt.rejects(FilterGraph.parse('wpt,nullsink').run({ inputs: { nope: Readable.from([]) } }), { message: /no open input is labelled \[nope\]/ });

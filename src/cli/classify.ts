@@ -18,7 +18,7 @@ import { LatentWindower } from '../classify/audio-windows.js';
 import { planFromHeader } from '../codec/audio-stream.js';
 import type { Frame } from '../frame.js';
 import { unpackFrame } from '../stages/pack.js';
-import { classifierForHeader } from '../classify/model.js';
+import { classifierForHeader, headerCodecLabel } from '../classify/model.js';
 import { predictionLine } from '../classify/sink.js';
 import { isTokenClassifier, isTokenStream, TokenClassifier, tokenClassifierForHeader } from '../vq/token-classifier.js';
 import { parseAugment } from '../classify/augment.js';
@@ -88,6 +88,11 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
   const onHeader = async (h: WlcHeader): Promise<void> => {
     latentModelOf(h, inPath, values.model as string | undefined);
     // VQ-VAE token streams (src/vq/): the token classifier, which reads the tokens as they are.
+    // A codec's latent stream (it records latent channels) is not tokens; a graph's token stream may
+    // name no fingerprint in its header, and its frames decide (src/vq/token-classifier.ts).
+    if (isTokenClassifier(values.model as string | undefined) && !isTokenStream(h) && typeof h.latentDim === 'number') {
+      throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: String(values.model), expected: 'VQ-VAE tokens', found: `${headerCodecLabel(h)} latents` });
+    }
     if (isTokenStream(h) || isTokenClassifier(values.model as string | undefined)) {
       classifier = await TokenClassifier.load((values.model as string | undefined) ?? tokenClassifierForHeader(h), { backend: values.backend as string | undefined });
       classifier.checkHeader(h);

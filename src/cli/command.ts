@@ -66,6 +66,8 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     const err = e as { code?: string; message: string };
     const opt = /option '([^']+)'/.exec(err.message)?.[1] ?? /'(-[^']+)'/.exec(err.message)?.[1];
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw werr('WALLOC_ERR_UNKNOWN_OPTION', { option: opt ?? '?', command: spec.name });
+    // `--top -1`: Node reads the value as an option; say how to write a value that starts with a dash.
+    if (/argument is ambiguous/.test(err.message)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${opt ?? 'an option'} needs a value; a value starting with a dash is written ${opt ?? '--option'}=-1` });
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: err.message.split('\n')[0] });
   }
 }

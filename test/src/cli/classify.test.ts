@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { runBin } from '../../helpers/io.js';
+import { memoryIo, runBin } from '../../helpers/io.js';
 import { packageRoot } from '../../../src/paths.js';
 import { findFfmpeg } from '../../../src/io/ffmpeg.js';
 import { defaultModel } from '../../../src/models/registry.js';
@@ -148,4 +148,18 @@ t.test(`ffmpeg -i clip.mp4 -f yuv4mpegpipe - | walloc-encode | classify (${pipeC
   for (const l of lines) t.equal(l.top.length, 2);
   const acc = lines.filter((l, i) => l.label === FASHION_LABELS[test.labels[i]!]).length / test.n;
   t.ok(acc >= 0.4, `accuracy through H.264 and y4m (chance 0.1; 66.9% on held-out photo backgrounds): ${acc}`);
+});
+
+t.test('classify: a token classifier on a latent stream is WALLOC_ERR_CLASSIFIER_CODEC; a negative value after a space says how to write it', async (t) => {
+  const { runCommand } = await import('../../../src/cli/run.js');
+  const { classifyCommand } = await import('../../../src/cli/classify.js');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cls-tok-'));
+  const enc = await runBin('walloc-encode', [join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg'), '-o', join(dir, 'c.wlc'), '--model', 'rgb-16x-linear']);
+  t.equal(enc.code, 0, enc.stderr);
+  let io = memoryIo();
+  t.equal(await runCommand(classifyCommand, [join(dir, 'c.wlc'), '-m', 'tokens-fmnist-k128'], io), 1);
+  t.match(io.err(), /classifier "tokens-fmnist-k128" was trained on codec VQ-VAE tokens, but the stream uses rgb-16x-linear@\w+ latents \[WALLOC_ERR_CLASSIFIER_CODEC\]/);
+  io = memoryIo();
+  t.equal(await runCommand(classifyCommand, [join(dir, 'c.wlc'), '--top', '-1'], io), 2);
+  t.match(io.err(), /--top needs a value; a value starting with a dash is written --top=-1 \[WALLOC_ERR_INVALID_ARGUMENT\]/);
 });

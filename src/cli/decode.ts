@@ -18,6 +18,7 @@ import { openOutput, writeAtomically } from '../io/output.js';
 import { writeImage } from '../io/image.js';
 import { frameSinkFor, isFramePattern } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
+import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
 import { interruptSignal } from './run.js';
 import { decodeAudioMain } from './audio.js';
 import { decodeVolumeMain } from './volume.js';
@@ -25,7 +26,7 @@ import { decodeVolumeMain } from './volume.js';
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 // Extensions that cannot hold the stream's media: refused before decoding, instead of letting
 // ffmpeg fail on a temporary file. Anything else goes to ffmpeg, which knows more formats.
-const AUDIO_ONLY_EXT = ['.wav', '.mp3', '.flac', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.wma', '.aiff'];
+const AUDIO_ONLY_EXT = [...AUDIO_EXTENSIONS, '.aac', '.wma'];
 const NOT_MEDIA_EXT = ['.txt', '.json', '.jsonl', '.csv', '.wlc', '.nii', '.nii.gz', '.raw', '.dcm'];
 
 /**
@@ -137,16 +138,15 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
       // One image: decode the (single) frame, then write it atomically.
       const out = openOutput(outPath, { stdout: io.stdout, force: values.force === true });
       await writeAtomically(out, async () => {
-        let n = 0;
         await pipeline(reader, decoder, new Writable({
           objectMode: true,
           write(f: Frame, _e, cb) {
-            if (++n > 1) return cb(werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the stream holds several frames; use -o NAME-%04d.png, .y4m or a video file` }));
+            if (++frames > 1) return cb(werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the stream holds several frames; use -o NAME-%04d.png, .y4m or a video file` }));
             writeImage(f as ImageFrame, undefined, { format: outPath === '-' ? 'png' : undefined, ...(ext ? { format: ext === '.jpg' ? 'jpeg' : (ext.slice(1) as 'png' | 'jpeg' | 'webp') } : {}) })
               .then((buf) => (out.stream.write(buf) ? cb() : out.stream.once('drain', () => cb())), cb);
           },
         }), { signal });
-        if (n === 0) throw noFrames();
+        if (frames === 0) throw noFrames();
         if (out.stream !== io.stdout) out.stream.end();
       });
     } else {

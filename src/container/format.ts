@@ -97,11 +97,12 @@ export interface WlcHeader {
 
 /**
  * The model a stream's latents need: `given` (--model) or the header's. A header with neither a
- * model nor latent channels was written by a filter graph's `save` with uncompressed frames, which `load` reads back but no decoder or classifier can: that is
- * WALLOC_ERR_UNSUPPORTED_INPUT saying what the stream holds and how to read it.
+ * model nor latent channels was written by a filter graph's `save` with uncompressed frames,
+ * which `load` reads back but no decoder or classifier can: that is WALLOC_ERR_UNSUPPORTED_INPUT
+ * saying what the stream holds and how to read it.
  *
  * @example
- * Codec.load(values.model ?? latentModelOf(header, 'clean.wlc'));
+ * Codec.load(latentModelOf(header, 'clean.wlc', values.model));
  */
 export function latentModelOf(h: WlcHeader, path: string, given?: string): string {
   if (typeof h.model === 'string' && h.model !== '') return given ?? h.model;

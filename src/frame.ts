@@ -95,9 +95,28 @@ export function makeFrame<K extends FrameKind, D extends FrameData>(
 /** Throws a coded error unless `frame.kind` is one of `kinds`; returns the frame narrowed. */
 export function expectKind<K extends FrameKind>(frame: Frame, kinds: readonly K[], stage: string): Frame<K> {
   if (!(kinds as readonly FrameKind[]).includes(frame.kind)) {
-    throw werr('WALLOC_ERR_FRAME_KIND', { stage, expected: kinds.join(' or '), actual: frame.kind });
+    throw werr('WALLOC_ERR_FRAME_KIND', { stage, expected: kinds.join(' or '), actual: frame.kind + chainHint(kinds, frame.kind) });
   }
   return frame as Frame<K>;
+}
+
+const MEDIA: readonly FrameKind[] = ['image', 'audio', 'volume'];
+
+/**
+ * What to put in front of a stage that got the wrong kind of frame, following the codec chain
+ * media → wpt → coeffs → analysis → latent → quantize → pack → packed and back; '' when the mix-up
+ * is not a missing step of that chain.
+ */
+function chainHint(expected: readonly FrameKind[], actual: FrameKind): string {
+  const wants = (k: FrameKind) => expected.includes(k);
+  const isMedia = MEDIA.includes(actual);
+  if (wants('coeffs') && isMedia) return '; put wpt before it';
+  if (wants('latent') && (isMedia || actual === 'coeffs')) return `; latents come from ${isMedia ? 'wpt,' : ''}analysis=model=NAME`;
+  if (wants('latent') && actual === 'packed') return '; put unpack before it';
+  if (wants('packed') && actual === 'latent') return '; put quantize,pack before it';
+  if (MEDIA.some(wants) && actual === 'coeffs') return '; put iwpt before it';
+  if ((wants('coeffs') || MEDIA.some(wants)) && actual === 'latent') return '; latents decode with dequantize,synthesis=model=NAME,iwpt';
+  return '';
 }
 
 /** The media kind a frame ultimately came from (itself for media frames). */

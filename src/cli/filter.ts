@@ -5,6 +5,7 @@
  *
  * - an open input labelled `[N]` or `[N:x]` (`[0:v]`, `[1:a]`) reads the N-th `-i`;
  * - an unlabelled open input reads the first `-i` no label has claimed yet, in order;
+ * - every `-i` must be read by some open input (ffmpeg would ignore the others);
  * - open outputs write the `-o` files in graph order.
  *
  * With no `-i` a single open input reads stdin; with no `-o` a single open output writes stdout.
@@ -47,6 +48,12 @@ export function mapPorts(graph: FilterGraph, inFiles: readonly string[], outFile
     if (next >= ins.length) throw werr('WALLOC_ERR_GRAPH_LINK', { reason: `${graph.inputs[k]!.describe} needs an input: the graph has ${graph.inputs.length} open input(s) but ${ins.length} -i file(s) were given` });
     used.add(next);
     inputs[k] = ins[next++];
+  }
+  // ffmpeg would quietly ignore an input no stream is mapped from; here it is always a mistake (a
+  // typo'd label, a file meant for a load= filter), so say so before anything runs.
+  const unused = ins.findIndex((_, i) => !used.has(i));
+  if (unused >= 0) {
+    throw werr('WALLOC_ERR_GRAPH_LINK', { reason: `-i ${ins[unused]} (input ${unused}) is not read by the graph: it has ${graph.inputs.length} open input(s)${graph.inputs.length === 0 ? '; its load= filters name their own files' : ''}` });
   }
   if (outs.length !== graph.outputs.length) {
     throw werr('WALLOC_ERR_GRAPH_LINK', { reason: `the graph has ${graph.outputs.length} open output(s)${graph.outputs.length ? ` (${graph.outputs.map((p) => (p.label ? `[${p.label}]` : p.describe)).join(', ')})` : ''} but ${outs.length} -o file(s) were given` });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wallocMain } from '../../../src/cli/walloc.js';
@@ -81,12 +81,38 @@ t.test('walloc filter: usage and graph errors exit 2 with a coded message', asyn
   tt.match(io.err(), /\[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
 });
 
+t.test('walloc filter: a chain that does not fit its model or misses a step says what to change, and writes nothing', async (tt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-filter-chain-'));
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'x.wlc');
+  const cases: Array<[string, RegExp]> = [
+    ['wpt=levels=2,analysis=model=rgb-16x,quantize,pack', /model "rgb-16x" cannot encode these frames: it needs wpt=levels=3, these coefficients have levels=2 \[WALLOC_ERR_MODEL_INPUT\]/],
+    ['wpt=levels=8,analysis=model=stereo-5x,quantize,pack', /it codes audio, these coefficients come from images/],
+    ['format=gray,wpt,analysis=model=rgb-16x,quantize,pack', /it codes 3-channel images, this image has 1 \(add format=rgb before wpt\)/],
+    ['wpt=wavelet=haar,analysis=model=rgb-16x,quantize,pack', /it needs wpt=wavelet=bior4.4, these coefficients use haar/],
+    ['pack', /pack expects latent frames, got image; latents come from wpt,analysis=model=NAME \[WALLOC_ERR_FRAME_KIND\]/],
+    ['iwpt', /iwpt expects coeffs frames, got image; put wpt before it/],
+  ];
+  for (const [graph, re] of cases) {
+    const io = memoryIo();
+    tt.equal(await wallocMain(['filter', '-i', PHOTO, '-o', out, graph], io), 1, graph);
+    tt.match(io.err(), re, graph);
+  }
+  const io = memoryIo();
+  tt.equal(await wallocMain(['filter', '-i', PHOTO, '-i', PHOTO, '-o', out, 'wpt,analysis=model=rgb-16x,quantize,pack'], io), 2, 'an extra -i');
+  tt.match(io.err(), /-i .* \(input 1\) is not read by the graph/);
+  tt.same(readdirSync(dir), [], 'no output, no temporary file');
+});
+
 t.test('mapPorts follows ffmpeg: [N] labels, then unlabelled inputs in order; stdin/stdout by default', (tt) => {
   const g = FilterGraph.parse('[1:v]crop[a];crop[b];[0]crop[c]');
   tt.same(mapPorts(g, ['x', 'y', 'z'], ['1', '2', '3']), { inputs: ['y', 'z', 'x'], outputs: ['1', '2', '3'] });
   tt.same(mapPorts(FilterGraph.parse('crop'), [], []), { inputs: ['-'], outputs: ['-'] });
   tt.throws(() => mapPorts(g, ['x'], ['1', '2', '3']), { code: 'WALLOC_ERR_GRAPH_LINK', message: /\[1:v\] refers to input 1/ });
   tt.throws(() => mapPorts(FilterGraph.parse('crop;crop'), ['x'], ['1', '2']), { message: /2 open input\(s\) but 1 -i file/ });
+  tt.throws(() => mapPorts(FilterGraph.parse('crop'), ['x', 'y'], ['1']), { code: 'WALLOC_ERR_GRAPH_LINK', message: /-i y \(input 1\) is not read by the graph: it has 1 open input/ });
+  tt.throws(() => mapPorts(FilterGraph.parse('load=a.png,crop'), ['x'], ['1']), { message: /load= filters name their own files/ });
+  tt.same(mapPorts(FilterGraph.parse('[0]crop[a];[0:v]crop[b]'), ['x'], ['1', '2']).inputs, ['x', 'x'], 'one -i read by two labels is used');
   tt.end();
 });
 

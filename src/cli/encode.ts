@@ -1,9 +1,10 @@
 /**
  * `walloc-encode`: media in (a file or stdin, detected by its first bytes), .wlc out (a file,
- * written atomically, or stdout). Images are one record; a y4m stream or a video read through
- * ffmpeg becomes one record per frame, encoded as the frames arrive.
+ * written atomically, or stdout). Images are one record; a y4m stream, a video read through
+ * ffmpeg, the pages of an animated image and a folder or pattern of colour PNGs become one record
+ * per frame, encoded as the frames arrive.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
@@ -13,7 +14,8 @@ import type { Frame } from '../frame.js';
 import { readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { isImageKind } from '../io/detect.js';
-import { isFramePattern } from '../io/frame-sink.js';
+import { isDicomFolder } from '../io/dicom.js';
+import { isColourSequence, listSliceFiles } from '../io/png-stack.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
 import { defaultModel } from '../models/registry.js';
@@ -21,7 +23,7 @@ import { interruptSignal } from './run.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { imageLimitOptions, intOption } from './options.js';
 import { encodeAudioMain, isAudioRequest } from './audio.js';
-import { encodeVolumeMain, isVolumePath, VOLUME_ENCODE_OPTIONS } from './volume.js';
+import { asksForVolume, encodeVolumeMain, isSliceFolder, isVolumePath, VOLUME_ENCODE_OPTIONS } from './volume.js';
 
 export const encodeCommand: CommandSpec = {
   name: 'walloc-encode',
@@ -46,6 +48,7 @@ export const encodeCommand: CommandSpec = {
     'walloc-encode photo.png -o photo.wlc',
     'ffmpeg -i cam.mp4 -f yuv4mpegpipe - | walloc-encode - > cam.wlc',
     'walloc-encode clip.mkv -o clip.wlc          # any format ffmpeg reads',
+    "walloc-encode 'frames/f-%04d.png' -o clip.wlc   # colour PNGs (a folder or pattern): one record each",
     'ffmpeg -i song.ogg -f wav - | walloc-encode --model stereo-5x | walloc-decode -o out.wav',
     'arecord -f cd -t raw - | walloc-encode - --format s16le --rate 44100 --channels 2 --latency 200 -o live.wlc',
     'walloc-encode brain.nii.gz -o brain.wlc                 # volumes: NIfTI, raw (--shape --dtype) or PNG slices',
@@ -61,46 +64,55 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   if (positionals.length > 1) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `one input at a time (got ${positionals.length}); use \`walloc batch\` for many` });
   const inPath = positionals[0] ?? '-';
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'an input file (or data on stdin)', command: 'walloc-encode' });
-  // Volumes (issue 9): PNG-slice folders and patterns are not one input file, so decide first.
-  if (isVolumePath(inPath, values) && (inPath !== '-' && (isFramePattern(inPath) || !existsSync(inPath) || statSync(inPath).isDirectory()))) {
-    return encodeVolumeMain(values, inPath, undefined, io);
-  }
   const limits = imageLimitOptions(values);
-  const packFormat = values.pack as string | undefined;
-  if (packFormat !== undefined && packFormat !== 'webp' && packFormat !== 'png') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--pack must be webp or png, got "${packFormat}"` });
-  const effort = intOption(values.effort, 'effort', 0, 6);
+  // Folders and patterns are not one input file, so decide first: grey PNG slices or a DICOM series
+  // are a volume (issue 9); colour PNGs are a sequence of images, one record each, unless --stack
+  // or a volume model says they are slices.
+  if (inPath !== '-' && (isSliceFolder(inPath) || (asksForVolume(values) && !existsSync(inPath)))) {
+    const files = asksForVolume(values) || isDicomFolder(inPath) ? [] : listSliceFilesOrNone(inPath);
+    if (!(await isColourSequence(files))) return encodeVolumeMain(values, inPath, undefined, io);
+    const frames = (async function* () {
+      for (const file of files) {
+        const f = await readImage(file, limits);
+        yield { ...f, meta: { ...f.meta, extra: { ...f.meta.extra, source: basename(file) } } };
+      }
+    })();
+    return encodeFrames(values, frames, { source: basename(inPath), frames: files.length }, io);
+  }
 
   const input = await openInput(inPath, io.stdin);
   if (input.kind === 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'it is already a .wlc stream (decode it with walloc-decode)' });
   // Audio (issue 5): WAV, raw PCM flags, an audio model, or an audio file for ffmpeg.
   if (isAudioRequest(input, values)) return encodeAudioMain(values, input, io);
   if (input.kind === 'nifti' || input.kind === 'dicom' || input.kind === 'gzip' || isVolumePath(inPath, values)) return encodeVolumeMain(values, inPath, input, io);
+
+  // Frames come either from one decoded image or from a y4m/ffmpeg frame stream.
+  const extra: Record<string, unknown> = { source: inPath === '-' ? 'stdin' : basename(inPath) };
+  if (!isImageKind(input.kind)) {
+    const src = await frameSourceFor(input, limits);
+    return encodeFrames(values, src.frames, { ...extra, ...src.header }, io);
+  }
+  // From a file, readImage reads the path itself so that errors name it.
+  if (inPath !== '-') input.stream.destroy();
+  const src = inPath === '-' ? await input.readAll() : inPath;
+  const head = await readImage(src, limits);
+  // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
+  const pages = typeof head.meta.extra?.pages === 'number' ? head.meta.extra.pages : 1;
+  const frames = (async function* () {
+    yield head;
+    for (let p = 1; p < pages; p++) yield await readImage(src, limits, p);
+  })();
+  return encodeFrames(values, frames, { ...extra, shape: [...head.shape], frames: pages }, io);
+}
+
+/** Image frames → .wlc with the image codec, written atomically, with a summary on stderr. */
+async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterable<Frame>, extra: Record<string, unknown>, io: CommandIo): Promise<number> {
+  const packFormat = values.pack as string | undefined;
+  if (packFormat !== undefined && packFormat !== 'webp' && packFormat !== 'png') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--pack must be webp or png, got "${packFormat}"` });
+  const effort = intOption(values.effort, 'effort', 0, 6);
   const codec = Codec.load((values.model as string | undefined) ?? defaultModel('image'), {
     pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) },
   });
-
-  // Frames come either from one decoded image or from a y4m/ffmpeg frame stream.
-  let frames: AsyncIterable<Frame>;
-  let first: Frame | undefined;
-  const extra: Record<string, unknown> = { source: inPath === '-' ? 'stdin' : basename(inPath) };
-  if (isImageKind(input.kind)) {
-    // From a file, readImage reads the path itself so that errors name it.
-    if (inPath !== '-') input.stream.destroy();
-    const src = inPath === '-' ? await input.readAll() : inPath;
-    first = await readImage(src, limits);
-    const head = first;
-    // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
-    const pages = typeof head.meta.extra?.pages === 'number' ? head.meta.extra.pages : 1;
-    frames = (async function* () {
-      yield head;
-      for (let p = 1; p < pages; p++) yield await readImage(src, limits, p);
-    })();
-    Object.assign(extra, { shape: [...head.shape], frames: pages });
-  } else {
-    const src = await frameSourceFor(input, limits);
-    frames = src.frames;
-    Object.assign(extra, src.header);
-  }
 
   const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, force: values.force === true });
   const { signal, release } = interruptSignal();
@@ -128,4 +140,13 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
     io.stderr.write(`${out.label}: ${count} frame${count === 1 ? '' : 's'}, ${(pixels / 1e6).toFixed(2)} MP → ${bytes} bytes (${((8 * bytes) / pixels).toFixed(3)} bpp, ${((24 * pixels) / (8 * bytes)).toFixed(1)}:1) in ${s.toFixed(2)} s with ${codec.model.id}\n`);
   }
   return 0;
+}
+
+/** The PNG files of a folder or pattern, or none when there are none (the volume reader then says why). */
+function listSliceFilesOrNone(inPath: string): string[] {
+  try {
+    return listSliceFiles(inPath);
+  } catch {
+    return [];
+  }
 }

@@ -40,7 +40,7 @@ export const VOLUME_ENCODE_OPTIONS = {
   shape: { type: 'string', arg: 'D,H,W', help: 'raw volume input: its size, slowest axis first (with --dtype)' },
   dtype: { type: 'string', arg: 'TYPE', help: 'raw volume input: voxel type uint8, int16, uint16, int32, float32, float64 … (little-endian)' },
   spacing: { type: 'string', arg: 'DZ,DY,DX', help: 'raw volume or PNG stack: voxel size in mm (default 1,1,1)' },
-  stack: { type: 'boolean', help: 'the input is PNG slices: a folder, a %d pattern, or PNGs back to back on stdin' },
+  stack: { type: 'boolean', help: 'the input is PNG slices: a folder, a %d pattern, or PNGs back to back on stdin (grey folders and patterns are slices anyway; colour ones are images without it)' },
   slab: { type: 'string', arg: 'N', help: 'volumes: encode N slices per record as they arrive (a multiple of 2^J; bounded memory)' },
 } as const;
 
@@ -52,8 +52,24 @@ export const VOLUME_ENCODE_OPTIONS = {
  * isVolumePath('scan.raw', { shape: '24,58,58', dtype: 'int16' }); // true
  */
 export function isVolumePath(inPath: string, values: Record<string, unknown>): boolean {
+  return isSliceFolder(inPath) || asksForVolume(values);
+}
+
+/** A folder or a `%d` pattern: PNG slices or a DICOM series (or, in colour, a sequence of images). */
+export function isSliceFolder(inPath: string): boolean {
+  return inPath !== '-' && (isFramePattern(inPath) || (existsSync(inPath) && statSync(inPath).isDirectory()));
+}
+
+/**
+ * True when the options alone say the input is a volume: raw-volume or stack flags, or a volume
+ * model.
+ *
+ * @example
+ * asksForVolume({ stack: true }); // true
+ * asksForVolume({ model: 'rgb-16x' }); // false
+ */
+export function asksForVolume(values: Record<string, unknown>): boolean {
   if (values.shape !== undefined || values.dtype !== undefined || values.stack === true || values.slab !== undefined) return true;
-  if (inPath !== '-' && (isFramePattern(inPath) || (existsSync(inPath) && statSync(inPath).isDirectory()))) return true;
   if (typeof values.model === 'string') {
     try {
       return loadModel(values.model).config.modality === 'volume';

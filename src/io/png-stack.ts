@@ -4,7 +4,8 @@
  * PNGs back to back on a pipe (what `ffmpeg -f image2pipe -vcodec png` writes, or a scanner
  * export). Slices are read one at a time, so a stream of them can be encoded in slabs with
  * bounded memory (src/codec/volume-codec.ts). 8-bit and 16-bit grey PNGs keep their values;
- * colour PNGs are converted to grey (luma).
+ * colour PNGs are converted to grey (luma) when the caller says the stack is a volume (`--stack`):
+ * walloc-encode otherwise reads a folder or pattern of colour PNGs as a sequence of images.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,6 +113,32 @@ export function listSliceFiles(pathOrPattern: string): string[] {
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((f) => join(pathOrPattern, f));
   if (files.length === 0) throw werr('WALLOC_ERR_VOLUME_FORMAT', { source: pathOrPattern, reason: 'no .png slices in this folder' });
   return files;
+}
+
+/**
+ * True when the first of `files` is a PNG in colour (some pixel with R, G and B not all equal): a
+ * folder or pattern of those is a sequence of images (video frames, as `walloc-decode -o
+ * f-%04d.png` writes them, or photos), not the grey slices of a scan, and reading it as a volume
+ * would silently drop the colour. Grey content stored as RGB still counts as grey.
+ *
+ * @example
+ * await isColourSequence(listSliceFiles('frames/f-%04d.png')); // true for RGB frames
+ */
+export async function isColourSequence(files: readonly string[]): Promise<boolean> {
+  if (files.length === 0) return false;
+  try {
+    const png = readFileSync(files[0]!);
+    const meta = await sharp(png).metadata();
+    if (meta.format !== 'png' || meta.space === 'b-w' || meta.space === 'grey16') return false;
+    const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.channels < 3) return false;
+    for (let i = 0; i < data.length; i += info.channels) {
+      if (data[i] !== data[i + 1] || data[i + 1] !== data[i + 2]) return true;
+    }
+    return false;
+  } catch {
+    return false; // the volume reader says what is wrong with it
+  }
 }
 
 /**

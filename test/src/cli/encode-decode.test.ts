@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -232,4 +232,34 @@ t.test('an animated GIF or WebP is encoded frame by frame, not cut to its first 
     const reds = await Promise.all([1, 2, 3].map(async (k) => (await sharp(join(dir, `${ext}-${k}.png`)).stats()).channels[0]!.mean));
     t.ok(reds[0]! < reds[1]! && reds[1]! < reds[2]!, `${ext}: each frame is its own page (red ${reds.map((r) => r.toFixed(0)).join(' < ')})`);
   }
+});
+
+t.test('a folder or pattern of colour PNGs is a sequence of images (one record each, sizes kept); grey ones stay volume slices', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-seq-'));
+  const frames = join(dir, 'frames');
+  mkdirSync(frames);
+  // Two photos of different sizes, as walloc-decode writes a stream's frames.
+  for (const [i, name] of ['astronaut_97x131.png', 'chelsea_128x96.png'].entries()) copyFileSync(fixture(name), join(frames, `f-${i + 1}.png`));
+  for (const input of [frames, join(frames, 'f-%d.png')]) {
+    const out = join(dir, 'seq.wlc');
+    const r = await runBin('walloc-encode', [input, '-o', out, ...MODEL]);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stderr, /2 frames/, input);
+    const dec = await runBin('walloc-decode', [out, '-o', join(dir, 'back-%d.png')]);
+    t.equal(dec.code, 0, dec.stderr);
+    const sizes = await Promise.all([1, 2].map(async (k) => { const m = await sharp(join(dir, `back-${k}.png`)).metadata(); return `${m.width}x${m.height}:${m.channels}`; }));
+    t.same(sizes, ['97x131:3', '128x96:3'], 'each frame at its own size, in colour');
+    t.ok(await psnr(join(dir, 'back-2.png'), fixture('chelsea_128x96.png')) > 24, 'the photo, not a grey slice of it');
+  }
+  // --stack says "slices": the colour frames are read as the grey slices of one volume.
+  const stack = await runBin('walloc-encode', [frames, '--stack', '-o', join(dir, 'v.wlc')]);
+  t.equal(stack.code, 1, 'slices of two sizes are no volume');
+  t.match(stack.stderr, /\[WALLOC_ERR_VOLUME_DIMS\]/);
+  // Grey PNGs are slices without --stack, as before, even stored as RGB.
+  const grey = join(dir, 'grey');
+  mkdirSync(grey);
+  for (let i = 0; i < 4; i++) await sharp(fixture('chelsea_128x96.png')).greyscale().toFile(join(grey, `s${i}.png`));
+  const vol = await runBin('walloc-encode', [grey, '-o', join(dir, 'g.wlc')]);
+  t.equal(vol.code, 0, vol.stderr);
+  t.match(vol.stderr, /Mvoxels .* volume-mri/);
 });

@@ -6,7 +6,7 @@
  * - `.wlc`: one .wlc stream of many images. Its header holds the codec fields all entries share plus
  *   `archive: "walloc-batch/1"` and `entries`; then, per image, a meta record
  *   `{path, header}` (the entry's relative .wlc name and its full single-file header) followed by
- *   its frame record. Any .wlc reader can stream it (frames are ordinary records); extracting an
+ *   its frame record (one per page for an animated image: as many as the header's `frames`). Any .wlc reader can stream it (frames are ordinary records); extracting an
  *   entry rebuilds exactly the single-image file the batch wrote.
  * - `.tar`: a POSIX ustar archive of the .wlc files, for tools that know tar and not walloc.
  *   Entries are written with mtime 0, uid/gid 0 and mode 0644, so the archive is a function of the
@@ -95,10 +95,10 @@ const cstr = (b: Buffer, off: number, len: number): string => {
 // writing
 
 /**
- * Writes an archive of single-image .wlc files, atomically. Entries are written in the order
+ * Writes an archive of the .wlc files of images (one frame each, or one per page), atomically. Entries are written in the order
  * given (sort them for a reproducible archive).
  *
- * @throws WALLOC_ERR_ARCHIVE when a .wlc archive would mix models or an entry is not one image
+ * @throws WALLOC_ERR_ARCHIVE when a .wlc archive would mix models or an entry is incomplete
  * @example
  * writeArchive('cats.wlc', [{ name: 'cats/1.wlc', wlc: readFileSync('out/cats/1.wlc') }]);
  * writeArchive('cats.tar', entries);
@@ -130,7 +130,7 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
         } catch (err) {
           throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name}: ${(err as Error).message}` }, err);
         }
-        if (c.frames.length !== 1 || !c.terminated) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} holds ${c.frames.length} frames; a .wlc archive holds single images (use .tar)` });
+        if (c.frames.length !== framesOf(c.header) || !c.terminated) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} holds ${c.frames.length} of its ${framesOf(c.header)} frame(s)` });
         const mine = Object.fromEntries(SHARED_FIELDS.map((k) => [k, c.header[k]]));
         if (!shared) {
           shared = mine;
@@ -139,7 +139,7 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
           throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} was made with ${String(mine.model)}, the others with ${String(shared.model)}; one .wlc archive holds one codec's latents (use .tar)` });
         }
         out.write(encodeRecord(RecordType.meta, seq++, encodeMetaPayload({ path: e.name, header: c.header })));
-        out.write(encodeRecord(RecordType.frame, seq++, encodeFramePayload(c.frames[0]!)));
+        for (const f of c.frames) out.write(encodeRecord(RecordType.frame, seq++, encodeFramePayload(f)));
         written++;
       }
       if (written !== count) throw werr('WALLOC_ERR_INTERNAL', { reason: `archive promised ${count} entries but got ${written}` });
@@ -156,6 +156,9 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
 
 // ---------------------------------------------------------------------------------------------
 // reading
+
+/** The frames an entry's header promises: an image is one, an animated one one per page. */
+const framesOf = (h: WlcHeader): number => (typeof h.frames === 'number' && Number.isInteger(h.frames) && h.frames >= 1 ? h.frames : 1);
 
 /** True when `path` is a file that starts like an archive (a .wlc dataset archive or a tar). */
 export function isArchiveFile(path: string): boolean {
@@ -240,7 +243,7 @@ function* readTar(fd: number, path: string): Generator<ArchiveEntry> {
 function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
   const parser = new WlcParser({ strict: true });
   let pos = 0;
-  let pending: { path: string; header: WlcHeader } | undefined;
+  let pending: { path: string; header: WlcHeader; frames: Frame[] } | undefined;
   let checked = false;
   const handle = function* (events: Iterable<{ type: string; frame?: Frame; data?: unknown }>): Generator<ArchiveEntry> {
     if (!checked && parser.header) {
@@ -251,11 +254,14 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
       if (ev.type === 'meta') {
         const d = ev.data as { path?: unknown; header?: unknown };
         if (typeof d?.path !== 'string' || typeof d.header !== 'object' || d.header === null) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'an entry record lacks its path or header' });
-        pending = { path: d.path, header: d.header as WlcHeader };
+        if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${framesOf(pending.header) - pending.frames.length} of its frames` });
+        pending = { path: d.path, header: d.header as WlcHeader, frames: [] };
       } else if (ev.type === 'frame') {
         if (!pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'a frame without the entry record before it' });
+        pending.frames.push(ev.frame!);
+        if (pending.frames.length < framesOf(pending.header)) continue;
         const source = pending.header.source;
-        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, [ev.frame!]) };
+        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, pending.frames) };
         pending = undefined;
       }
     }
@@ -270,4 +276,5 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
   }
   yield* handle(parser.finish() as Iterable<{ type: string; frame?: Frame; data?: unknown }>);
   parser.end();
+  if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${framesOf(pending.header) - pending.frames.length} of its frames` });
 }

@@ -34,8 +34,10 @@ export interface EncodedFile {
 }
 
 /**
- * Encodes one image (its file bytes) into a complete single-frame .wlc file whose header records
- * where it came from (`source`) and what it was (`sourceBytes`, `sourceSha256`).
+ * Encodes one image (its file bytes) into a complete .wlc file whose header records where it came
+ * from (`source`) and what it was (`sourceBytes`, `sourceSha256`). One frame, or one per page of
+ * an animated GIF/WebP or multi-page TIFF (as walloc-encode does); the header's `frames` says how
+ * many, and `width`/`height` are the first page's.
  *
  * @throws WALLOC_ERR_UNSUPPORTED_INPUT (not an image, truncated), WALLOC_ERR_LIMIT_EXCEEDED
  * @example
@@ -46,19 +48,23 @@ export interface EncodedFile {
 export async function encodeImageFile(bytes: Uint8Array, rel: string, codec: Codec, opts: { limits?: ImageLimits; sha256?: string } = {}): Promise<EncodedFile> {
   // From a buffer, not the path: readImage would record the absolute path in the frame's meta,
   // and the output would then depend on where the dataset happens to live.
-  let frame: ImageFrame;
-  try {
-    frame = await readImage(bytes, opts.limits ?? {});
-  } catch (e) {
-    // readImage names a buffer "image buffer"; name the file instead.
-    const err = e as { code?: string; details?: Record<string, unknown> };
-    if (err.code && err.details && err.details.path === 'image buffer') throw werr(err.code as 'WALLOC_ERR_UNSUPPORTED_INPUT', { ...err.details, path: rel }, e);
-    throw e;
-  }
-  const packed = await codec.encodeFrame(frame);
+  const read = async (page: number): Promise<ImageFrame> => {
+    try {
+      return await readImage(bytes, opts.limits ?? {}, page);
+    } catch (e) {
+      // readImage names a buffer "image buffer"; name the file instead.
+      const err = e as { code?: string; details?: Record<string, unknown> };
+      if (err.code && err.details && err.details.path === 'image buffer') throw werr(err.code as 'WALLOC_ERR_UNSUPPORTED_INPUT', { ...err.details, path: rel }, e);
+      throw e;
+    }
+  };
+  const frame = await read(0);
+  const pages = typeof frame.meta.extra?.pages === 'number' ? frame.meta.extra.pages : 1;
+  const packed = [await codec.encodeFrame(frame)];
+  for (let p = 1; p < pages; p++) packed.push(await codec.encodeFrame(await read(p)));
   const fields: SourceFields = { source: rel, sourceBytes: bytes.length, sourceSha256: opts.sha256 ?? sha256Hex(bytes) };
-  const header = codec.header({ shape: [...frame.shape], frames: 1, ...fields });
-  return { wlc: writeWlc(header, [packed]), header, width: frame.shape[2]!, height: frame.shape[1]! };
+  const header = codec.header({ shape: [...frame.shape], frames: pages, ...fields });
+  return { wlc: writeWlc(header, packed), header, width: frame.shape[2]!, height: frame.shape[1]! };
 }
 
 /**
@@ -72,7 +78,7 @@ export async function encodeImageFile(bytes: Uint8Array, rel: string, codec: Cod
 export async function decodeImageFile(wlc: Uint8Array, codecFor: (model: string) => Codec, name = 'input'): Promise<{ png: Buffer; width: number; height: number; header: WlcHeader }> {
   const { header, frames, terminated } = readWlcSync(wlc, { strict: true });
   if (!terminated) throw werr('WALLOC_ERR_CONTAINER_TRUNCATED', { at: name, reason: 'no end record' });
-  if (frames.length !== 1) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: name, reason: `it holds ${frames.length} frames; batch decodes single images (use walloc-decode for video)` });
+  if (frames.length !== 1) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: name, reason: `it holds ${frames.length} frames; batch decodes single images (use walloc-decode -o name-%d.png for an animation or video)` });
   if (typeof header.model !== 'string') throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${name}: the header names no model` });
   const codec = codecFor(header.model);
   codec.checkHeader(header);

@@ -89,7 +89,7 @@ const headerOf = (bytes: Uint8Array): WlcHeader | undefined => {
 function completeWlc(bytes: Uint8Array): boolean {
   try {
     const c = readWlcSync(bytes, { strict: true });
-    return c.terminated && c.frames.length === 1;
+    return c.terminated && c.frames.length === (typeof c.header.frames === 'number' ? c.header.frames : 1);
   } catch {
     return false;
   }

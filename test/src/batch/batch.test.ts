@@ -4,7 +4,7 @@
  * read back to the very same files, and worker threads giving the same bytes as the inline path.
  */
 import t from 'tap';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { readWlcSync } from '../../../src/container/index.js';
@@ -12,7 +12,7 @@ import { runBatch } from '../../../src/batch/batch.js';
 import { readArchive, ARCHIVE_TAG } from '../../../src/batch/archive.js';
 import { sha256Hex } from '../../../src/batch/encode-file.js';
 import type { ManifestRecord } from '../../../src/batch/manifest.js';
-import { jsonLines, listFiles, makeDataset, MODEL, tempDir, treeBytes } from './helpers.js';
+import { fixture, jsonLines, listFiles, makeDataset, MODEL, tempDir, treeBytes } from './helpers.js';
 
 const dir = tempDir('run');
 const input = join(dir, 'in');
@@ -174,4 +174,26 @@ t.test('a model that does not load fails the batch at start, with its own coded 
     t.notMatch(io.err(), /internal error/);
     t.notOk(existsSync(join(dir, `nomodel-${jobs}`)), 'no output tree');
   }
+});
+
+t.test('an animated image: every page is a frame of its .wlc and of its archive entry; a rerun skips it', async (t) => {
+  const root = tempDir('anim');
+  const input = join(root, 'in');
+  mkdirSync(input);
+  const [w, h, n] = [40, 32, 3];
+  const rgba = Buffer.alloc(w * h * n * 4);
+  for (let p = 0; p < n; p++) for (let i = 0; i < w * h; i++) rgba.set([p * 100, 50, 200 - p * 60, 255], (p * w * h + i) * 4);
+  await sharp(rgba, { raw: { width: w, height: h * n, channels: 4, pageHeight: h } }).gif({ loop: 0 }).toFile(join(input, 'anim.gif'));
+  await sharp(fixture('chelsea_128x96.png')).toFile(join(input, 'still.png'));
+  const out = join(root, 'out');
+  const s = await runBatch({ input, output: out, model: MODEL, jobs: 0, archive: join(root, 'all.wlc') });
+  t.match(s, { done: 2, failed: 0 });
+  const anim = readWlcSync(readFileSync(join(out, 'anim.wlc')));
+  t.equal(anim.frames.length, 3, 'three pages, three frames');
+  t.equal(anim.header.frames, 3);
+  const entries = [...readArchive(join(root, 'all.wlc'))];
+  t.same(entries.map((e) => [e.name, readWlcSync(e.wlc).frames.length]), [['anim.wlc', 3], ['still.wlc', 1]]);
+  t.ok(entries[0]!.wlc.equals(readFileSync(join(out, 'anim.wlc'))), 'extracting the entry gives back the file the batch wrote');
+  const again = await runBatch({ input, output: out, model: MODEL, jobs: 0 });
+  t.match(again, { done: 0, skipped: 2 }, 'a complete multi-frame output is not redone');
 });

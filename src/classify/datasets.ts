@@ -45,19 +45,33 @@ export interface DatasetOptions {
 }
 
 /** Images of a class-folder tree: labels are the sorted sub-folder names. */
-async function loadClassFolders(dir: string, size: number, channels: number, labels?: string[]): Promise<{ labels: string[]; frames: ImageFrame[]; y: number[] }> {
+async function loadClassFolders(dir: string, size: number, channels: number, log: (line: string) => void, labels?: string[]): Promise<{ labels: string[]; frames: ImageFrame[]; y: number[] }> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'not a folder (expected one sub-folder of images per class)' });
-  const classes = labels ?? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const found = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const classes = labels ?? found;
   if (classes.length < 2) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'needs at least two class sub-folders' });
+  // Held-out folders must name the training classes: a missing or extra one is a typo or another
+  // dataset, and would be scored as if it were the same task.
+  if (labels) {
+    const missing = labels.filter((c) => !found.includes(c));
+    const extra = found.filter((c) => !labels.includes(c));
+    if (missing.length || extra.length) {
+      throw werr('WALLOC_ERR_DATASET', { path: dir, reason: `its class folders do not match the training data's${missing.length ? `; missing: ${missing.join(', ')}` : ''}${extra.length ? `; not in the training data: ${extra.join(', ')}` : ''}` });
+    }
+  }
   const frames: ImageFrame[] = [];
   const y: number[] = [];
   for (const [k, cls] of classes.entries()) {
-    const sub = join(dir, cls);
-    if (!existsSync(sub)) continue;
-    for (const file of listImages(sub)) {
+    for (const file of listImages(join(dir, cls))) {
       let img = sharp(file).rotate().flatten({ background: '#ffffff' }).resize(size, size, { fit: 'cover' });
       img = channels === 1 ? img.greyscale() : img.toColourspace('srgb');
-      const { data } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      let data: Buffer;
+      try {
+        data = await img.removeAlpha().raw().toBuffer();
+      } catch (e) {
+        log(`skipping ${file}: ${(e as Error).message}`); // as the codec trainer does with a bad photo
+        continue;
+      }
       const planarData = new Float32Array(channels * size * size);
       for (let p = 0; p < size * size; p++) for (let c = 0; c < channels; c++) planarData[c * size * size + p] = data[p * channels + c]! / 255 - 0.5;
       frames.push({ kind: 'image', shape: [channels, size, size], data: planarData, meta: { sourceShape: [channels, size, size] } } as ImageFrame);
@@ -175,7 +189,10 @@ export async function buildDatasets(o: DatasetOptions, maker: InputMaker): Promi
     const load = async (dir: string | undefined) => (dir && existsSync(dir) ? loadPhotos(dir, { maxPixels: 1_000_000, minSide: COLOR_SIZE }) : [] as Photo[]);
     const trPhotos = await load(o.photos);
     const tePhotos = await load(o.valPhotos);
-    if (!trPhotos.length || !tePhotos.length) o.log(`warning: no background photos (${o.photos}, ${o.valPhotos}): flat colour backgrounds`);
+    if (!trPhotos.length || !tePhotos.length) {
+      // The task is garments on real photos; flat backgrounds would train (and name) another one.
+      throw werr('WALLOC_ERR_DATASET', { path: trPhotos.length ? o.valPhotos ?? '--val-photos' : o.photos ?? '--photos', reason: 'no background photos for fashion-mnist-color there; fetch them with scripts/fetch-photos.sh data/photos, or pass --photos DIR --val-photos DIR' });
+    }
     const nextTr = rng(o.seed * 7919 + 1);
     const nextTe = rng(424242);
     const train = maker.build(tr.n, (i) => colorFrame(tr, i, trPhotos, nextTr), (i) => tr.labels[i]!, progress('train inputs'));
@@ -186,8 +203,8 @@ export async function buildDatasets(o: DatasetOptions, maker: InputMaker): Promi
     };
   }
   if (!o.val) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--val DIR (held-out class folders)', command: 'walloc train classifier' });
-  const tr = await loadClassFolders(o.data, o.size, channels);
-  const te = await loadClassFolders(o.val, o.size, channels, tr.labels);
+  const tr = await loadClassFolders(o.data, o.size, channels, o.log);
+  const te = await loadClassFolders(o.val, o.size, channels, o.log, tr.labels);
   const ntr = lim(tr.frames.length, o.limit);
   const nte = lim(te.frames.length, o.valLimit);
   // Shuffle folder data once so --limit takes every class.

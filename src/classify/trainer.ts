@@ -40,7 +40,7 @@ import type { NamedWeights } from '../models/model-file.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
 import { packTensors, unpackTensors } from '../models/model-file.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { checkModelFolder, writeFileAtomic } from '../io/atomic.js';
 
 /** What to train (the data fields are {@link DatasetOptions}, read by src/classify/datasets.ts). */
 export interface ClassifierTrainOptions extends DatasetOptions {
@@ -139,6 +139,31 @@ function readFactors(path: string, index: Array<{ name: string; shape: number[] 
   for (const [name, w] of unpackTensors(bin, entries, bad)) into.set(name, w);
 }
 
+/** The parts of a classifier's net a user chooses, for a resume refusal. */
+const describeNet = (n: ClassifierNetConfig): string =>
+  `${n.arch} with stages ${(n.stages ?? []).map((st) => `${st.width}:${st.blocks}`).join(',')}, ${n.inChannels} input channels, ${n.classes} classes${n.head === 'flatten' ? `, a flatten head on ${n.inputSize?.join('×')}` : ''}${n.hidden ? `, ${n.hidden} hidden units` : ''}`;
+
+/**
+ * With --resume, the checkpoint in `o.out` must be the classifier these options train (same
+ * architecture, codec and data); checked before the data is prepared. The net itself is compared
+ * once the data fixes its input size. No checkpoint there is a fresh start, said out loud.
+ */
+function checkResumable(o: ClassifierTrainOptions, codec: string | undefined): void {
+  if (!existsSync(join(o.out, 'train-state.json'))) {
+    o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
+    return;
+  }
+  const c = loadClassifier(o.out).config;
+  // training.data is the folder, or a dataset name followed by " (…)" or ": …" (datasets.ts).
+  const data = typeof c.training?.data === 'string' ? c.training.data : undefined;
+  const sameData = data === undefined || data === o.data || data.startsWith(`${o.data} (`) || data.startsWith(`${o.data}:`);
+  const differ: string[] = [];
+  if (c.net.arch !== o.arch) differ.push(`--arch ${c.net.arch}`);
+  if ((c.codec?.name ?? undefined) !== codec) differ.push(c.codec ? `--codec ${c.codec.name}` : 'no --codec');
+  if (!sameData) differ.push(`--data ${data!.split(/ \(|:/)[0]}`);
+  if (differ.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the checkpoint in ${o.out} was trained with ${differ.join(', ')}; pass the same options, or another --out to start afresh` });
+}
+
 export interface TrainResult {
   model: ClassifierModel;
   accuracy: number;
@@ -160,7 +185,9 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   const { tf, backend } = await getTf({ backend: o.backend });
   if (o.arch === 'pixel-cnn' && o.codec) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the pixel CNN reads pixels: drop --codec' });
   if (o.arch !== 'pixel-cnn' && !o.codec) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--codec MODEL (the codec whose latents the classifier reads)', command: 'walloc train classifier' });
+  checkModelFolder(o.out);
   const codec = o.codec ? Codec.load(o.codec) : undefined;
+  if (o.resume) checkResumable(o, codec?.model.config.name);
   const maker = new InputMaker(codec);
   const t0 = Date.now();
   o.log(`preparing ${o.data} ${codec ? `latents of ${codec.model.id}` : 'pixels'} …`);
@@ -176,6 +203,11 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   let state: TrainState;
   if (o.resume && existsSync(statePath)) {
     const m = loadClassifier(o.out);
+    const { dropout: _d, ...saved } = m.config.net;
+    const { dropout: _o, ...asked } = netCfg;
+    if (JSON.stringify(saved) !== JSON.stringify(asked)) {
+      throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the checkpoint in ${o.out} is a ${describeNet(m.config.net)}, these options make a ${describeNet(netCfg)}; pass the same options, or another --out to start afresh` });
+    }
     state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
     if (state.expand && state.factors) {
       const weights = new Map(m.weights);

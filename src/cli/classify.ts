@@ -171,6 +171,7 @@ const T = CLASSIFIER_TRAIN_DEFAULTS;
 
 export const trainClassifierCommand: CommandSpec = {
   name: 'walloc train classifier',
+  maxPositionals: 0,
   summary: 'train a classifier on a codec\'s latents (or the pixel-space baseline)',
   usage: [
     'walloc train classifier --data fashion-mnist|fashion-mnist-color|DIR --codec MODEL --out DIR [options]',

@@ -35,6 +35,8 @@ export interface CommandSpec {
   usage: string[];
   options: Record<string, OptionSpec>;
   examples?: string[];
+  /** The most positional arguments it takes; more are a usage error. Unlimited when omitted. */
+  maxPositionals?: number;
   /** Returns the exit status (0 when omitted). */
   run(args: ParsedArgs, io: CommandIo): Promise<number | void>;
 }
@@ -61,8 +63,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
       allowPositionals: true,
       strict: true,
     });
+    if (spec.maxPositionals !== undefined && positionals.length > spec.maxPositionals) {
+      throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `unexpected argument "${positionals[spec.maxPositionals]}"; run \`${spec.name} --help\` for usage` });
+    }
     return { values: values as ParsedArgs['values'], positionals };
   } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('WALLOC_ERR_')) throw e;
     const err = e as { code?: string; message: string };
     const opt = /option '([^']+)'/.exec(err.message)?.[1] ?? /'(-[^']+)'/.exec(err.message)?.[1];
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw werr('WALLOC_ERR_UNKNOWN_OPTION', { option: opt ?? '?', command: spec.name });

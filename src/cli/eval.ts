@@ -3,6 +3,7 @@
  * average; `--compare webp` adds lossy WebP at the same bytes; `--json` prints CompressAI-style
  * JSON on stdout.
  */
+import { existsSync, statSync } from 'node:fs';
 import { werr } from '../errors.js';
 import { evalImages, type ImageScore } from '../eval/image-eval.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -42,6 +43,7 @@ async function evalVolumeCommand(dir: string, model: string, values: Record<stri
       + (compare.includes('webp') ? `  | WebP q ${'ratio'.padStart(5)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : '') + (compare.includes('gzip') ? '  |   gzip' : '') + '   (ratio vs 16-bit; enc/dec Mvox/s)\n');
   const r = await evalVolumes(dir, {
     model, compare: compare as Array<'webp' | 'gzip'>, backend: values.backend as string | undefined, limit: intOption(values.limit, 'limit', 1, 1e9),
+    onSkip: (file, reason) => io.stderr.write(`walloc eval: skipping ${file}: ${reason}\n`),
     onVolume: (s, i, n) => {
       if (values.json) {
         io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`);
@@ -70,7 +72,7 @@ const listAudioSafe = (dir: string): string[] => { try { return listAudio(dir); 
 async function evalAudioCommand(dir: string, model: string, values: Record<string, unknown>, io: CommandIo): Promise<number> {
   if (values.compare !== undefined && values.compare !== 'opus') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports opus for audio, got "${String(values.compare)}"` });
   const seconds = values.seconds === undefined ? 60 : numberOption(values.seconds, 'seconds', 0.1, 86_400);
-  const recs = await loadRecordings(dir, seconds, intOption(values.limit, 'limit', 1, 1e9));
+  const recs = await loadRecordings(dir, seconds, intOption(values.limit, 'limit', 1, 1e9), (file, reason) => io.stderr.write(`walloc eval: skipping ${file}: ${reason}\n`));
   const r = await evalAudio(recs, { model, compareOpus: values.compare === 'opus' });
   if (values.json) {
     io.stdout.write(JSON.stringify({ recordings: recs.length, seconds: r.seconds, results: r.walloc, ...(r.opus ? { opus: r.opus } : {}) }, null, 2) + '\n');
@@ -103,6 +105,10 @@ export const evalCommand: CommandSpec = {
     const dir = positionals[0];
     if (dir === undefined) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a folder of images', command: 'walloc eval' });
     const model = values.model as string | undefined;
+    // A single NIfTI file is a dataset of one volume; any other file is not a dataset at all.
+    if (existsSync(dir) && !statSync(dir).isDirectory() && !/\.nii(\.gz)?$/i.test(dir)) {
+      throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'walloc eval reads a folder of images, recordings or volumes (or one .nii/.nii.gz); put the file in a folder' });
+    }
     if (modalityOf(model) === 'volume' || (model === undefined && listImagesSafe(dir).length === 0 && listVolumesSafe(dir).length > 0)) {
       return evalVolumeCommand(dir, model ?? defaultModel('volume'), values, io);
     }
@@ -111,25 +117,26 @@ export const evalCommand: CommandSpec = {
     }
     if (values.compare !== undefined && values.compare !== 'webp') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports webp for images (opus for audio), got "${String(values.compare)}"` });
     const compareWebp = values.compare === 'webp';
+    let shown = 0;
     const header = `${'image'.padEnd(36)} ${'size'.padStart(10)} ${'bpp'.padStart(6)} ${'ratio'.padStart(6)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)} ${'MS-SSIM'.padStart(7)} ${'enc s'.padStart(6)} ${'dec s'.padStart(6)}${compareWebp ? `  | WebP q ${'bpp'.padStart(6)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : ''}`;
     const row = (s: ImageScore) =>
       `${s.file.slice(-36).padEnd(36)} ${`${s.width}×${s.height}`.padStart(10)} ${f(s.bpp, 3).padStart(6)} ${f(s.ratio, 1).padStart(6)} ${f(s['psnr-rgb']).padStart(6)} ${f(s['ssim-rgb'], 4).padStart(6)} ${f(s['ms-ssim-rgb'], 4).padStart(7)} ${f(s.encoding_time, 3).padStart(6)} ${f(s.decoding_time, 3).padStart(6)}` +
       (s.webp ? `  | ${String(s.webp.quality).padStart(6)} ${f(s.webp.bpp, 3).padStart(6)} ${f(s.webp['psnr-rgb']).padStart(6)} ${f(s.webp['ssim-rgb'], 4).padStart(6)}` : '');
-    if (!values.json) io.stdout.write(header + '\n');
+    // The table's head goes out with its first row, so a folder with no readable image prints only its error.
     const r = await evalImages(dir, {
       model: model ?? defaultModel('image'),
       compareWebp,
       backend: values.backend as string | undefined,
       limit: intOption(values.limit, 'limit', 1, 1e9),
       onSkip: (file, reason) => io.stderr.write(`walloc eval: skipping ${file}: ${reason}\n`),
-      onImage: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write(row(s) + '\n')),
+      onImage: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write((shown++ === 0 ? header + '\n' : '') + row(s) + '\n')),
     });
+    if (r.images === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no readable images' });
     if (values.json) {
       io.stderr.write('\n');
       io.stdout.write(JSON.stringify(r, null, 2) + '\n');
       return 0;
     }
-    if (r.images === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no readable images' });
     const m = r.results;
     io.stdout.write(`\n${r.name}: ${r.images} images, ${f(r.megapixels)} MP\n`);
     io.stdout.write(`  walloc: ${f(m.bpp!, 3)} bpp (mean), ${f(m.ratio!, 1)}:1 (pixel-weighted), PSNR ${f(m['psnr-rgb']!)} dB, SSIM ${f(m['ssim-rgb']!, 4)}, MS-SSIM ${f(m['ms-ssim-rgb']!, 4)}, encode ${f(m.encode_mp_per_s!)} MP/s, decode ${f(m.decode_mp_per_s!)} MP/s\n`);

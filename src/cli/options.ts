@@ -17,6 +17,10 @@ export function intOption(v: unknown, name: string, min: number, max: number): n
 /** Parses a required number within [min, max] (integers only when `int`). */
 export function numberOption(v: unknown, name: string, min: number, max: number, int = false): number {
   const x = Number(v);
+  // Number() also reads '0x10', ' 5 ' and '0b11'; a flag value is written in decimal.
+  if (typeof v !== 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(String(v))) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--${name} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got "${String(v)}"` });
+  }
   if (v === '' || !Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--${name} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got "${String(v)}"` });
   }

@@ -19,6 +19,7 @@ const VOLUME = { levels: 2, latentDim: 8, crop: 32, valSize: 96 };
 
 export const trainCommand: CommandSpec = {
   name: 'walloc train',
+  maxPositionals: 1,
   summary: 'train a codec from real data (`walloc train codec --data DIR --out DIR`); also `walloc train classifier|vqvae|token-classifier|lowrank`',
   usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio|volume] [options]'],
   options: {

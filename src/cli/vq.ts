@@ -32,8 +32,8 @@ const COMMON: Record<string, OptionSpec> = {
   backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend (default: best available)' },
 };
 
-function dataOf(v: unknown): VqDataset {
-  if (typeof v !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: `--data ${VQ_DATASETS.join('|')}`, command: 'walloc train' });
+function dataOf(v: unknown, command: string): VqDataset {
+  if (typeof v !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: `--data ${VQ_DATASETS.join('|')}`, command });
   if (!(VQ_DATASETS as readonly string[]).includes(v)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--data must be one of ${VQ_DATASETS.join(', ')}, got "${v}"` });
   return v as VqDataset;
 }
@@ -63,6 +63,7 @@ function outOf(v: unknown, command: string): string {
 
 export const trainVqvaeCommand: CommandSpec = {
   name: 'walloc train vqvae',
+  maxPositionals: 0,
   summary: 'train a VQ-VAE for 28×28 grey images (MNIST or Fashion-MNIST), 49 codebook tokens per image',
   usage: ['walloc train vqvae --data mnist|fashion-mnist --codebook K --out DIR [options]'],
   options: {
@@ -80,7 +81,7 @@ export const trainVqvaeCommand: CommandSpec = {
   async run({ values }, io) {
     const out = outOf(values.out, 'walloc train vqvae');
     await trainVqVae({
-      data: dataOf(values.data),
+      data: dataOf(values.data, 'walloc train vqvae'),
       codebook: num(values.codebook, 'codebook', 2, 65536, true),
       ...runValues(values, out, io),
     });
@@ -90,6 +91,7 @@ export const trainVqvaeCommand: CommandSpec = {
 
 export const trainLowrankCommand: CommandSpec = {
   name: 'walloc train lowrank',
+  maxPositionals: 0,
   summary: 'train a low-rank decoder (sums of rank-R products per patch) on a VQ-VAE\'s tokens',
   usage: ['walloc train lowrank --vqvae MODEL --rank R --iterations I --patch P --out DIR [options]'],
   options: {
@@ -124,6 +126,7 @@ export const trainLowrankCommand: CommandSpec = {
 
 export const trainTokenClassifierCommand: CommandSpec = {
   name: 'walloc train token-classifier',
+  maxPositionals: 0,
   summary: 'train the token classifier (embedding 32, Linear 1568→128, ReLU, Linear 128→10) on a VQ-VAE\'s tokens, or the pixel CNN baseline',
   usage: ['walloc train token-classifier --vqvae MODEL --out DIR [options]', 'walloc train token-classifier --baseline --data mnist|fashion-mnist --out DIR [options]'],
   options: {
@@ -143,8 +146,9 @@ export const trainTokenClassifierCommand: CommandSpec = {
     const out = outOf(values.out, 'walloc train token-classifier');
     const baseline = values.baseline === true;
     if (!baseline && typeof values.vqvae !== 'string') throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--vqvae MODEL (or --baseline --data NAME)', command: 'walloc train token-classifier' });
+    if (!baseline && values.data !== undefined) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--data is for --baseline: the token classifier trains on the dataset of its --vqvae' });
     await trainTokenClassifier({
-      ...(baseline ? { data: dataOf(values.data) } : { vqvae: values.vqvae as string }),
+      ...(baseline ? { data: dataOf(values.data, 'walloc train token-classifier') } : { vqvae: values.vqvae as string }),
       ...runValues(values, out, io),
     });
     return 0;

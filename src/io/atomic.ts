@@ -9,11 +9,11 @@
  * shared file system) never share one, and a later run can tell which leftovers belong to dead
  * processes on this host and remove them.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { werr } from '../errors.js';
+import { isWallocError, werr } from '../errors.js';
 
 /** Host names may hold dots and dashes; keep only what is safe in a file name. */
 const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
@@ -65,6 +65,53 @@ export function checkOutputFolder(path: string): void {
 }
 
 /**
+ * Creates `dir` and its missing parents one level at a time. Node 20's `mkdirSync(…, { recursive:
+ * true })` loops forever where a parent refuses new entries with ENOENT (under /proc, say); this
+ * stops at the first refusal with a coded error.
+ *
+ * @throws WALLOC_ERR_FILE_WRITE naming `dir`
+ * @example
+ * makeFolders('out/a/b');
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: `cannot create ${d} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` }, e);
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: 'it exists and is not a folder' });
+}
+
+/**
+ * Checks, before any work, that a model folder can be written: a non-empty name, not an existing
+ * file, and the nearest existing folder on its path writable. Nothing is created, so a run refused
+ * later (bad data, bad options) leaves no empty folder behind.
+ *
+ * @throws WALLOC_ERR_INVALID_ARGUMENT for an empty name, WALLOC_ERR_FILE_WRITE otherwise
+ * @example
+ * checkModelFolder('fixtures/models/my-codec');
+ */
+export function checkModelFolder(dir: string): void {
+  if (dir.trim() === '') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--out needs a folder name' });
+  let d = resolve(dir);
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  if (!statSync(d).isDirectory()) throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: d === resolve(dir) ? 'it exists and is not a folder' : `${d} is a file, not a folder` });
+  try {
+    accessSync(d, constants.W_OK);
+  } catch {
+    throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: `the folder ${d} is not writable` });
+  }
+}
+
+/**
  * {@link tempPathFor} for a file the user named, after {@link checkOutputFolder}.
  *
  * @example
@@ -87,7 +134,7 @@ export function outputTempPath(path: string, keepExt = false): string {
 export function writeFileAtomic(path: string, data: Uint8Array, opts: { fsync?: boolean } = {}): void {
   let tmp: string | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     tmp = tempPathFor(path);
     const fd = openSync(tmp, 'wx');
     try {
@@ -102,6 +149,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, opts: { fsync?: 
     if (opts.fsync !== false) fsyncDir(dirname(path));
   } catch (e) {
     if (tmp !== undefined) rmSync(tmp, { force: true });
+    if (isWallocError(e)) throw e; // makeFolders' own, which names the folder it could not make
     throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e);
   }
 }
@@ -181,11 +229,11 @@ export interface AtomicFile {
  * try { for (const b of chunks) f.write(b); f.commit(); } catch (e) { f.abort(); throw e; }
  */
 export function openAtomic(path: string, opts: { fsync?: boolean } = {}): AtomicFile {
-  const fail = (e: unknown) => werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e);
+  const fail = (e: unknown) => (isWallocError(e) ? e : werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e));
   let tmp: string;
   let fd: number | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     tmp = tempPathFor(path);
     fd = openSync(tmp, 'wx');
   } catch (e) {

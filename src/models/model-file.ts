@@ -96,7 +96,7 @@ function validateConfig(cfg: unknown, model: string): ModelConfig {
   if (c.format !== MODEL_FORMAT) throw bad(`format is ${JSON.stringify(c.format)}, expected "${MODEL_FORMAT}"`);
   if (c.version !== MODEL_FORMAT_VERSION) throw bad(`format version ${c.version} is not supported (expected ${MODEL_FORMAT_VERSION})`);
   const kind = (cfg as { kind?: unknown }).kind;
-  if (typeof kind === 'string') throw bad(`this is a ${kind}, not a codec (pick a codec with --model, see \`walloc models --kind codec\`)`);
+  if (typeof kind === 'string') throw bad(`this is a ${kind}, not a codec (\`walloc models --kind codec\` lists the codecs)`);
   for (const k of ['channels', 'levels', 'latentDim', 'bits'] as const) {
     if (!Number.isInteger(c[k]) || (c[k] as number) < 1) throw bad(`${k} must be a positive integer`);
   }
@@ -267,7 +267,7 @@ export function readWeightsFolder(dir: string, nameOrPath: string, kind: string)
     throw bad('model.json is not valid JSON');
   }
   if (typeof c !== 'object' || c === null || c.format !== MODEL_FORMAT || c.version !== MODEL_FORMAT_VERSION) throw bad('not a walloc model folder');
-  if (c.kind !== kind) throw bad(`this is a ${typeof c.kind === 'string' ? c.kind : 'codec'}, not a ${kind} (pick one with --model, see \`walloc models\`)`);
+  if (c.kind !== kind) throw bad(`this is a ${typeof c.kind === 'string' ? c.kind : 'codec'}, not a ${kind} (\`walloc models --kind ${kind}\` lists them)`);
   if (!Array.isArray(c.tensors)) throw bad('tensors is missing');
   if (sha256(bin) !== c.weightsSha256) throw werr('WALLOC_ERR_MODEL_CHECKSUM', { model: nameOrPath });
   const weights = unpackTensors(bin, c.tensors, bad);

@@ -15,7 +15,7 @@
  * this equals pixel MSE up to the small cross terms). Validation measures true pixel PSNR through
  * the real inverse transform.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { werr } from '../errors.js';
@@ -36,7 +36,7 @@ import { audioQuality, clipFrame, loadClips, randomAudioCrop, type Clip } from '
 import { VolumeDecoder } from '../nn/decoder3d.js';
 import { loadTrainVolumes, randomVolumeCrop } from './volume-data.js';
 import { DEFAULT_WINDOW, type WindowRule } from '../io/volume.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { checkModelFolder, makeFolders, writeFileAtomic } from '../io/atomic.js';
 
 export interface CodecTrainOptions {
   /**
@@ -347,6 +347,27 @@ interface TrainState {
 }
 
 /**
+ * With --resume, the checkpoint in `o.out` must be the model these options describe: resuming it
+ * with another shape would fail deep in TensorFlow.js (or, worse, train something else under the
+ * old name). No checkpoint there is a fresh start, said out loud.
+ */
+function checkResumable(o: CodecTrainOptions): void {
+  if (!existsSync(join(o.out, 'train-state.json'))) {
+    o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
+    return;
+  }
+  const c = loadModel(o.out).config;
+  const wanted: Array<[string, unknown, unknown]> = [
+    ['--modality', o.modality ?? 'image', c.modality], ['--levels', o.levels, c.levels], ['--latent-dim', o.latentDim, c.latentDim], ['--bits', o.bits, c.bits],
+  ];
+  if (c.decoder.type === 'resnet') wanted.push(['--width', o.width, c.decoder.width], ['--blocks', o.blocks, c.decoder.blocks], ['--kernel', o.kernel, c.decoder.kernel]);
+  const differ = wanted.filter(([, mine, theirs]) => mine !== theirs);
+  if (differ.length) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the checkpoint in ${o.out} was trained with ${differ.map(([k, , v]) => `${k} ${String(v)}`).join(', ')}, not ${differ.map(([k, v]) => `${k} ${String(v)}`).join(', ')}; pass the same options, or another --out to start afresh` });
+  }
+}
+
+/**
  * Runs the whole recipe; returns the saved model.
  *
  * @example
@@ -354,6 +375,10 @@ interface TrainState {
  *   out: 'fixtures/models/rgb-16x', name: 'rgb-16x', log: console.error });
  */
 export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
+  // Everything that can be refused is refused before minutes of data loading and PCA.
+  checkModelFolder(o.out);
+  if (o.modality === 'volume' && o.trainEncoder) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--train-encoder is not available for volumes (the PCA encoder stays frozen)' });
+  if (o.resume) checkResumable(o);
   if (o.modality === 'audio') return trainAudio(o);
   if (o.modality === 'volume') return trainVolume(o);
   return trainOn(o);
@@ -443,7 +468,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
     dec = volume ? new VolumeDecoder(tf, decCfg, w) : ResidualDecoder.fromConfig(tf, decCfg, w);
     o.log(`resuming ${o.out} at step ${state.step}`);
   } else {
-    o.log(`fitting the linear floor: PCA of ${dim}-channel wavelet vectors over ${o.pcaCrops} crops of ${audio ? `${o.crop} samples` : `${o.crop}²`}`);
+    o.log(`fitting the linear floor: PCA of ${dim}-channel wavelet vectors over ${o.pcaCrops} crops of ${audio ? `${o.crop} samples` : volume ? `${o.crop}³ voxels` : `${o.crop}²`}`);
     const floor = await buildLinearFloor(photos, o, data);
     enc = floor.enc;
     o.log(`PCA keeps ${(floor.explained * 100).toFixed(2)}% of the coefficient variance in ${o.latentDim} channels`);
@@ -483,7 +508,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
 
   if (o.steps === 0 || o.width === 0) return save(true);
   if (o.trainEncoder) state.encoderTrained = true;
-  mkdirSync(o.out, { recursive: true });
+  makeFolders(o.out);
 
   const gains = tf.tensor1d(audio ? synthesisGains1d(2, o.levels, o.wavelet) : volume ? synthesisGains3d(1, o.levels, o.wavelet) : synthesisGains(3, o.levels, o.wavelet));
   const opt = tf.train.adam(o.lr);
@@ -504,7 +529,6 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
   };
   const [gh, gw] = data.grid as [number, number];
   const per = data.grid.reduce((a, b) => a * b, 1);
-  if (volume && o.trainEncoder) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--train-encoder is not available for volumes (the PCA encoder stays frozen)' });
   // Batch tensors of the decoder's rank: NHWC for images and audio, NDHWC for volumes.
   const batchShape = (c: number) => [o.batch, ...data.grid, c] as unknown as [number, number, number, number];
   const yBatch = new Float32Array(o.batch * per * o.latentDim);
@@ -565,7 +589,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
       syncEncoder();
       const valPsnr = val.length ? await validate(tf, dec, enc, val, o) : NaN;
       state.history.push({ step: state.step, valPsnr: Number(valPsnr.toFixed(3)), trainLoss: lossSum / lossCount, seconds: Math.round(state.seconds) });
-      o.log(`epoch ${Math.ceil(state.step / o.epochSteps)} (step ${state.step}): train ${trainPsnr.toFixed(2)} dB, validation ${valPsnr.toFixed(2)} dB` + (state.linearValPsnr ? ` (linear floor ${state.linearValPsnr.toFixed(2)} dB)` : ''));
+      o.log(`epoch ${Math.ceil(state.step / o.epochSteps)} (step ${state.step}): train ${trainPsnr.toFixed(2)} dB` + (val.length ? `, validation ${valPsnr.toFixed(2)} dB` : ' (no --val: no validation)') + (state.linearValPsnr ? ` (linear floor ${state.linearValPsnr.toFixed(2)} dB)` : ''));
       lossSum = 0;
       lossCount = 0;
     }

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
+import { checkModelFolder } from '../io/atomic.js';
 import type { Frame } from '../frame.js';
 import { getTf, type TfModule } from '../models/backend.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readWeightsFolder, resolveModelDir, writeWeightsFolder } from '../models/model-file.js';
@@ -362,7 +363,11 @@ export interface TokenTrainResult {
  */
 export async function trainTokenClassifier(o: TokenTrainOptions): Promise<TokenTrainResult> {
   const { tf, backend } = await getTf({ backend: o.backend });
+  checkModelFolder(o.out);
   const vq = o.vqvae !== undefined ? loadVqModel(o.vqvae) : undefined;
+  if (vq && o.data !== undefined && o.data !== vq.config.dataset) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--vqvae ${vq.config.name} tokenises ${String(vq.config.dataset)}, not ${o.data}: the token classifier trains on its VQ-VAE's dataset (drop --data)` });
+  }
   const data = (vq?.config.dataset ?? o.data) as VqDataset | undefined;
   if (!data) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--vqvae MODEL or --data NAME', command: 'walloc train token-classifier' });
   const train = loadVqDataset(data, 'train', { limit: o.limit });

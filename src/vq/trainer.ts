@@ -23,7 +23,7 @@ import { LowRankDecoder, lowRankMacs } from './lowrank.js';
 import { loadVqModel, saveVqModel, type LowRankConfig, type VqModel } from './model.js';
 import { VqCodec } from './vq-codec.js';
 import { VqVae, VQVAE_DEFAULTS, vqvaeMacs } from './vqvae.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { checkModelFolder, writeFileAtomic } from '../io/atomic.js';
 
 /** Test images the study's SSIM is averaged over. */
 export const SSIM_IMAGES = 100;
@@ -162,6 +162,7 @@ function checkCommon(o: Omit<VqTrainOptions, 'codebook' | 'data'>): void {
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw bad(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batch) || o.batch < 1) throw bad(`--batch must be a positive integer, got ${o.batch}`);
   if (!(o.lr > 0)) throw bad(`--lr must be positive, got ${o.lr}`);
+  checkModelFolder(o.out);
 }
 
 /**
@@ -183,6 +184,7 @@ export async function trainVqVae(o: VqTrainOptions): Promise<{ model: VqModel; s
   if (prev) {
     const m = loadVqModel(o.out);
     if (m.config.net.codebookSize !== o.codebook) throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} has K = ${m.config.net.codebookSize}, not ${o.codebook}` });
+    if (m.config.dataset !== o.data) throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} was trained on ${String(m.config.dataset)}, not ${o.data}; pass --data ${String(m.config.dataset)}, or another --out to start afresh` });
     net = new VqVae(tf, m.config.net, m.weights);
     state = prev;
     o.log(`resuming ${o.out} after epoch ${state.epoch}`);

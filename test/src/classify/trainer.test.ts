@@ -3,7 +3,7 @@
  * resume, and --expand's factors beside the checkpoint.
  */
 import t from 'tap';
-import { mkdtempSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTf } from '../../../src/models/backend.js';
@@ -27,6 +27,14 @@ t.test('trainer: a small real run on Fashion-MNIST latents of the bundled grey c
   const m = loadClassifier(out);
   t.equal(m.config.training?.epochs, 2);
   t.equal(m.config.codec?.name, 'fmnist-gray-j2');
+  // Resuming it as another classifier is refused before the data is prepared (it used to train the
+  // latent net on pixels and save it as a latent classifier).
+  const n = lines.length;
+  await t.rejects(trainClassifier({ ...o, codec: undefined, arch: 'pixel-cnn', epochs: 3, resume: true }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /checkpoint .* was trained with --arch latent-resnet, --codec fmnist-gray-j2/ });
+  await t.rejects(trainClassifier({ ...o, data: 'fashion-mnist-color', epochs: 3, resume: true }), { message: /--data fashion-mnist\b/ });
+  t.equal(lines.length, n, 'nothing prepared');
+  await t.rejects(trainClassifier({ ...o, stages: [{ width: 16, blocks: 1 }], epochs: 3, resume: true }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /is a latent-resnet with stages .*, these options make a latent-resnet with stages 16:1/ });
+  t.equal(loadClassifier(out).config.training?.epochs, 2, 'the checkpoint is untouched');
 });
 
 t.test('trainer with --expand: saves the plain net, keeps the factors beside the checkpoint, resumes from them', { skip: FMNIST ? (existsSync(join('fixtures', 'models', 'fmnist-gray-j2')) ? false : 'fmnist-gray-j2 is not bundled') : NO_FMNIST }, async (t) => {
@@ -52,4 +60,30 @@ t.test('trainer with --expand: saves the plain net, keeps the factors beside the
   // A damaged factors file is a coded error, not a silent restart.
   writeFileSync(join(out, 'train-state.factors.bin'), Buffer.alloc(16));
   await t.rejects(trainClassifier({ ...o, epochs: 3, resume: true }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /factors/ });
+});
+
+t.test('class folders: held-out classes must match, a broken image is skipped and named', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'walloc-cls-folders-'));
+  const photo = (name: string) => join('fixtures', 'images', name);
+  for (const split of ['train', 'val']) {
+    for (const [cls, src] of [['cat', 'chelsea_128x96.png'], ['cup', 'coffee_255x171.jpg']] as const) {
+      mkdirSync(join(root, split, cls), { recursive: true });
+      copyFileSync(photo(src), join(root, split, cls, `a${src.slice(-4)}`));
+    }
+  }
+  copyFileSync(photo('truncated.png'), join(root, 'train', 'cat', 'broken.png'));
+  const lines: string[] = [];
+  const o = { ...CLASSIFIER_TRAIN_DEFAULTS, data: join(root, 'train'), val: join(root, 'val'), arch: 'pixel-cnn' as const, size: 16, epochs: 1, batch: 2, name: 'x', out: join(root, 'm'), log: (l: string) => lines.push(l) };
+  const r = await trainClassifier(o);
+  t.equal(r.model.config.labels.join(','), 'cat,cup');
+  t.match(lines.join('\n'), /skipping .*broken\.png: /, 'the broken image is named');
+  mkdirSync(join(root, 'val2', 'cat'), { recursive: true });
+  mkdirSync(join(root, 'val2', 'dog'), { recursive: true });
+  copyFileSync(photo('chelsea_128x96.png'), join(root, 'val2', 'cat', 'a.png'));
+  await t.rejects(trainClassifier({ ...o, val: join(root, 'val2'), out: join(root, 'm2') }), { code: 'WALLOC_ERR_DATASET', message: /class folders do not match the training data's; missing: cup; not in the training data: dog/ });
+});
+
+t.test('fashion-mnist-color without its background photos is refused, not trained on flat colours', { skip: FMNIST ? false : NO_FMNIST }, async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'walloc-cls-color-')), 'm');
+  await t.rejects(trainClassifier({ ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist-color', codec: 'rgb-16x-linear', photos: '/nonexistent', valPhotos: '/nonexistent', limit: 10, valLimit: 10, out, name: 'x', log: () => {} }), { code: 'WALLOC_ERR_DATASET', message: /no background photos/ });
 });

@@ -89,6 +89,33 @@ t.test('help for an unknown command and train without what to train are usage er
   io = memoryIo();
   t.equal(await wallocMain(['train'], io), 2);
   t.match(io.err(), /codec, classifier, vqvae, token-classifier or lowrank/);
+  const cases: Array<[string[], RegExp]> = [
+    [['train', 'codec', 'extra', '--data', 'x', '--out', 'y'], /unexpected argument "extra"; run `walloc train --help`/],
+    [['train', 'classifier', 'extra', '--data', 'x', '--out', 'y'], /unexpected argument "extra"; run `walloc train classifier --help`/],
+    [['train', 'codec', '--data', 'x', '--out', 'y', '--steps', '0x10'], /--steps must be an integer from 0 to .*, got "0x10"/],
+    [['train', 'vqvae', '--out', 'y'], /--data mnist\|fashion-mnist is required; run `walloc train vqvae --help`/],
+    [['train', 'token-classifier', '--vqvae', 'vqvae-mnist-k128', '--data', 'fashion-mnist', '--out', 'y'], /--data is for --baseline/],
+    [['eval', 'fixtures/images/chelsea_128x96.png'], /walloc eval reads a folder/],
+  ];
+  for (const [argv, re] of cases) {
+    io = memoryIo();
+    t.not(await wallocMain(argv, io), 0, argv.join(' '));
+    t.match(io.err(), re, argv.join(' '));
+  }
+});
+
+t.test('walloc eval on a folder without a readable image: an error, also with --json, and no table head', async (t) => {
+  const { mkdtempSync, copyFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-eval-junk-'));
+  copyFileSync('fixtures/images/not-an-image.png', join(dir, 'x.png'));
+  for (const json of [[], ['--json']]) {
+    const io = memoryIo();
+    t.equal(await wallocMain(['eval', dir, '--model', 'rgb-16x-linear', ...json], io), 1);
+    t.match(io.err(), /no readable images \[WALLOC_ERR_DATASET\]/);
+    t.equal(io.out(), '', 'nothing on stdout');
+  }
 });
 
 t.test('every command answers --version / -V with the package version', async (t) => {

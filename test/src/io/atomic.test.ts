@@ -4,10 +4,10 @@
  * leftovers of dead processes on this host.
  */
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { checkOutputFolder, openAtomic, outputTempPath, sweepStaleTemps, tempPathFor, writeFileAtomic } from '../../../src/io/atomic.js';
+import { checkModelFolder, checkOutputFolder, makeFolders, openAtomic, outputTempPath, sweepStaleTemps, tempPathFor, writeFileAtomic } from '../../../src/io/atomic.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'walloc-atomic-'));
 const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
@@ -87,5 +87,21 @@ t.test('tempPathFor: a target name near the 255-byte limit still gets a legal te
   const dir = fresh();
   writeFileAtomic(join(dir, name), Uint8Array.from([1]));
   t.same(readdirSync(dir), [name]);
+  t.end();
+});
+
+t.test('makeFolders makes the missing levels one at a time and stops with a coded error; checkModelFolder creates nothing', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-folders-'));
+  makeFolders(join(dir, 'a', 'b', 'c'));
+  t.ok(statSync(join(dir, 'a', 'b', 'c')).isDirectory());
+  makeFolders(join(dir, 'a'));
+  writeFileSync(join(dir, 'f'), 'x');
+  t.throws(() => makeFolders(join(dir, 'f', 'g')), { code: 'WALLOC_ERR_FILE_WRITE', message: /cannot create .*f[/\\]g/ });
+  t.throws(() => makeFolders(join(dir, 'f')), { code: 'WALLOC_ERR_FILE_WRITE', message: /not a folder/ });
+  checkModelFolder(join(dir, 'new', 'deeper'));
+  t.notOk(existsSync(join(dir, 'new')), 'checking makes nothing');
+  t.throws(() => checkModelFolder(join(dir, 'f')), { code: 'WALLOC_ERR_FILE_WRITE', message: /exists and is not a folder/ });
+  t.throws(() => checkModelFolder(join(dir, 'f', 'x')), { code: 'WALLOC_ERR_FILE_WRITE', message: /is a file, not a folder/ });
+  t.throws(() => checkModelFolder(' '), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
   t.end();
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CODEC_TRAIN_DEFAULTS, synthesisGains, trainCodec } from '../../../src/train/codec-trainer.js';
@@ -35,6 +35,11 @@ t.test('a tiny real training run: linear floor, a few steps, checkpoint, resume,
   const again = JSON.parse(readFileSync(join(out, 'train-state.json'), 'utf8')) as { step: number; history: unknown[] };
   t.equal(again.step, 4);
   t.equal(again.history.length, 2, 'one validation per epoch');
+  // Resuming with another shape is refused before any data is loaded, naming what differs.
+  const before = lines.length;
+  await t.rejects(trainCodec({ ...base, steps: 6, latentDim: 6, width: 16, resume: true }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /checkpoint .* was trained with --latent-dim 12, --width 8, not --latent-dim 6, --width 16/ });
+  t.equal(lines.length, before, 'refused before loading photos');
+  t.equal(JSON.parse(readFileSync(join(out, 'train-state.json'), 'utf8')).step, 4, 'the checkpoint is untouched');
   const m = loadModel(out);
   t.not(m.sha256, first.sha256, 'the weights moved');
   t.same(m.weights.get('encoder.weight'), first.weights.get('encoder.weight'), 'the PCA encoder stays frozen');
@@ -72,4 +77,20 @@ t.test('--train-encoder moves the projection away from the PCA and still yields 
   const img = await readImage(join(photos, 'coffee_255x171.jpg'));
   t.same((await codec.decodeFrame(await codec.encodeFrame(img))).shape, img.shape);
   codec.dispose();
+});
+
+t.test('an --out that cannot be a model folder is refused before any work; --resume with no checkpoint says it starts afresh', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-train-out-'));
+  const lines: string[] = [];
+  const base = { ...CODEC_TRAIN_DEFAULTS, data: photos, name: 'x', crop: 32, batch: 2, pcaCrops: 64, steps: 0, log: (l: string) => lines.push(l) };
+  writeFileSync(join(dir, 'file'), 'x');
+  await t.rejects(trainCodec({ ...base, out: join(dir, 'file') }), { code: 'WALLOC_ERR_FILE_WRITE', message: /exists and is not a folder/ });
+  await t.rejects(trainCodec({ ...base, out: join(dir, 'file', 'sub') }), { code: 'WALLOC_ERR_FILE_WRITE', message: /is a file, not a folder/ });
+  await t.rejects(trainCodec({ ...base, out: '' }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /--out needs a folder name/ });
+  await t.rejects(trainCodec({ ...base, out: join(dir, 'vol'), modality: 'volume', trainEncoder: true }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /--train-encoder is not available for volumes/ });
+  t.same(lines, [], 'nothing was loaded');
+  t.notOk(existsSync(join(dir, 'vol')), 'no empty model folder left behind');
+  await trainCodec({ ...base, out: join(dir, 'new', 'm'), resume: true });
+  t.match(lines[0], /--resume: no checkpoint in .* yet; starting from scratch/);
+  t.ok(existsSync(join(dir, 'new', 'm', 'model.json')), 'parent folders are made');
 });

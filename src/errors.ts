@@ -15,11 +15,11 @@ type Details = Record<string, unknown>;
 interface ErrorSpec {
   /** printf-free message template; `{name}` is replaced by `details.name`. */
   readonly message: string;
-  /** Exit status for the CLI: 2 for usage errors, 1 for everything else. */
-  readonly exit: 1 | 2;
+  /** Exit status for the CLI: 2 for usage errors, 130 for an interrupt (128 + SIGINT), 1 for everything else. */
+  readonly exit: 1 | 2 | 130;
 }
 
-const spec = (message: string, exit: 1 | 2 = 1): ErrorSpec => ({ message, exit });
+const spec = (message: string, exit: 1 | 2 | 130 = 1): ErrorSpec => ({ message, exit });
 
 /** The catalogue. Grouped by subsystem; the key is the stable code. */
 export const codes = {
@@ -31,6 +31,7 @@ export const codes = {
   WALLOC_ERR_BINARY_TO_TTY: spec('refusing to write binary data to a terminal; use -o FILE or a pipe (or --force)', 2),
   WALLOC_ERR_NOT_IMPLEMENTED: spec('{feature} is not available in this version of walloc'),
   WALLOC_ERR_INTERNAL: spec('internal error: {reason} (please report this as a bug)'),
+  WALLOC_ERR_INTERRUPTED: spec('interrupted by {signal}; no partial output file was left', 130),
 
   // --- files and I/O ---------------------------------------------------------------------
   WALLOC_ERR_FILE_NOT_FOUND: spec('{path}: no such file'),
@@ -128,7 +129,7 @@ const render = (template: string, details: Details): string =>
 export class WallocError extends Error {
   readonly code: ErrorCode;
   readonly details: Details;
-  readonly exitCode: 1 | 2;
+  readonly exitCode: 1 | 2 | 130;
 
   constructor(code: ErrorCode, details: Details = {}, options?: { cause?: unknown }) {
     super(render(codes[code].message, details), options);

@@ -16,7 +16,7 @@ import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStre
 import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
-import { openAudio } from '../io/audio-source.js';
+import { openAudio, type AudioSource } from '../io/audio-source.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { openAudioSink } from '../io/wav.js';
@@ -51,11 +51,10 @@ function toStereo(chunk: Float32Array[], source: string): Float32Array[] {
 
 export async function encodeAudioMain(values: Record<string, unknown>, input: OpenedInput, io: CommandIo): Promise<number> {
   const inPath = input.label;
-  const source = inPath === '-' ? 'stdin' : inPath;
   const raw = values.format !== undefined || values.rate !== undefined || values.channels !== undefined;
   if (raw && input.kind === 'wav') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the input is a WAV (it has a header); --format/--rate/--channels are for headerless PCM' });
   if (raw && (values.format === undefined || values.rate === undefined || values.channels === undefined)) {
-    throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'raw PCM input needs all of --format, --rate and --channels;', command: 'walloc-encode' });
+    throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'each of --format, --rate and --channels (raw PCM input)', command: 'walloc-encode' });
   }
   const packFormat = values.pack as 'webp' | 'png' | undefined;
   const effort = intOption(values.effort, 'effort', 0, 6);
@@ -69,6 +68,15 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
     sampleRate: plan.sampleRate, totalBytes,
     ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', 1, 1_536_000, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
   });
+  try {
+    return await encodeAudioSource(values, io, codec, plan, audio, inPath, packFormat, effort);
+  } finally {
+    audio.dispose?.();
+  }
+}
+
+async function encodeAudioSource(values: Record<string, unknown>, io: CommandIo, codec: Codec, plan: ReturnType<typeof planAudioStream>, audio: AudioSource, inPath: string, packFormat: 'webp' | 'png' | undefined, effort: number | undefined): Promise<number> {
+  const source = inPath === '-' ? 'stdin' : inPath;
   if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: audio.channels });
   const enc = new AudioStreamEncoder(codec, plan, { pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) } });
   const header = codec.header({

@@ -4,7 +4,7 @@
  * a bug in walloc and says so (set WALLOC_DEBUG=1 for the stack). EPIPE on stdout (`| head`) is a
  * normal end, not an error.
  */
-import { isWallocError } from '../errors.js';
+import { isWallocError, werr } from '../errors.js';
 import { version } from '../paths.js';
 import { type CommandIo, type CommandSpec, helpText, parseCommandArgs } from './command.js';
 
@@ -17,7 +17,7 @@ import { type CommandIo, type CommandSpec, helpText, parseCommandArgs } from './
  */
 export function interruptSignal(): { signal: AbortSignal; release: () => void } {
   const ac = new AbortController();
-  const onSig = () => ac.abort(new Error('interrupted'));
+  const onSig = (signal: NodeJS.Signals) => ac.abort(werr('WALLOC_ERR_INTERRUPTED', { signal }));
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
   return { signal: ac.signal, release: () => { process.off('SIGINT', onSig); process.off('SIGTERM', onSig); } };
@@ -27,6 +27,8 @@ export const processIo = (): CommandIo => ({ stdin: process.stdin, stdout: proce
 
 /** Formats any error for a person; returns the exit status to use. */
 export function reportError(prog: string, e: unknown, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): number {
+  // A pipeline stopped by interruptSignal rejects with an AbortError whose cause is the coded reason.
+  if (e instanceof Error && e.name === 'AbortError' && isWallocError(e.cause)) e = e.cause;
   if (isWallocError(e)) {
     stderr.write(`${prog}: ${e.message} [${e.code}]\n`);
     if (env.WALLOC_DEBUG) stderr.write(`${e.stack ?? ''}\n`);
@@ -67,10 +69,18 @@ export async function runCommand(spec: CommandSpec, argv: string[], io: CommandI
 export function main(run: (io: CommandIo) => Promise<number>): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
-    throw e;
+    // A failing pipeline destroys stdout with its own error, which the command reports with its
+    // code; only a failure of stdout itself (EIO, ENOSPC, …) is said here.
+    if (isWallocError(e) || e.name === 'AbortError' || e.code?.startsWith('WALLOC_ERR_')) return;
+    process.stderr.write(`walloc: cannot write to stdout (${e.code ?? e.message}) [WALLOC_ERR_FILE_WRITE]\n`);
+    process.exit(1);
   });
   const io = processIo();
   void run(io).then((status) => {
     process.exitCode = status;
+    // After a failure, what the command had open (stdin from a live producer, an ffmpeg child's
+    // pipes) must not keep the process alive: the error is reported, so leave now. stdout and
+    // stderr on pipes and files are written synchronously on Linux, so nothing is lost.
+    if (status !== 0) process.exit(status);
   });
 }

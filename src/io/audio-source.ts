@@ -29,6 +29,11 @@ export interface AudioSource {
   sourceRate?: number;
   /** Planar chunks (one Float32Array per channel). Iterate once. */
   chunks: AsyncIterable<Float32Array[]>;
+  /**
+   * Stops the source when `chunks` will not be read to its end (the caller failed before or while
+   * reading): kills ffmpeg, whose open pipes would otherwise keep the process alive for ever.
+   */
+  dispose?: () => void;
 }
 
 export interface RawPcmOptions {
@@ -119,7 +124,7 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
       if (!done) kill();
     }
   }
-  return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', chunks: chunks() };
+  return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', chunks: chunks(), dispose: () => { kill(); child.stdout?.destroy(); } };
 }
 
 export interface OpenAudioOptions {

@@ -65,3 +65,36 @@ t.test('a long live stream through pipes runs in bounded memory', async (t) => {
   t.ok(peak < 700, `peak RSS of encoder + decoder ${peak.toFixed(0)} MB`);
   t.ok(late - early < 60, `RSS in the last quarter ${late.toFixed(0)} MB vs second quarter ${early.toFixed(0)} MB: no growth with length`);
 });
+
+t.test('Ctrl-C on a live encode: exit 130, one coded line, no output file; a failed ffmpeg-path encode does not hang', async (t) => {
+  const { mkdtempSync, existsSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-sigint-'));
+  const out = join(dir, 'live.wlc');
+  const enc = spawn(process.execPath, [bin('walloc-encode'), '-', '--format', 's16le', '--rate', '44100', '--channels', '2', '--latency', '100', '-o', out], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  enc.stderr.on('data', (c: Buffer) => { err += c; });
+  enc.stdin.write(Buffer.alloc(4 * 44100)); // one second, then the producer stalls as a live source does
+  await new Promise((r) => setTimeout(r, 2500));
+  enc.kill('SIGINT');
+  const code = await new Promise((r) => enc.on('close', r));
+  t.equal(code, 130, err);
+  t.match(err, /^walloc-encode: interrupted by SIGINT; no partial output file was left \[WALLOC_ERR_INTERRUPTED\]\n$/);
+  t.notOk(existsSync(out));
+  t.same(readdirSync(dir), [], 'no temporary file either');
+  // 48 kHz goes through ffmpeg (resampling); an output that cannot be written must end the process.
+  const wav48 = join(dir, 's48.wav');
+  const { findFfmpeg } = await import('../../../src/io/ffmpeg.js');
+  const ff = findFfmpeg();
+  if (!ff) return;
+  const mk = spawn(ff.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=d=1', '-ar', '48000', '-ac', '2', wav48]);
+  await new Promise((r) => mk.on('close', r));
+  const bad = spawn(process.execPath, [bin('walloc-encode'), wav48, '-o', join(dir, 'nodir', 'x.wlc')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let e2 = '';
+  bad.stderr.on('data', (c: Buffer) => { e2 += c; });
+  const timer = setTimeout(() => bad.kill('SIGKILL'), 30_000);
+  const c2 = await new Promise((r) => bad.on('close', r));
+  clearTimeout(timer);
+  t.equal(c2, 1, `exits (was a hang): ${e2}`);
+  t.match(e2, /\[WALLOC_ERR_FILE_WRITE\]/);
+});

@@ -33,6 +33,8 @@ export interface WavInfo {
 /** Header bytes we are willing to skip before the data chunk (LIST/INFO, cue, bext…). */
 export const MAX_WAV_HEADER_BYTES = 1 << 20;
 const UNKNOWN32 = 0xffffffff;
+/** Data sizes from here up, read from a pipe, are a recorder's "until I stop" (see readWav). */
+const PIPE_PLACEHOLDER = 0x7f000000;
 
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
@@ -166,6 +168,10 @@ export async function readWav(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8A
     throw werr('WALLOC_ERR_AUDIO_TRUNCATED', { source, reason: `the header announces ${info.frames} sample frames (${info.dataBytes} bytes) but the file holds only ${Math.max(0, opts.totalBytes - dataOffset)} bytes of samples` });
   }
   if (info.dataBytes === 0) throw werr('WALLOC_ERR_AUDIO_EMPTY', { source });
+  // On a pipe, recorders that cannot seek back write a placeholder near 2^31 as the data size
+  // (arecord: 0x7ffffffe), not 0xFFFFFFFF: such a stream ends when the recording stops, which is
+  // its real length, not a truncation. Files keep the strict check above.
+  const placeholder = opts.totalBytes === undefined && info.dataBytes !== undefined && info.dataBytes >= PIPE_PLACEHOLDER;
   const first = head.subarray(dataOffset);
   let used = false;
   const rest = (async function* () {
@@ -184,7 +190,7 @@ export async function readWav(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8A
       if (used) throw werr('WALLOC_ERR_INTERNAL', { reason: 'WAV data read twice' });
       used = true;
       let frames = 0;
-      for await (const c of pcmChunks(rest, info, { source, maxBytes: info.dataBytes, requireAll: info.dataBytes !== undefined, chunkFrames })) {
+      for await (const c of pcmChunks(rest, info, { source, maxBytes: info.dataBytes, requireAll: info.dataBytes !== undefined && !placeholder, chunkFrames })) {
         frames += c[0]!.length;
         yield c;
       }
@@ -340,7 +346,12 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
       const b = encodePcm(planar, 'f32le');
       if (child.stdin!.destroyed) throw await fail();
       if (!child.stdin!.write(b)) {
-        await new Promise<void>((resolve) => { child.stdin!.once('drain', resolve); child.stdin!.once('close', resolve); });
+        // Whichever comes first; the other listener is removed, or one would pile up per wait.
+        await new Promise<void>((resolve) => {
+          const done = () => { child.stdin!.off('drain', done); child.stdin!.off('close', done); resolve(); };
+          child.stdin!.once('drain', done);
+          child.stdin!.once('close', done);
+        });
       }
     },
     async commit() {

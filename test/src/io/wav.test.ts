@@ -77,6 +77,19 @@ t.test('a WAV from ffmpeg on a pipe (0xFFFFFFFF sizes, LIST chunk) is read to it
   t.ok(Math.abs(samples[1]![99]! + 0.25) < 1e-4);
 });
 
+t.test('arecord on a pipe: a data size near 2^31 is "until the recording stops", not a truncation (files stay strict)', async (t) => {
+  const good = readFileSync(fixture('music_stereo_44k_1s.wav'));
+  const live = Buffer.from(good);
+  const off = good.indexOf('data') + 4;
+  live.writeUInt32LE(0x7ffffffe, off); // what aplay.c's begin_wave writes when it cannot seek back
+  live.writeUInt32LE(0x7ffffffe + 36, 4);
+  const got = await readAll(bytewise(live, 4096));
+  const want = await readAll(good);
+  t.equal(got.samples[0]!.length, want.samples[0]!.length, 'every sample, then a clean end');
+  t.same(got.samples[1]!.subarray(0, 100), want.samples[1]!.subarray(0, 100));
+  await t.rejects(readAll(live, { totalBytes: live.length }), { code: 'WALLOC_ERR_AUDIO_TRUNCATED' }, 'a file saying so is truncated');
+});
+
 t.test('bad WAVs: coded errors, found as early as the input allows', async (t) => {
   const good = readFileSync(fixture('music_stereo_44k_1s.wav'));
   const cut = good.subarray(0, 10000);

@@ -188,14 +188,30 @@ export async function readPngStack(pngs: Iterable<string> | AsyncIterable<Buffer
 /**
  * Writes a volume as numbered grey PNG slices (`pattern` with `%d`, e.g. `out/s%03d.png`, counted
  * from 0), 16-bit when the volume's type needs more than 8 bits, each file written atomically.
- * Values are stored as the volume's integers (floats are rounded and clamped to 16 bits).
+ * PNG holds unsigned integers only: negative values (CT in Hounsfield units) become 0 and floats
+ * are rounded. That loss is never silent: `onLoss` gets one sentence saying how much was lost
+ * (a NIfTI output keeps every value).
  *
  * @example
- * await writePngStack(vol, 'back/s%03d.png');
+ * await writePngStack(vol, 'back/s%03d.png', (msg) => console.error(`warning: ${msg}`));
  */
-export async function writePngStack(vol: Volume, pattern: string): Promise<string[]> {
+export async function writePngStack(vol: Volume, pattern: string, onLoss?: (message: string) => void): Promise<string[]> {
   const [D, H, W] = vol.shape;
   const deep = vol.dtype !== 'uint8';
+  const top = deep ? 65535 : 255;
+  let below = 0, above = 0, lo = Infinity;
+  for (const v of vol.data) {
+    if (v < -0.5) { below++; if (v < lo) lo = v; } else if (v > top + 0.5) above++;
+  }
+  const float = vol.dtype === 'float32' || vol.dtype === 'float64';
+  if (onLoss && (below || above || float)) {
+    const parts = [
+      ...(below ? [`${below} voxel(s) below 0 (down to ${Math.round(lo)}) were written as 0`] : []),
+      ...(above ? [`${above} voxel(s) above ${top} were written as ${top}`] : []),
+      ...(float ? [`${vol.dtype} voxels were rounded to integers`] : []),
+    ];
+    onLoss(`${parts.join('; ')}: PNG slices hold 0…${top}; write .nii.gz to keep every value`);
+  }
   const written: string[] = [];
   for (let z = 0; z < D; z++) {
     const slice = vol.data.subarray(z * H * W, (z + 1) * H * W);
@@ -203,7 +219,8 @@ export async function writePngStack(vol: Volume, pattern: string): Promise<strin
     // sharp takes the sample depth from the array type: a Uint16Array is 16-bit raw input.
     const raw = deep ? new Uint16Array(bytes.buffer, bytes.byteOffset, H * W) : bytes;
     const img = sharp(raw, { raw: { width: W, height: H, channels: 1 } });
-    const png = await (deep ? img.toColourspace('grey16') : img).png({ compressionLevel: 6 }).toBuffer();
+    // The colourspace must be named for 8-bit too, or libvips writes a grey slice as RGB.
+    const png = await img.toColourspace(deep ? 'grey16' : 'b-w').png({ compressionLevel: 6 }).toBuffer();
     const name = frameName(pattern, z);
     writeFileAtomic(name, png, { fsync: false });
     written.push(name);

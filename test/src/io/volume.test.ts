@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import sharp from 'sharp';
 import { parseNifti } from '../../../src/io/nifti.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../../../src/io/png-stack.js';
 import { encodeVoxels, frameToIntensities, parseRawVolume, parseShape3, parseVoxelType, percentiles, volumeToFrame, volumeWindow } from '../../../src/io/volume.js';
@@ -59,8 +60,12 @@ t.test('window: minimum to 99.9th percentile, and the frame mapping inverts', as
 t.test('PNG stacks: write slices, read them back from a folder, a pattern and a pipe', async (t) => {
   const vol = ch2();
   const dir = mkdtempSync(join(tmpdir(), 'walloc-stack-'));
-  const written = await writePngStack(vol, join(dir, 's%03d.png'));
+  const losses: string[] = [];
+  const written = await writePngStack(vol, join(dir, 's%03d.png'), (m) => losses.push(m));
   t.equal(written.length, vol.shape[0]);
+  t.same(losses, [], 'uint8 values fit: nothing to report');
+  const meta = await sharp(written[0]!).metadata();
+  t.equal(meta.channels, 1, 'an 8-bit slice is written grey, not RGB');
   t.same(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files');
   const fromDir = await readPngStack(listSliceFiles(dir));
   t.same(fromDir.shape, vol.shape);
@@ -88,6 +93,9 @@ t.test('16-bit volumes survive a PNG stack; slices of different sizes are refuse
   const back = await readPngStack(files);
   t.equal(back.dtype, 'uint16');
   t.equal(maxDiff(back.data, vol.data), 0, '16-bit slices are lossless');
+  const losses: string[] = [];
+  await writePngStack(signed, join(dir, 'signed%02d.png'), (m) => losses.push(m));
+  t.match(losses.join('\n'), new RegExp(`voxel\\(s\\) below 0 \\(down to ${min}\\) were written as 0: PNG slices hold 0…65535; write \\.nii\\.gz`), 'the clipping of negative values is said');
   const other = await writePngStack(ch2(), join(dir, 'b%02d.png'));
   const mixed = async () => { for await (const s of pngSlices([files[0]!, other[0]!])) void s; };
   await t.rejects(mixed(), { code: 'WALLOC_ERR_VOLUME_DIMS' });

@@ -29,7 +29,7 @@ import { intOption, numberOption } from './options.js';
 
 /** True when walloc-encode should take the audio path for this input and these flags. */
 export function isAudioRequest(input: OpenedInput, values: Record<string, unknown>): boolean {
-  if (input.kind === 'wav') return true;
+  if (input.kind === 'wav' || input.kind === 'audio') return true;
   if (values.format !== undefined || values.rate !== undefined || values.channels !== undefined || values.latency !== undefined) return true;
   if (input.kind !== 'unknown') return false;
   if (typeof values.model === 'string') {

@@ -7,7 +7,8 @@
  */
 
 /** What {@link detectInput} can recognise. 'unknown' means "let ffmpeg try". */
-export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'nifti' | 'dicom' | 'gzip' | 'unknown';
+/** 'audio': a compressed audio stream ffmpeg reads (Ogg, FLAC, MP3, AIFF, ADTS AAC), known by its magic. */
+export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'audio' | 'nifti' | 'dicom' | 'gzip' | 'unknown';
 
 /**
  * How many leading bytes a caller should collect before calling {@link detectInput}: NIfTI-1 keeps
@@ -45,6 +46,22 @@ const NIFTI2_SINGLE = ascii('n+2\0');
 const NIFTI2_PAIR = ascii('ni2\0');
 const GZIP = [0x1f, 0x8b];
 const DICM = ascii('DICM');
+const OGG = ascii('OggS');
+const FLAC = ascii('fLaC');
+const ID3 = ascii('ID3');
+const FORM = ascii('FORM');
+const AIFF = ascii('AIFF');
+const AIFC = ascii('AIFC');
+
+/** An MPEG audio frame header (MP3 without tags) or an ADTS AAC one, checked field by field. */
+function isMpegAudioFrame(b: Uint8Array): boolean {
+  if (b.length < 3 || b[0] !== 0xff) return false;
+  const [b1, b2] = [b[1]!, b[2]!];
+  if ((b1 & 0xf6) === 0xf0) return (b2 & 0x3c) >> 2 < 13; // ADTS: 12 sync bits, layer 0, a real rate index
+  const version = (b1 >> 3) & 3;
+  const layer = (b1 >> 1) & 3;
+  return (b1 & 0xe0) === 0xe0 && version !== 1 && layer !== 0 && b2 >> 4 !== 15 && ((b2 >> 2) & 3) !== 3;
+}
 
 /**
  * Names the format of an input from its first bytes (ideally {@link DETECT_BYTES} of them).
@@ -66,6 +83,10 @@ export function detectInput(firstBytes: Uint8Array): InputKind {
   if (at(b, 0, RIFF) && at(b, 8, WEBP)) return 'webp';
   // RF64 and BW64 are the 64-bit WAV variants ffmpeg writes for long recordings.
   if ((at(b, 0, RIFF) || at(b, 0, RF64) || at(b, 0, BW64)) && at(b, 8, WAVE)) return 'wav';
+  // Compressed audio, so that a pipe of it (no file name to go by) reaches the audio codec.
+  if (at(b, 0, OGG) || at(b, 0, FLAC) || at(b, 0, ID3) || (at(b, 0, FORM) && (at(b, 8, AIFF) || at(b, 8, AIFC)))) return 'audio';
+  // An MPEG audio frame (MP3 without ID3 tags) or an ADTS AAC frame: 11 sync bits, then a valid layer.
+  if (isMpegAudioFrame(b)) return 'audio';
   if (at(b, 0, GZIP)) return 'gzip';
   // NIfTI-2 keeps its magic at offset 4, right after sizeof_hdr; NIfTI-1 at 344.
   if (at(b, 4, NIFTI2_SINGLE) || at(b, 4, NIFTI2_PAIR)) return 'nifti';

@@ -60,3 +60,22 @@ t.test('short, empty and random inputs never throw', async (t) => {
   }
   t.ok(isImageKind('png') && isImageKind('tiff') && !isImageKind('y4m') && !isImageKind('unknown'));
 });
+
+t.test('compressed audio made by real ffmpeg is known by its first bytes (a pipe has no name)', async (t) => {
+  const { findFfmpeg } = await import('../../../src/io/ffmpeg.js');
+  const { spawnSync } = await import('node:child_process');
+  const ff = findFfmpeg();
+  if (!ff) return t.skip('no ffmpeg');
+  const cases: Array<[string, string[]]> = [
+    ['ogg', ['-c:a', 'libvorbis', '-f', 'ogg']], ['opus', ['-c:a', 'libopus', '-f', 'ogg']], ['flac', ['-f', 'flac']],
+    ['mp3 with ID3', ['-f', 'mp3']], ['mp3 without tags', ['-id3v2_version', '0', '-write_xing', '0', '-f', 'mp3']],
+    ['aiff', ['-f', 'aiff']], ['adts aac', ['-c:a', 'aac', '-f', 'adts']],
+  ];
+  for (const [name, args] of cases) {
+    const r = spawnSync(ff.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=0.5', '-ac', '2', ...args, '-'], { maxBuffer: 1 << 24 });
+    if (r.status !== 0) { t.comment(`${name}: this ffmpeg cannot write it`); continue; }
+    t.equal(detectInput(r.stdout.subarray(0, DETECT_BYTES)), 'audio', name);
+  }
+  t.equal(detectInput(Buffer.from([0xff, 0xd8, 0xff, 0xe0])), 'jpeg', 'a JPEG is not an MPEG frame');
+  t.equal(detectInput(Buffer.from([0xff, 0xff, 0xff, 0xff])), 'unknown', 'sync bits alone are not a frame');
+});

@@ -115,7 +115,7 @@ async function encodeAudioSource(values: Record<string, unknown>, io: CommandIo,
 /** walloc-decode's audio path: the header is read, the codec loaded and checked. */
 export async function decodeAudioMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
   const plan = planFromHeader(header as Record<string, unknown>);
-  const dec = new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined });
+  const dec = new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true });
   const mono = header.sourceChannels === 1;
   const sink = await openAudioSink(outPath, {
     sampleRate: plan.sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
@@ -151,6 +151,10 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
       // header-only WAV.
       if (samples === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: outPath, reason: 'no audio decoded from the stream' });
     });
+    if (dec.gapColumns > 0) {
+      const lost = dec.gapColumns * plan.hop;
+      io.stderr.write(`walloc-decode: ${lost} samples (${(lost / plan.sampleRate).toFixed(2)} s) of skipped records were filled with near silence; the audio after them keeps its place\n`);
+    }
   } finally {
     dec.dispose();
   }

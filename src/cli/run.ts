@@ -79,8 +79,10 @@ export function main(run: (io: CommandIo) => Promise<number>): void {
   void run(io).then((status) => {
     process.exitCode = status;
     // After a failure, what the command had open (stdin from a live producer, an ffmpeg child's
-    // pipes) must not keep the process alive: the error is reported, so leave now. stdout and
+    // pipes) must not keep the process alive: the error is reported, so leave soon. stdout and
     // stderr on pipes and files are written synchronously on Linux, so nothing is lost.
-    if (status !== 0) process.exit(status);
+    // A moment's grace (unref'd: it never keeps the process up) lets pending closes and removals
+    // of temporary files run first.
+    if (status !== 0) setTimeout(() => process.exit(status), 200).unref();
   });
 }

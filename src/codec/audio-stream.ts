@@ -330,8 +330,16 @@ export class AudioStreamDecoder {
   private length: number | undefined;
   private readonly maxValues: number;
   private readonly backend?: string;
+  private readonly fillGaps: boolean;
+  /** Latent columns filled in for records that never came (with `fillGaps`). */
+  gapColumns = 0;
 
-  constructor(codec: Codec, plan: AudioStreamPlan, opts: { backend?: string; maxLatentValues?: number } = {}) {
+  /**
+   * `fillGaps`: a record whose pts lies past the expected column (the ones between were damaged
+   * and skipped) is accepted, the missing columns decoded from zero latents (the codec's mean
+   * signal: near silence), so one bad record costs its own samples, not the rest of the stream.
+   */
+  constructor(codec: Codec, plan: AudioStreamPlan, opts: { backend?: string; maxLatentValues?: number; fillGaps?: boolean } = {}) {
     this.codec = codec;
     this.plan = plan;
     const c = codec.model.config;
@@ -346,6 +354,7 @@ export class AudioStreamDecoder {
     this.out = plan.preroll;
     this.maxValues = resolveMaxLatentValues(opts.maxLatentValues);
     this.backend = opts.backend;
+    this.fillGaps = opts.fillGaps === true;
   }
 
   /** Takes one record (a packed frame, or the trailer's meta data) and returns the frames now final. */
@@ -362,8 +371,16 @@ export class AudioStreamDecoder {
       throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `audio record latent [${shape.join(', ')}] is not [${c.latentDim}, columns] for model ${c.name}` });
     }
     const expected = this.cols.end;
-    if (f.meta.pts !== undefined && f.meta.pts !== expected) {
+    const gap = f.meta.pts === undefined ? 0 : f.meta.pts - expected;
+    // A gap of at most a few chunks (the records a damaged stretch of file held); anything else is
+    // a stream out of order.
+    if (gap !== 0 && !(this.fillGaps && gap > 0 && gap <= 64 * (this.plan.chunk / this.plan.hop))) {
       throw werr('WALLOC_ERR_CONTAINER_SEQUENCE', { record: `with pts ${f.meta.pts}`, expected: `column ${expected}` });
+    }
+    if (gap > 0) {
+      const zeros = new Float32Array(gap);
+      this.cols.append(Array.from({ length: c.latentDim }, () => zeros));
+      this.gapColumns += gap;
     }
     const len = f.meta.extra?.audioLength;
     if (typeof len === 'number' && Number.isSafeInteger(len) && len >= 0) this.length = len;

@@ -62,13 +62,12 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     },
     abort() {
       if (done) return;
-      // The file may still be opening: remove it now and again once the stream has closed, so a
-      // temp file created after this call does not survive.
+      // The file may still be opening: remove it now, again once the stream has closed, and at
+      // exit (a failed command exits promptly, maybe before 'close'), so a temp file created
+      // after this call does not survive.
       file.once('close', () => rmSync(tmp, { force: true }));
       file.destroy();
       cleanup();
-      done = true;
-      process.off('exit', cleanup);
     },
   };
 }

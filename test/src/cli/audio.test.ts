@@ -117,9 +117,40 @@ t.test('bad audio input: coded errors, exit status 1, and no output file left be
     t.match(r.stderr, msg, name);
     t.notOk(existsSync(join(dir, `${name}.wlc`)), `${name}: no output`);
     // The same through a pipe: the error comes at the end, and the output file still never appears.
+    // (Not for a data size near 2^31: on a pipe that is what arecord writes for "until I stop",
+    // so such a stream ends cleanly where it ends; see test/src/io/wav.test.ts.)
+    if (name === 'huge.wav') continue;
     const p = await runBin('walloc-encode', ['-', '-o', join(dir, `${name}.pipe.wlc`)], { input: bytes });
     t.equal(p.code, 1, `${name} on a pipe: exit 1 (${p.stderr.trim()})`);
     t.notOk(existsSync(join(dir, `${name}.pipe.wlc`)));
   }
   t.same(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files');
+});
+
+t.test('--skip-corrupt on audio: a damaged record costs its own samples, the rest decodes in place', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-skip-'));
+  // 8 s of a stereo tone as raw PCM, in 2^14-sample chunks so the stream has many records.
+  const rate = 44100;
+  const n = 8 * rate;
+  const pcm = Buffer.alloc(4 * n);
+  for (let i = 0; i < n; i++) { const v = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)); pcm.writeInt16LE(v, 4 * i); pcm.writeInt16LE(v, 4 * i + 2); }
+  const wlc = join(dir, 'a.wlc');
+  const enc = await runBin('walloc-encode', ['-', '--format', 's16le', '--rate', String(rate), '--channels', '2', '--latency', '400', '-o', wlc], { input: pcm });
+  t.equal(enc.code, 0, enc.stderr);
+  const good = readFileSync(wlc);
+  const bad = Buffer.from(good);
+  bad[good.length >> 1] ^= 0xff;
+  writeFileSync(join(dir, 'bad.wlc'), bad);
+  const strict = await runBin('walloc-decode', [join(dir, 'bad.wlc'), '-o', join(dir, 'strict.wav')]);
+  t.equal(strict.code, 1, 'without --skip-corrupt a damaged record stays fatal');
+  const r = await runBin('walloc-decode', [join(dir, 'bad.wlc'), '--skip-corrupt', '-o', join(dir, 'skip.wav')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /CRC-32 mismatch .* skipped bytes/);
+  t.match(r.stderr, /samples \([\d.]+ s\) of skipped records were filled with near silence/);
+  const ok = await runBin('walloc-decode', [wlc, '-o', join(dir, 'good.wav')]);
+  t.equal(ok.code, 0);
+  const a = readFileSync(join(dir, 'good.wav'));
+  const b = readFileSync(join(dir, 'skip.wav'));
+  t.equal(b.length, a.length, 'same length: the audio after the gap keeps its place');
+  t.ok(a.subarray(a.length - 4000).equals(b.subarray(b.length - 4000)), 'the end is decoded exactly as from the undamaged stream');
 });

@@ -17,6 +17,7 @@ import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../contain
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio, type AudioSource } from '../io/audio-source.js';
+import { SAMPLE_FORMATS } from '../io/pcm.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { openAudioSink } from '../io/wav.js';
@@ -55,6 +56,9 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
   if (raw && input.kind === 'wav') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the input is a WAV (it has a header); --format/--rate/--channels are for headerless PCM' });
   if (raw && (values.format === undefined || values.rate === undefined || values.channels === undefined)) {
     throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'each of --format, --rate and --channels (raw PCM input)', command: 'walloc-encode' });
+  }
+  if (raw && !(SAMPLE_FORMATS as readonly string[]).includes(String(values.format))) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be one of ${SAMPLE_FORMATS.join(', ')}, got "${String(values.format)}"` });
   }
   const packFormat = values.pack as 'webp' | 'png' | undefined;
   const effort = intOption(values.effort, 'effort', 0, 6);

@@ -83,7 +83,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'a .wlc file (or a stream on stdin)', command: 'walloc-decode' });
   const format = values.format as string | undefined;
   const audioFormats = ['wav', 'u8', 's16le', 's24le', 's32le', 'f32le', 'f64le'];
-  if (format !== undefined && format !== 'png' && format !== 'y4m' && !audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m, got "${format}"` });
+  if (format !== undefined && format !== 'png' && format !== 'y4m' && !audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m (images), or ${audioFormats.join(', ')} (raw audio), got "${format}"` });
   const outPath = (values.output as string | undefined) ?? '-';
 
   const input = await openInput(inPath, io.stdin);

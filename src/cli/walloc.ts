@@ -51,6 +51,14 @@ export function wallocHelp(): string {
 }
 
 /**
+ * `walloc train WHAT` beside codec (trainCommand): each has its own option table, the classifier
+ * in src/cli/classify.ts, the VQ-VAE family in src/cli/vq.ts.
+ */
+const TRAIN_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  classifier: trainClassifierCommand, vqvae: trainVqvaeCommand, lowrank: trainLowrankCommand, 'token-classifier': trainTokenClassifierCommand,
+};
+
+/**
  * Runs `walloc` with argv (without node and script), returning the exit status.
  *
  * @example
@@ -59,6 +67,7 @@ export function wallocHelp(): string {
 export async function wallocMain(argv: string[], io: CommandIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    if (first === 'help' && rest[0] === 'train' && rest[1] !== undefined && TRAIN_COMMANDS[rest[1]]) return runCommand(TRAIN_COMMANDS[rest[1]]!, ['--help'], io);
     if (first === 'help' && rest[0] !== undefined && SUBCOMMANDS[rest[0]]) return runCommand(SUBCOMMANDS[rest[0]], ['--help'], io);
     if (first === 'help' && rest[0]?.startsWith('filter=')) return runCommand(filtersCommand, [rest[0]], io);
     if (first === 'help' && rest[0] !== undefined) return reportError('walloc', new WallocError('WALLOC_ERR_UNKNOWN_COMMAND', { command: rest[0] }), io.stderr, io.env);
@@ -69,12 +78,7 @@ export async function wallocMain(argv: string[], io: CommandIo): Promise<number>
     io.stdout.write(`${version()}\n`);
     return 0;
   }
-  // `walloc train classifier` has its own option table (src/cli/classify.ts); `walloc train codec` is trainCommand.
-  if (first === 'train' && rest[0] === 'classifier') return runCommand(trainClassifierCommand, rest.slice(1), io);
-  // The VQ-VAE family (src/cli/vq.ts): `walloc train vqvae | lowrank | token-classifier`.
-  if (first === 'train' && rest[0] === 'vqvae') return runCommand(trainVqvaeCommand, rest.slice(1), io);
-  if (first === 'train' && rest[0] === 'lowrank') return runCommand(trainLowrankCommand, rest.slice(1), io);
-  if (first === 'train' && rest[0] === 'token-classifier') return runCommand(trainTokenClassifierCommand, rest.slice(1), io);
+  if (first === 'train' && rest[0] !== undefined && TRAIN_COMMANDS[rest[0]]) return runCommand(TRAIN_COMMANDS[rest[0]]!, rest.slice(1), io);
   const cmd = SUBCOMMANDS[first];
   if (!cmd) return reportError('walloc', new WallocError('WALLOC_ERR_UNKNOWN_COMMAND', { command: first }), io.stderr, io.env);
   return runCommand(cmd, rest, io);

@@ -110,3 +110,18 @@ t.test('train vqvae, resume, token classifier, low-rank decoder and classify a t
   t.match(io.err(), /WALLOC_ERR_CLASSIFIER_CODEC/);
   codec.dispose();
 });
+
+t.test('walloc-decode on a token stream says how tokens decode (was "this is a vqvae, not a codec")', async (t) => {
+  const digit = join(dir, 'digit.wlc');
+  let io = memoryIo();
+  t.equal(await wallocMain(['filter', `load=fixtures/images/chelsea_128x96.png,format=gray,scale=28:28,vq=model=vqvae-mnist-k128,vqpack,save=${digit}`], io), 0, io.err());
+  const { runCommand } = await import('../../../src/cli/run.js');
+  const { decodeCommand } = await import('../../../src/cli/decode.js');
+  io = memoryIo();
+  t.equal(await runCommand(decodeCommand, [digit, '-o', join(dir, 'never.png')], io), 1);
+  t.match(io.err(), /holds VQ-VAE tokens of vqvae-mnist-k128, which walloc-decode does not read; decode them with walloc filter "load=file=.*,vqunpack,unvq=model=vqvae-mnist-k128,save=file=OUT\.png"/);
+  t.notOk(existsSync(join(dir, 'never.png')));
+  io = memoryIo();
+  t.equal(await wallocMain(['help', 'train', 'vqvae'], io), 0);
+  t.match(io.out(), /^walloc train vqvae: /, '`walloc help train vqvae` shows that command\'s options');
+});

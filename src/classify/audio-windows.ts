@@ -34,7 +34,7 @@ export class LatentWindower {
   readonly channels: number;
   readonly window: number;
   readonly hop: number;
-  private readonly samplesPerColumn: number;
+  readonly samplesPerColumn: number;
   private readonly preroll: number;
   private buf: Float32Array;
   /** Stream column of buf's first column, and how many columns buf holds. */

@@ -80,6 +80,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
   let sampleRate = 44100;
   const hopMs = values.hop === undefined ? undefined : numberOption(values.hop, 'hop', 1, 3_600_000);
   let index = 0;
+  let windows = 0;
   let source: string | undefined;
   const write = (line: string): Promise<void> | void => {
     if (out.stream.write(line)) return;
@@ -119,6 +120,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     if (lat.kind !== 'latent' || lat.shape.length !== 2) throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'classify (audio windows)', expected: 'audio latents [N, columns]', actual: `${lat.kind} [${lat.shape.join(', ')}]` });
     const first = typeof lat.meta.pts === 'number' ? lat.meta.pts : 0;
     for (const w of windower!.push(lat.data, lat.shape[1]!, first)) {
+      windows++;
       const p = predictionOf(c.probabilities(w.nhwc, 1, 1, windower!.window), c.labels, top, threshold);
       await write(predictionLine(p, w.sample, source, { t: Math.round((w.sample / sampleRate) * 1000) / 1000, latencyMs: Math.round((performance.now() - arrived) * 10) / 10 }));
     }
@@ -145,6 +147,10 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     }
     for (const ev of parser.finish()) if (ev.type === 'header') await onHeader(ev.header);
     parser.end();
+    // An audio stream shorter than one window has nothing to classify: say so rather than print nothing.
+    if (windower && windows === 0) {
+      io.stderr.write(`classify: the stream is shorter than one ${((windower.window * windower.samplesPerColumn) / sampleRate).toFixed(2)} s window: no line to print\n`);
+    }
     if (out.stream !== io.stdout) out.stream.end();
     await out.commit();
   } catch (e) {

@@ -79,3 +79,16 @@ t.test('an image classifier refuses an audio stream; an audio classifier an imag
   t.match(r.stderr, /WALLOC_ERR_CLASSIFIER_CODEC/);
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
+
+t.test('audio shorter than one window: no line, and a note saying why (was silent)', async (t) => {
+  const b = readFileSync('fixtures/audio/music_stereo_44k_1s.wav');
+  const h = parseWavHeader(b)!;
+  const quarter = b.subarray(h.dataOffset, h.dataOffset + 44100); // 0.25 s of 16-bit stereo
+  const wav = Buffer.concat([wavHeader({ sampleRate: 44100, channels: 2, format: 's16le', dataBytes: quarter.length }), quarter]);
+  const enc = await runBin('walloc-encode', ['-', '-q'], { input: wav });
+  t.equal(enc.code, 0, enc.stderr);
+  const r = await runBin('classify', ['-', '-m', 'words-stereo-5x'], { input: enc.stdout });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.length, 0);
+  t.match(r.stderr, /shorter than one [\d.]+ s window: no line to print/);
+});

@@ -181,6 +181,7 @@ export async function trainVqVae(o: VqTrainOptions): Promise<{ model: VqModel; s
   let net: VqVae;
   let state: TrainState = { epoch: 0, seconds: 0, history: [] };
   const prev = o.resume ? readState(o.out) : undefined;
+  if (o.resume && !prev) o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
   if (prev) {
     const m = loadVqModel(o.out);
     if (m.config.net.codebookSize !== o.codebook) throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} has K = ${m.config.net.codebookSize}, not ${o.codebook}` });
@@ -265,6 +266,7 @@ export async function trainLowRank(o: LowRankTrainOptions): Promise<{ model: VqM
   let dec: LowRankDecoder;
   let state: TrainState = { epoch: 0, seconds: 0, history: [] };
   const prev = o.resume ? readState(o.out) : undefined;
+  if (o.resume && !prev) o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
   if (prev) {
     const m = loadVqModel(o.out);
     if (m.config.tokensSha256 !== base.config.tokensSha256 || m.config.decoder.type !== 'lowrank') throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} is not a low-rank decoder of ${base.id}` });

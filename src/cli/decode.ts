@@ -114,6 +114,10 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   let codec: Codec | undefined;
   try {
     const header = await headerP;
+    // VQ-VAE tokens (walloc filter's vqpack) are not codec latents: say how they decode.
+    if (header.tokensSha256 !== undefined && typeof header.model === 'string' && values.model === undefined) {
+      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: `it holds VQ-VAE tokens of ${header.model}, which walloc-decode does not read; decode them with walloc filter "load=file=${inPath},vqunpack,unvq=model=${header.model},save=file=OUT.png" (or classify them with classify)` });
+    }
     codec = Codec.load(latentModelOf(header, inPath, values.model as string | undefined), { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
     checkOutputFor(header.modality, outPath);

@@ -105,10 +105,6 @@ export interface WlcHeader {
  * Codec.load(latentModelOf(header, 'clean.wlc', values.model));
  */
 export function latentModelOf(h: WlcHeader, path: string, given?: string): string {
-  // VQ-VAE tokens (walloc filter's vqpack) are not codec latents: say how they decode.
-  if (h.tokensSha256 !== undefined && typeof h.model === 'string' && given === undefined) {
-    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `it holds VQ-VAE tokens of ${h.model}, which walloc-decode does not read; decode them with walloc filter "load=file=${path},vqunpack,unvq=model=${h.model},save=file=OUT.png" (or classify them with classify)` });
-  }
   if (typeof h.model === 'string' && h.model !== '') return given ?? h.model;
   if (h.latentDim !== undefined) {
     if (given !== undefined) return given;

@@ -7,7 +7,7 @@ import { openInput } from '../../../src/io/input.js';
 import { packageRoot } from '../../../src/paths.js';
 import type { FuzzTarget } from '../harness.js';
 
-const KINDS = new Set(['wlc', 'y4m', 'png', 'jpeg', 'webp', 'gif', 'tiff', 'wav', 'nifti', 'gzip', 'unknown']);
+const KINDS = new Set(['wlc', 'y4m', 'png', 'jpeg', 'webp', 'gif', 'tiff', 'wav', 'audio', 'nifti', 'dicom', 'gzip', 'unknown']);
 const root = packageRoot();
 const files = [
   ...readdirSync(join(root, 'fixtures', 'images')).map((f) => join(root, 'fixtures', 'images', f)),

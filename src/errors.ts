@@ -31,7 +31,7 @@ export const codes = {
   WALLOC_ERR_BINARY_TO_TTY: spec('refusing to write binary data to a terminal; use -o FILE or a pipe (or --force)', 2),
   WALLOC_ERR_NOT_IMPLEMENTED: spec('{feature} is not available in this version of walloc'),
   WALLOC_ERR_INTERNAL: spec('internal error: {reason} (please report this as a bug)'),
-  WALLOC_ERR_INTERRUPTED: spec('interrupted by {signal}; no partial output file was left', 130),
+  WALLOC_ERR_INTERRUPTED: spec('interrupted by {signal}', 130),
 
   // --- files and I/O ---------------------------------------------------------------------
   WALLOC_ERR_FILE_NOT_FOUND: spec('{path}: no such file'),

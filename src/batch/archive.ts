@@ -15,7 +15,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
-  WlcParser, decodeHeader, encodeHeader, encodeRecord, encodeFramePayload, encodeMetaPayload, readWlcSync, writeWlc,
+  WlcParser, decodeHeader, framesOf, encodeHeader, encodeRecord, encodeFramePayload, encodeMetaPayload, readWlcSync, writeWlc,
   RecordType, type WlcHeader,
 } from '../container/index.js';
 import { isWallocError, werr } from '../errors.js';
@@ -156,9 +156,6 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
 
 // ---------------------------------------------------------------------------------------------
 // reading
-
-/** The frames an entry's header promises: an image is one, an animated one one per page. */
-const framesOf = (h: WlcHeader): number => (typeof h.frames === 'number' && Number.isInteger(h.frames) && h.frames >= 1 ? h.frames : 1);
 
 /** True when `path` is a file that starts like an archive (a .wlc dataset archive or a tar). */
 export function isArchiveFile(path: string): boolean {

@@ -9,7 +9,7 @@ import { Codec } from '../codec/codec.js';
 import { readWlcSync, writeWlc, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
-import { readImage, writeImage } from '../io/image.js';
+import { pageCount, readImage, writeImage } from '../io/image.js';
 import type { ImageLimits } from '../io/limits.js';
 
 /** Lower-case hex sha256 of some bytes. */
@@ -59,7 +59,7 @@ export async function encodeImageFile(bytes: Uint8Array, rel: string, codec: Cod
     }
   };
   const frame = await read(0);
-  const pages = typeof frame.meta.extra?.pages === 'number' ? frame.meta.extra.pages : 1;
+  const pages = pageCount(frame);
   const packed = [await codec.encodeFrame(frame)];
   for (let p = 1; p < pages; p++) packed.push(await codec.encodeFrame(await read(p)));
   const fields: SourceFields = { source: rel, sourceBytes: bytes.length, sourceSha256: opts.sha256 ?? sha256Hex(bytes) };

@@ -76,8 +76,7 @@ export function parseExtensions(list: string | undefined, defaults: ReadonlySet<
 
 /** Extensions a batch picks up by default: images to encode, `.wlc` to decode. */
 export const DEFAULT_EXTENSIONS: Readonly<Record<'encode' | 'decode', ReadonlySet<string>>> = {
-  // GIF too: an animated one is encoded page by page (the trainer's photo list leaves GIFs out).
-  encode: new Set([...IMAGE_EXTENSIONS, '.gif']),
+  encode: IMAGE_EXTENSIONS,
   decode: new Set(['.wlc']),
 };
 

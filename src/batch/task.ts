@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Codec } from '../codec/codec.js';
-import { decodeHeader, readWlcSync, type WlcHeader } from '../container/index.js';
+import { decodeHeader, framesOf, readWlcSync, type WlcHeader } from '../container/index.js';
 import { isWallocError, werr } from '../errors.js';
 import type { ImageLimits } from '../io/limits.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -89,7 +89,7 @@ const headerOf = (bytes: Uint8Array): WlcHeader | undefined => {
 function completeWlc(bytes: Uint8Array): boolean {
   try {
     const c = readWlcSync(bytes, { strict: true });
-    return c.terminated && c.frames.length === (typeof c.header.frames === 'number' ? c.header.frames : 1);
+    return c.terminated && c.frames.length === framesOf(c.header);
   } catch {
     return false;
   }

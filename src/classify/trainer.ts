@@ -25,7 +25,7 @@
  * from a trained classifier's soft targets as well as the labels (src/classify/distill.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { Codec } from '../codec/codec.js';
 import { werr } from '../errors.js';
@@ -153,14 +153,14 @@ function checkResumable(o: ClassifierTrainOptions, codec: string | undefined): v
     o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
     return;
   }
-  const c = loadClassifier(o.out).config;
+  const c = loadClassifier(resolve(o.out)).config;
   // training.data is the folder, or a dataset name followed by " (…)" or ": …" (datasets.ts).
   const data = typeof c.training?.data === 'string' ? c.training.data : undefined;
-  const sameData = data === undefined || data === o.data || data.startsWith(`${o.data} (`) || data.startsWith(`${o.data}:`);
+  const sameData = data === undefined || data === o.data || data.startsWith(`${o.data} (`) || data.startsWith(`${o.data}:`) || resolve(data) === resolve(o.data);
   const differ: string[] = [];
   if (c.net.arch !== o.arch) differ.push(`--arch ${c.net.arch}`);
   if ((c.codec?.name ?? undefined) !== codec) differ.push(c.codec ? `--codec ${c.codec.name}` : 'no --codec');
-  if (!sameData) differ.push(`--data ${data!.split(/ \(|:/)[0]}`);
+  if (!sameData) differ.push(`--data ${data}`);
   if (differ.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the checkpoint in ${o.out} was trained with ${differ.join(', ')}; pass the same options, or another --out to start afresh` });
 }
 
@@ -182,10 +182,10 @@ export interface TrainResult {
  *   out: 'fixtures/models/fmnist-latent-resnet', name: 'fmnist-latent-resnet', log: console.error });
  */
 export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainResult> {
+  checkModelFolder(o.out);
   const { tf, backend } = await getTf({ backend: o.backend });
   if (o.arch === 'pixel-cnn' && o.codec) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the pixel CNN reads pixels: drop --codec' });
   if (o.arch !== 'pixel-cnn' && !o.codec) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--codec MODEL (the codec whose latents the classifier reads)', command: 'walloc train classifier' });
-  checkModelFolder(o.out);
   const codec = o.codec ? Codec.load(o.codec) : undefined;
   if (o.resume) checkResumable(o, codec?.model.config.name);
   const maker = new InputMaker(codec);
@@ -202,7 +202,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   let net: ClassifierNet;
   let state: TrainState;
   if (o.resume && existsSync(statePath)) {
-    const m = loadClassifier(o.out);
+    const m = loadClassifier(resolve(o.out));
     const { dropout: _d, ...saved } = m.config.net;
     const { dropout: _o, ...asked } = netCfg;
     if (JSON.stringify(saved) !== JSON.stringify(asked)) {

@@ -26,21 +26,27 @@ import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
 import type { CommandIo } from './command.js';
 import { defaultModel } from '../models/registry.js';
 import { interruptSignal } from './run.js';
+import { asksForVolume } from './volume.js';
 import { intOption, numberOption } from './options.js';
 
 /** True when walloc-encode should take the audio path for this input and these flags. */
 export function isAudioRequest(input: OpenedInput, values: Record<string, unknown>): boolean {
-  if (input.kind === 'wav' || input.kind === 'audio') return true;
+  if (input.kind === 'wav') return true;
+  // Volume flags or a codec of another kind win over a guess from the first bytes.
+  if (input.kind === 'audio') return asksForVolume(values) ? false : typeof values.model !== 'string' || modelModality(values.model) === 'audio';
   if (values.format !== undefined || values.rate !== undefined || values.channels !== undefined || values.latency !== undefined) return true;
   if (input.kind !== 'unknown') return false;
-  if (typeof values.model === 'string') {
-    try {
-      return loadModel(values.model).config.modality === 'audio';
-    } catch {
-      return false;
-    }
-  }
+  if (typeof values.model === 'string') return modelModality(values.model) === 'audio';
   return input.label !== '-' && AUDIO_EXTENSIONS.has(extname(input.label).toLowerCase());
+}
+
+/** The modality of a codec model, or undefined when it does not load (its own command says why). */
+function modelModality(model: string): string | undefined {
+  try {
+    return loadModel(model).config.modality;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Planar chunk → stereo (mono duplicated); more than two channels is a coded error. */

@@ -46,7 +46,7 @@ export const batchCommand: CommandSpec = {
   options: {
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x); when decoding, overrides the model named in each file' },
     jobs: { type: 'string', short: 'j', arg: 'N', help: 'worker threads (default: the number of cores)' },
-    ext: { type: 'string', arg: 'LIST', help: 'extensions to pick up, comma-separated (default: png,jpg,jpeg,webp,tif,tiff,gif; wlc with --decode)' },
+    ext: { type: 'string', arg: 'LIST', help: 'extensions to pick up, comma-separated (default: png,jpg,jpeg,webp,tif,tiff; wlc with --decode)' },
     list: { type: 'string', arg: 'FILE', help: 'read input paths (relative to IN) from FILE, or - for stdin, instead of walking IN' },
     decode: { type: 'boolean', short: 'd', help: 'decode .wlc files to PNG instead of encoding' },
     manifest: { type: 'string', arg: 'FILE', help: 'append one JSON line per input (paths, status, sizes, sha256s)' },

@@ -11,7 +11,7 @@ import { Codec } from '../codec/codec.js';
 import { WlcWriter } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
-import { readImage } from '../io/image.js';
+import { pageCount, readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { isImageKind } from '../io/detect.js';
 import { isDicomFolder } from '../io/dicom.js';
@@ -97,7 +97,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   const src = inPath === '-' ? await input.readAll() : inPath;
   const head = await readImage(src, limits);
   // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
-  const pages = typeof head.meta.extra?.pages === 'number' ? head.meta.extra.pages : 1;
+  const pages = pageCount(head);
   const frames = (async function* () {
     yield head;
     for (let p = 1; p < pages; p++) yield await readImage(src, limits, p);

@@ -69,9 +69,9 @@ export async function runCommand(spec: CommandSpec, argv: string[], io: CommandI
 export function main(run: (io: CommandIo) => Promise<number>): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
-    // A failing pipeline destroys stdout with its own error, which the command reports with its
-    // code; only a failure of stdout itself (EIO, ENOSPC, …) is said here.
-    if (isWallocError(e) || e.name === 'AbortError' || e.code?.startsWith('WALLOC_ERR_')) return;
+    // A failing pipeline destroys stdout with its own error, which the command reports; only a
+    // failed write to stdout itself (EIO, ENOSPC, …) is said here.
+    if (e.syscall !== 'write') return;
     process.stderr.write(`walloc: cannot write to stdout (${e.code ?? e.message}) [WALLOC_ERR_FILE_WRITE]\n`);
     process.exit(1);
   });

@@ -96,6 +96,15 @@ export interface WlcHeader {
 }
 
 /**
+ * The frames a stream's header promises (`frames`): one for an image, one per page or video frame
+ * otherwise; 1 when the header does not say.
+ *
+ * @example
+ * framesOf({ frames: 3 }); // 3
+ */
+export const framesOf = (h: WlcHeader): number => (typeof h.frames === 'number' && Number.isSafeInteger(h.frames) && h.frames >= 1 ? h.frames : 1);
+
+/**
  * The model a stream's latents need: `given` (--model) or the header's. A header with neither a
  * model nor latent channels was written by a filter graph's `save` with uncompressed frames,
  * which `load` reads back but no decoder or classifier can: that is WALLOC_ERR_UNSUPPORTED_INPUT

@@ -6,7 +6,7 @@ export { crc32 } from './crc32.js';
 export {
   WLC_MAGIC, WLC_VERSION, RecordType, HEADER_PREFIX_BYTES, RECORD_PREFIX_BYTES, CRC_BYTES,
   DEFAULT_MAX_HEADER_BYTES, MAX_HEADER_BYTES_CAP, DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_CAP,
-  resolveLimits, validateHeader, latentModelOf, encodeHeader, decodeHeader, encodeRecord,
+  resolveLimits, validateHeader, latentModelOf, framesOf, encodeHeader, decodeHeader, encodeRecord,
   type RecordTypeName, type RecordTypeCode, type WlcHeader, type WlcLimits,
 } from './format.js';
 export {

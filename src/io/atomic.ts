@@ -83,12 +83,20 @@ export function makeFolders(dir: string): void {
     try {
       mkdirSync(d);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && isFolder(d)) continue;
       throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: `cannot create ${d} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` }, e);
     }
   }
-  if (!statSync(dir).isDirectory()) throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: 'it exists and is not a folder' });
+  if (!isFolder(dir)) throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: 'it exists and is not a folder (or a link to nowhere)' });
 }
+
+const isFolder = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // a dangling link
+  }
+};
 
 /**
  * Checks, before any work, that a model folder can be written: a non-empty name, not an existing

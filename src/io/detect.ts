@@ -53,14 +53,19 @@ const FORM = ascii('FORM');
 const AIFF = ascii('AIFF');
 const AIFC = ascii('AIFC');
 
-/** An MPEG audio frame header (MP3 without tags) or an ADTS AAC one, checked field by field. */
-function isMpegAudioFrame(b: Uint8Array): boolean {
-  if (b.length < 3 || b[0] !== 0xff) return false;
-  const [b1, b2] = [b[1]!, b[2]!];
-  if ((b1 & 0xf6) === 0xf0) return (b2 & 0x3c) >> 2 < 13; // ADTS: 12 sync bits, layer 0, a real rate index
-  const version = (b1 >> 3) & 3;
-  const layer = (b1 >> 1) & 3;
-  return (b1 & 0xe0) === 0xe0 && version !== 1 && layer !== 0 && b2 >> 4 !== 15 && ((b2 >> 2) & 3) !== 3;
+/** An Ogg stream whose first packet opens Vorbis, Opus, FLAC or Speex (not Theora or VP8 video). */
+function isOggAudio(b: Uint8Array): boolean {
+  if (!at(b, 0, OGG) || b.length < 27) return false;
+  const p = 27 + b[26]!; // the packet follows the page's segment table
+  return at(b, p, [1, ...ascii('vorbis')]) || at(b, p, ascii('OpusHead')) || at(b, p, [0x7f, ...ascii('FLAC')]) || at(b, p, ascii('Speex   '));
+}
+
+/** ADTS AAC: a frame header (12 sync bits, layer 0), and another one where its length says. */
+function isAdts(b: Uint8Array): boolean {
+  const header = (o: number) => b.length >= o + 7 && b[o] === 0xff && (b[o + 1]! & 0xf6) === 0xf0;
+  if (!header(0)) return false;
+  const len = ((b[3]! & 3) << 11) | (b[4]! << 3) | (b[5]! >> 5);
+  return len >= 7 && header(len);
 }
 
 /**
@@ -83,16 +88,16 @@ export function detectInput(firstBytes: Uint8Array): InputKind {
   if (at(b, 0, RIFF) && at(b, 8, WEBP)) return 'webp';
   // RF64 and BW64 are the 64-bit WAV variants ffmpeg writes for long recordings.
   if ((at(b, 0, RIFF) || at(b, 0, RF64) || at(b, 0, BW64)) && at(b, 8, WAVE)) return 'wav';
-  // Compressed audio, so that a pipe of it (no file name to go by) reaches the audio codec.
-  if (at(b, 0, OGG) || at(b, 0, FLAC) || at(b, 0, ID3) || (at(b, 0, FORM) && (at(b, 8, AIFF) || at(b, 8, AIFC)))) return 'audio';
-  // An MPEG audio frame (MP3 without ID3 tags) or an ADTS AAC frame: 11 sync bits, then a valid layer.
-  if (isMpegAudioFrame(b)) return 'audio';
   if (at(b, 0, GZIP)) return 'gzip';
   // NIfTI-2 keeps its magic at offset 4, right after sizeof_hdr; NIfTI-1 at 344.
   if (at(b, 4, NIFTI2_SINGLE) || at(b, 4, NIFTI2_PAIR)) return 'nifti';
   if (at(b, 344, NIFTI1_SINGLE) || at(b, 344, NIFTI1_PAIR)) return 'nifti';
   // DICOM Part-10: a 128-byte preamble (usually zeros), then 'DICM' (src/io/dicom.ts).
   if (at(b, 128, DICM)) return 'dicom';
+  // Compressed audio, so that a pipe of it (no file name to go by) reaches the audio codec. Last,
+  // and strict: Ogg only with an audio codec's first packet (not Theora video), ADTS only when a
+  // second frame header follows the first.
+  if (isOggAudio(b) || at(b, 0, FLAC) || at(b, 0, ID3) || (at(b, 0, FORM) && (at(b, 8, AIFF) || at(b, 8, AIFC))) || isAdts(b)) return 'audio';
   return 'unknown';
 }
 

@@ -95,6 +95,19 @@ function sharpReason(e: unknown): string {
 }
 
 /**
+ * How many pages the file behind a frame from {@link readImage} holds: an animated GIF/WebP or a
+ * multi-page TIFF has several (read each with readImage's `page`), anything else one.
+ *
+ * @example
+ * const first = await readImage('anim.gif');
+ * for (let p = 1; p < pageCount(first); p++) frames.push(await readImage('anim.gif', {}, p));
+ */
+export function pageCount(frame: ImageFrame): number {
+  const pages = frame.meta.extra?.pages;
+  return typeof pages === 'number' && Number.isSafeInteger(pages) && pages > 1 ? pages : 1;
+}
+
+/**
  * Decodes an image file or an in-memory image into an RGB frame [3, H, W] with values in
  * [-0.5, 0.5]. The size is checked against `limits` from the header alone, before decoding.
  * meta.extra holds `format` (as libvips names it), `source` (the path, when there is one) and

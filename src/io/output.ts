@@ -38,6 +38,7 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as Error).message }, e);
   }
   let done = false;
+  let aborted = false;
   // Errors opening the temp file surface on the stream; re-raise them with the user's path.
   file.on('error', () => {});
   const cleanup = () => {
@@ -61,11 +62,12 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
       process.off('exit', cleanup);
     },
     abort() {
-      if (done) return;
+      if (done || aborted) return;
+      aborted = true;
       // The file may still be opening: remove it now, again once the stream has closed, and at
-      // exit (a failed command exits promptly, maybe before 'close'), so a temp file created
-      // after this call does not survive.
-      file.once('close', () => rmSync(tmp, { force: true }));
+      // exit until then (a failed command exits promptly, maybe before 'close'), so a temp file
+      // created after this call does not survive.
+      file.once('close', () => { rmSync(tmp, { force: true }); process.off('exit', cleanup); });
       file.destroy();
       cleanup();
     },

@@ -116,7 +116,8 @@ export function listSliceFiles(pathOrPattern: string): string[] {
 }
 
 /**
- * True when the first of `files` is a PNG in colour (some pixel with R, G and B not all equal): a
+ * True when `files` are PNGs in colour (some pixel of the first, middle or last file with R, G and B
+ * not all equal): a
  * folder or pattern of those is a sequence of images (video frames, as `walloc-decode -o
  * f-%04d.png` writes them, or photos), not the grey slices of a scan, and reading it as a volume
  * would silently drop the colour. Grey content stored as RGB still counts as grey.
@@ -125,9 +126,15 @@ export function listSliceFiles(pathOrPattern: string): string[] {
  * await isColourSequence(listSliceFiles('frames/f-%04d.png')); // true for RGB frames
  */
 export async function isColourSequence(files: readonly string[]): Promise<boolean> {
-  if (files.length === 0) return false;
+  // First, middle and last: a video may open on a black or grey frame.
+  const picks = [...new Set([files[0], files[files.length >> 1], files[files.length - 1]])].filter((f): f is string => f !== undefined);
+  for (const f of picks) if (await isColourPng(f)) return true;
+  return false;
+}
+
+async function isColourPng(file: string): Promise<boolean> {
   try {
-    const png = readFileSync(files[0]!);
+    const png = readFileSync(file);
     const meta = await sharp(png).metadata();
     if (meta.format !== 'png' || meta.space === 'b-w' || meta.space === 'grey16') return false;
     const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -199,16 +206,19 @@ export async function writePngStack(vol: Volume, pattern: string, onLoss?: (mess
   const [D, H, W] = vol.shape;
   const deep = vol.dtype !== 'uint8';
   const top = deep ? 65535 : 255;
-  let below = 0, above = 0, lo = Infinity;
-  for (const v of vol.data) {
-    if (v < -0.5) { below++; if (v < lo) lo = v; } else if (v > top + 0.5) above++;
+  let below = 0, above = 0, fractional = 0, lo = Infinity;
+  if (onLoss) {
+    for (const v of vol.data) {
+      if (v < -0.5) { below++; if (v < lo) lo = v; } else if (v > top + 0.5) above++;
+      if (v !== Math.round(v)) fractional++;
+    }
   }
-  const float = vol.dtype === 'float32' || vol.dtype === 'float64';
+  const float = fractional > 0;
   if (onLoss && (below || above || float)) {
     const parts = [
       ...(below ? [`${below} voxel(s) below 0 (down to ${Math.round(lo)}) were written as 0`] : []),
       ...(above ? [`${above} voxel(s) above ${top} were written as ${top}`] : []),
-      ...(float ? [`${vol.dtype} voxels were rounded to integers`] : []),
+      ...(float ? [`${fractional} ${vol.dtype} voxel(s) were rounded to integers`] : []),
     ];
     onLoss(`${parts.join('; ')}: PNG slices hold 0…${top}; write .nii.gz to keep every value`);
   }

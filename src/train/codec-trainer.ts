@@ -16,7 +16,7 @@
  * the real inverse transform.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { werr } from '../errors.js';
 import { makeFrame, type CoeffsFrame, type ImageFrame, type MediaFrame } from '../frame.js';
@@ -356,11 +356,14 @@ function checkResumable(o: CodecTrainOptions): void {
     o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
     return;
   }
-  const c = loadModel(o.out).config;
+  const c = loadModel(resolve(o.out)).config;
   const wanted: Array<[string, unknown, unknown]> = [
-    ['--modality', o.modality ?? 'image', c.modality], ['--levels', o.levels, c.levels], ['--latent-dim', o.latentDim, c.latentDim], ['--bits', o.bits, c.bits],
+    ['--modality', o.modality ?? 'image', c.modality], ['--levels', o.levels, c.levels], ['--latent-dim', o.latentDim, c.latentDim], ['--bits', o.bits, c.bits], ['wavelet', o.wavelet, c.wavelet],
   ];
   if (c.decoder.type === 'resnet') wanted.push(['--width', o.width, c.decoder.width], ['--blocks', o.blocks, c.decoder.blocks], ['--kernel', o.kernel, c.decoder.kernel]);
+  else if (o.steps > 0 && o.width > 0) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the model in ${o.out} is a linear floor (--steps 0) with no decoder net to go on training; train the learned decoder into another --out` });
+  }
   const differ = wanted.filter(([, mine, theirs]) => mine !== theirs);
   if (differ.length) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the checkpoint in ${o.out} was trained with ${differ.map(([k, , v]) => `${k} ${String(v)}`).join(', ')}, not ${differ.map(([k, v]) => `${k} ${String(v)}`).join(', ')}; pass the same options, or another --out to start afresh` });
@@ -460,7 +463,7 @@ async function trainLoop(o: CodecTrainOptions, tf: Awaited<ReturnType<typeof get
   let state: TrainState;
   const decCfg = { latentDim: o.latentDim, outChannels: dim, width: o.width, blocks: o.blocks, kernel: o.kernel, dims: audio ? 1 as const : 2 as const };
   if (o.resume && existsSync(statePath)) {
-    const m = loadModel(o.out);
+    const m = loadModel(resolve(o.out));
     state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
     enc = { weight: m.weights.get('encoder.weight')!, bias: m.weights.get('encoder.bias')!, scale: m.weights.get('encoder.scale')!, dim };
     const w: NamedWeights = new Map();

@@ -362,8 +362,8 @@ export interface TokenTrainResult {
  * r.accuracy; // 0.95
  */
 export async function trainTokenClassifier(o: TokenTrainOptions): Promise<TokenTrainResult> {
-  const { tf, backend } = await getTf({ backend: o.backend });
   checkModelFolder(o.out);
+  const { tf, backend } = await getTf({ backend: o.backend });
   const vq = o.vqvae !== undefined ? loadVqModel(o.vqvae) : undefined;
   if (vq && o.data !== undefined && o.data !== vq.config.dataset) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--vqvae ${vq.config.name} tokenises ${String(vq.config.dataset)}, not ${o.data}: the token classifier trains on its VQ-VAE's dataset (drop --data)` });

@@ -12,7 +12,7 @@
  * 11×11, σ 1.5, 8-bit) on the first 100 test images, as the codebook study reports them.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { werr } from '../errors.js';
 import { getTf } from '../models/backend.js';
 import { ssim } from '../metrics/ssim.js';
@@ -183,7 +183,7 @@ export async function trainVqVae(o: VqTrainOptions): Promise<{ model: VqModel; s
   const prev = o.resume ? readState(o.out) : undefined;
   if (o.resume && !prev) o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
   if (prev) {
-    const m = loadVqModel(o.out);
+    const m = loadVqModel(resolve(o.out));
     if (m.config.net.codebookSize !== o.codebook) throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} has K = ${m.config.net.codebookSize}, not ${o.codebook}` });
     if (m.config.dataset !== o.data) throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} was trained on ${String(m.config.dataset)}, not ${o.data}; pass --data ${String(m.config.dataset)}, or another --out to start afresh` });
     net = new VqVae(tf, m.config.net, m.weights);
@@ -268,7 +268,7 @@ export async function trainLowRank(o: LowRankTrainOptions): Promise<{ model: VqM
   const prev = o.resume ? readState(o.out) : undefined;
   if (o.resume && !prev) o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
   if (prev) {
-    const m = loadVqModel(o.out);
+    const m = loadVqModel(resolve(o.out));
     if (m.config.tokensSha256 !== base.config.tokensSha256 || m.config.decoder.type !== 'lowrank') throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} is not a low-rank decoder of ${base.id}` });
     dec = new LowRankDecoder(tf, base.config.net, m.config.decoder, m.weights);
     state = prev;

@@ -186,7 +186,7 @@ t.test('an animated image: every page is a frame of its .wlc and of its archive 
   await sharp(rgba, { raw: { width: w, height: h * n, channels: 4, pageHeight: h } }).gif({ loop: 0 }).toFile(join(input, 'anim.gif'));
   await sharp(fixture('chelsea_128x96.png')).toFile(join(input, 'still.png'));
   const out = join(root, 'out');
-  const s = await runBatch({ input, output: out, model: MODEL, jobs: 0, archive: join(root, 'all.wlc') });
+  const s = await runBatch({ input, output: out, model: MODEL, jobs: 0, archive: join(root, 'all.wlc'), extensions: new Set(['.gif', '.png']) });
   t.match(s, { done: 2, failed: 0 });
   const anim = readWlcSync(readFileSync(join(out, 'anim.wlc')));
   t.equal(anim.frames.length, 3, 'three pages, three frames');
@@ -194,6 +194,6 @@ t.test('an animated image: every page is a frame of its .wlc and of its archive 
   const entries = [...readArchive(join(root, 'all.wlc'))];
   t.same(entries.map((e) => [e.name, readWlcSync(e.wlc).frames.length]), [['anim.wlc', 3], ['still.wlc', 1]]);
   t.ok(entries[0]!.wlc.equals(readFileSync(join(out, 'anim.wlc'))), 'extracting the entry gives back the file the batch wrote');
-  const again = await runBatch({ input, output: out, model: MODEL, jobs: 0 });
+  const again = await runBatch({ input, output: out, model: MODEL, jobs: 0, extensions: new Set(['.gif', '.png']) });
   t.match(again, { done: 0, skipped: 2 }, 'a complete multi-frame output is not redone');
 });

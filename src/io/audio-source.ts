@@ -69,8 +69,13 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
   const fromStream = typeof input !== 'string';
   const source = opts.source ?? (fromStream ? 'stdin' : input);
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
-    '-map', '0:a:0', '-vn', '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), '-f', 'wav', 'pipe:1'];
+  // On a pipe, keep ffmpeg from holding samples back (live sources): every packet is flushed to
+  // walloc as soon as it is made, and raw samples of a stated layout (the inputArgs) are not
+  // probed; compressed input still needs its headers probed. (-fflags +nobuffer is not used: it
+  // drops samples on a pipe.)
+  const live = fromStream && opts.inputArgs ? ['-probesize', '32', '-analyzeduration', '0'] : [];
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
+    '-map', '0:a:0', '-vn', '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1'];
   const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });

@@ -68,6 +68,12 @@ t.test('ffmpeg -i song.ogg -f wav - | walloc-encode --model stereo-5x | walloc-d
   const dec = await runBin('walloc-decode', [join(dir, 'b.wlc'), '-o', join(dir, 'b.flac')]);
   t.equal(dec.code, 0, dec.stderr);
   t.equal(readFileSync(join(dir, 'b.flac')).subarray(0, 4).toString(), 'fLaC');
+  // Compressed audio on stdin (no file name to go by) is known by its first bytes, with no --model.
+  for (const file of [ogg, join(dir, 'b.flac')]) {
+    const piped = await runBin('walloc-encode', ['-', '-o', join(dir, 'piped.wlc')], { input: readFileSync(file) });
+    t.equal(piped.code, 0, `${file} on stdin: ${piped.stderr}`);
+    t.match(piped.stderr, /s of stereo audio .* with stereo-5x/);
+  }
 });
 
 t.test('raw PCM in on stdin (--format --rate --channels), raw PCM out on stdout', async (t) => {

@@ -38,7 +38,7 @@ import { Teacher, type DistillOptions } from './distill.js';
 import { Hints, type HintOptions } from './hint.js';
 import type { NamedWeights } from '../models/model-file.js';
 import { codecRef, loadClassifier, saveClassifier, type ClassifierModel } from './model.js';
-import { packTensors, unpackTensors } from '../models/model-file.js';
+import { announceCheckpoint, packTensors, unpackTensors } from '../models/model-file.js';
 import { ClassifierNet, defaultStages, multiplyAdds, type ClassifierArch, type ClassifierNetConfig, type StageConfig } from './nets.js';
 import { checkModelFolder, writeFileAtomic } from '../io/atomic.js';
 
@@ -146,13 +146,9 @@ const describeNet = (n: ClassifierNetConfig): string =>
 /**
  * With --resume, the checkpoint in `o.out` must be the classifier these options train (same
  * architecture, codec and data); checked before the data is prepared. The net itself is compared
- * once the data fixes its input size. No checkpoint there is a fresh start, said out loud.
+ * once the data fixes its input size.
  */
 function checkResumable(o: ClassifierTrainOptions, codec: string | undefined): void {
-  if (!existsSync(join(o.out, 'train-state.json'))) {
-    o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
-    return;
-  }
   const c = loadClassifier(resolve(o.out)).config;
   // training.data is the folder, or a dataset name followed by " (…)" or ": …" (datasets.ts).
   const data = typeof c.training?.data === 'string' ? c.training.data : undefined;
@@ -187,7 +183,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   if (o.arch === 'pixel-cnn' && o.codec) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the pixel CNN reads pixels: drop --codec' });
   if (o.arch !== 'pixel-cnn' && !o.codec) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--codec MODEL (the codec whose latents the classifier reads)', command: 'walloc train classifier' });
   const codec = o.codec ? Codec.load(o.codec) : undefined;
-  if (o.resume) checkResumable(o, codec?.model.config.name);
+  if (announceCheckpoint(o.out, o.resume, o.log)) checkResumable(o, codec?.model.config.name);
   const maker = new InputMaker(codec);
   const t0 = Date.now();
   o.log(`preparing ${o.data} ${codec ? `latents of ${codec.model.id}` : 'pixels'} …`);

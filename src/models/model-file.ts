@@ -65,6 +65,21 @@ export interface Model {
   dir?: string;
 }
 
+/**
+ * Says out loud what a training run does with its `--out` folder, and returns whether it resumes:
+ * with `resume` and no checkpoint there, it starts from scratch; without `resume` over a model
+ * already there, that model is replaced at the run's first save.
+ *
+ * @example
+ * if (announceCheckpoint(o.out, o.resume, o.log)) checkResumable(o);
+ */
+export function announceCheckpoint(out: string, resume: boolean, log: (line: string) => void): boolean {
+  const found = existsSync(join(out, 'train-state.json'));
+  if (resume && !found) log(`--resume: no checkpoint in ${out} yet; starting from scratch`);
+  if (!resume && existsSync(join(out, 'model.json'))) log(`${out} holds a model already: this run replaces it at its first save (--resume continues it instead)`);
+  return resume && found;
+}
+
 /** Hex sha256 over the concatenation of `parts` (model files: weights, then model.json + weights). */
 export const sha256 = (...parts: Uint8Array[]): string => {
   const h = createHash('sha256');

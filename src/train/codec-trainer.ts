@@ -21,7 +21,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { werr } from '../errors.js';
 import { makeFrame, type CoeffsFrame, type ImageFrame, type MediaFrame } from '../frame.js';
 import { getTf } from '../models/backend.js';
-import { loadModel, saveModel, type Model, type ModelConfig } from '../models/model-file.js';
+import { announceCheckpoint, loadModel, saveModel, type Model, type ModelConfig } from '../models/model-file.js';
 import type { NamedWeights } from '../models/model-file.js';
 import { ResidualDecoder } from '../nn/decoder.js';
 import { convSame } from '../nn/conv.js';
@@ -349,13 +349,9 @@ interface TrainState {
 /**
  * With --resume, the checkpoint in `o.out` must be the model these options describe: resuming it
  * with another shape would fail deep in TensorFlow.js (or, worse, train something else under the
- * old name). No checkpoint there is a fresh start, said out loud.
+ * old name).
  */
 function checkResumable(o: CodecTrainOptions): void {
-  if (!existsSync(join(o.out, 'train-state.json'))) {
-    o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
-    return;
-  }
   const c = loadModel(resolve(o.out)).config;
   const wanted: Array<[string, unknown, unknown]> = [
     ['--modality', o.modality ?? 'image', c.modality], ['--levels', o.levels, c.levels], ['--latent-dim', o.latentDim, c.latentDim], ['--bits', o.bits, c.bits], ['wavelet', o.wavelet, c.wavelet],
@@ -381,7 +377,7 @@ export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   // Everything that can be refused is refused before minutes of data loading and PCA.
   checkModelFolder(o.out);
   if (o.modality === 'volume' && o.trainEncoder) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--train-encoder is not available for volumes (the PCA encoder stays frozen)' });
-  if (o.resume) checkResumable(o);
+  if (announceCheckpoint(o.out, o.resume, o.log)) checkResumable(o);
   if (o.modality === 'audio') return trainAudio(o);
   if (o.modality === 'volume') return trainVolume(o);
   return trainOn(o);

@@ -21,6 +21,7 @@ import type { GreyImages } from '../classify/fashion-mnist.js';
 import { DATASET_LABELS, gatherUnitBatch, loadVqDataset, toUnitBatch, type VqDataset } from './datasets.js';
 import { LowRankDecoder, lowRankMacs } from './lowrank.js';
 import { loadVqModel, saveVqModel, type LowRankConfig, type VqModel } from './model.js';
+import { announceCheckpoint } from '../models/model-file.js';
 import { VqCodec } from './vq-codec.js';
 import { VqVae, VQVAE_DEFAULTS, vqvaeMacs } from './vqvae.js';
 import { checkModelFolder, writeFileAtomic } from '../io/atomic.js';
@@ -180,8 +181,7 @@ export async function trainVqVae(o: VqTrainOptions): Promise<{ model: VqModel; s
   const netCfg = { ...VQVAE_DEFAULTS, codebookSize: o.codebook };
   let net: VqVae;
   let state: TrainState = { epoch: 0, seconds: 0, history: [] };
-  const prev = o.resume ? readState(o.out) : undefined;
-  if (o.resume && !prev) o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
+  const prev = announceCheckpoint(o.out, o.resume, o.log) ? readState(o.out) : undefined;
   if (prev) {
     const m = loadVqModel(resolve(o.out));
     if (m.config.net.codebookSize !== o.codebook) throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} has K = ${m.config.net.codebookSize}, not ${o.codebook}` });
@@ -265,8 +265,7 @@ export async function trainLowRank(o: LowRankTrainOptions): Promise<{ model: VqM
   o.log(`${data}: ${train.n} training images tokenised by ${base.id} in ${((Date.now() - t0) / 1000).toFixed(1)} s; backend ${backend}`);
   let dec: LowRankDecoder;
   let state: TrainState = { epoch: 0, seconds: 0, history: [] };
-  const prev = o.resume ? readState(o.out) : undefined;
-  if (o.resume && !prev) o.log(`--resume: no checkpoint in ${o.out} yet; starting from scratch`);
+  const prev = announceCheckpoint(o.out, o.resume, o.log) ? readState(o.out) : undefined;
   if (prev) {
     const m = loadVqModel(resolve(o.out));
     if (m.config.tokensSha256 !== base.config.tokensSha256 || m.config.decoder.type !== 'lowrank') throw werr('WALLOC_ERR_TRAIN', { reason: `the checkpoint in ${o.out} is not a low-rank decoder of ${base.id}` });

@@ -93,4 +93,6 @@ t.test('an --out that cannot be a model folder is refused before any work; --res
   await trainCodec({ ...base, out: join(dir, 'new', 'm'), resume: true });
   t.match(lines[0], /--resume: no checkpoint in .* yet; starting from scratch/);
   t.ok(existsSync(join(dir, 'new', 'm', 'model.json')), 'parent folders are made');
+  await trainCodec({ ...base, out: join(dir, 'new', 'm') });
+  t.match(lines.join('\n'), /holds a model already: this run replaces it at its first save \(--resume continues it instead\)/, 'a fresh run over a model says it replaces it');
 });

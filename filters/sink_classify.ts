@@ -40,6 +40,10 @@ export const classifyFilter = defineFilter({
       const h: WlcHeader = { model: f.meta.model, ...(codec ? { modelSha256: codec.sha256 } : {}) };
       return (async () => {
         if (o.model === undefined && f.meta.model === undefined) throw werr('WALLOC_ERR_FILTER_OPTION', { filter: ctx.instance, reason: 'the frames do not name their codec: give model=CLASSIFIER' });
+        // VQ-VAE tokens (vq, vqpack) are not codec latents: the classify command reads them.
+        if (f.kind === 'tokens' || f.meta.extra?.tokensSha256 !== undefined) {
+          throw werr('WALLOC_ERR_FILTER_OPTION', { filter: ctx.instance, reason: 'these are VQ-VAE tokens; the classify filter reads codec latents. Save them (vqpack,save=file=X.wlc) and run the classify command on the file, which picks the token classifier' });
+        }
         const c = await Classifier.load(o.model ?? classifierForHeader(h));
         if (f.meta.model !== undefined) c.checkHeader(h);
         return c;

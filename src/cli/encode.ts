@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { WlcWriter } from '../container/index.js';
-import { werr } from '../errors.js';
+import { isWallocError, werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { pageCount, readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
@@ -80,7 +80,12 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
     return encodeFrames(values, frames, { source: basename(inPath), frames: files.length }, io);
   }
 
-  const input = await openInput(inPath, io.stdin);
+  const rawPcm = values.format !== undefined || values.rate !== undefined || values.channels !== undefined;
+  const input = await openInput(inPath, io.stdin).catch((e: unknown) => {
+    // Raw PCM has no header to fail on: an empty input is "no audio samples", as for a WAV.
+    if (rawPcm && isWallocError(e, 'WALLOC_ERR_UNSUPPORTED_INPUT') && e.details.reason === 'the input is empty') throw werr('WALLOC_ERR_AUDIO_EMPTY', { source: inPath === '-' ? 'stdin' : inPath });
+    throw e;
+  });
   if (input.kind === 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'it is already a .wlc stream (decode it with walloc-decode)' });
   // Audio (issue 5): WAV, raw PCM flags, an audio model, or an audio file for ffmpeg.
   if (isAudioRequest(input, values)) return encodeAudioMain(values, input, io);

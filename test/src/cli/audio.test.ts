@@ -133,6 +133,13 @@ t.test('bad audio input: coded errors, exit status 1, and no output file left be
   t.same(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files');
 });
 
+t.test('empty raw PCM on stdin is WALLOC_ERR_AUDIO_EMPTY, as an empty WAV is', async (t) => {
+  const r = await runBin('walloc-encode', ['-', '--format', 's16le', '--rate', '44100', '--channels', '2', '-o', join(tmpdir(), 'walloc-never-empty.wlc')], { input: Buffer.alloc(0) });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /stdin: no audio samples in the input \[WALLOC_ERR_AUDIO_EMPTY\]/);
+  t.notOk(existsSync(join(tmpdir(), 'walloc-never-empty.wlc')));
+});
+
 t.test('--skip-corrupt on audio: a damaged record costs its own samples, the rest decodes in place', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-skip-'));
   // 8 s of a stereo tone as raw PCM, in 2^14-sample chunks so the stream has many records.

@@ -122,6 +122,9 @@ t.test('walloc-decode on a token stream says how tokens decode (was "this is a v
   t.match(io.err(), /holds VQ-VAE tokens of vqvae-mnist-k128, which walloc-decode does not read; decode them with walloc filter "load=file=.*,vqunpack,unvq=model=vqvae-mnist-k128,save=file=OUT\.png"/);
   t.notOk(existsSync(join(dir, 'never.png')));
   io = memoryIo();
+  t.equal(await wallocMain(['filter', `load=${digit},classify`], io), 2);
+  t.match(io.err(), /these are VQ-VAE tokens; the classify filter reads codec latents/, 'the classify filter on tokens says where tokens are read');
+  io = memoryIo();
   t.equal(await wallocMain(['help', 'train', 'vqvae'], io), 0);
   t.match(io.out(), /^walloc train vqvae: /, '`walloc help train vqvae` shows that command\'s options');
 });

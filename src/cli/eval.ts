@@ -4,6 +4,7 @@
  * JSON on stdout.
  */
 import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { werr } from '../errors.js';
 import { evalImages, type ImageScore } from '../eval/image-eval.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -43,7 +44,7 @@ async function evalVolumeCommand(dir: string, model: string, values: Record<stri
       + (compare.includes('webp') ? `  | WebP q ${'ratio'.padStart(5)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : '') + (compare.includes('gzip') ? '  |   gzip' : '') + '   (ratio vs 16-bit; enc/dec Mvox/s)\n');
   const r = await evalVolumes(dir, {
     model, compare: compare as Array<'webp' | 'gzip'>, backend: values.backend as string | undefined, limit: intOption(values.limit, 'limit', 1, 1e9),
-    onSkip: (file, reason) => io.stderr.write(`walloc eval: skipping ${file}: ${reason}\n`),
+    onSkip: skipLine(io),
     onVolume: (s, i, n) => {
       if (values.json) {
         io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`);
@@ -72,7 +73,7 @@ const listAudioSafe = (dir: string): string[] => { try { return listAudio(dir); 
 async function evalAudioCommand(dir: string, model: string, values: Record<string, unknown>, io: CommandIo): Promise<number> {
   if (values.compare !== undefined && values.compare !== 'opus') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports opus for audio, got "${String(values.compare)}"` });
   const seconds = values.seconds === undefined ? 60 : numberOption(values.seconds, 'seconds', 0.1, 86_400);
-  const recs = await loadRecordings(dir, seconds, intOption(values.limit, 'limit', 1, 1e9), (file, reason) => io.stderr.write(`walloc eval: skipping ${file}: ${reason}\n`));
+  const recs = await loadRecordings(dir, seconds, intOption(values.limit, 'limit', 1, 1e9), skipLine(io));
   const r = await evalAudio(recs, { model, compareOpus: values.compare === 'opus' });
   if (values.json) {
     io.stdout.write(JSON.stringify({ recordings: recs.length, seconds: r.seconds, results: r.walloc, ...(r.opus ? { opus: r.opus } : {}) }, null, 2) + '\n');
@@ -85,6 +86,11 @@ async function evalAudioCommand(dir: string, model: string, values: Record<strin
   }
   return 0;
 }
+
+/** One stderr line per file eval passes over; the coded messages name the file already. */
+const skipLine = (io: CommandIo) => (file: string, reason: string): void => {
+  io.stderr.write(`walloc eval: skipping ${reason.includes(basename(file)) ? reason : `${file}: ${reason}`}\n`);
+};
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -128,7 +134,7 @@ export const evalCommand: CommandSpec = {
       compareWebp,
       backend: values.backend as string | undefined,
       limit: intOption(values.limit, 'limit', 1, 1e9),
-      onSkip: (file, reason) => io.stderr.write(`walloc eval: skipping ${file}: ${reason}\n`),
+      onSkip: skipLine(io),
       onImage: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write((shown++ === 0 ? header + '\n' : '') + row(s) + '\n')),
     });
     if (r.images === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no readable images' });

@@ -114,6 +114,7 @@ t.test('walloc eval on a folder without a readable image: an error, also with --
     const io = memoryIo();
     t.equal(await wallocMain(['eval', dir, '--model', 'rgb-16x-linear', ...json], io), 1);
     t.match(io.err(), /no readable images \[WALLOC_ERR_DATASET\]/);
+    t.match(io.err(), /walloc eval: skipping \S*x\.png: unsupported input/, 'the skipped file named once');
     t.equal(io.out(), '', 'nothing on stdout');
   }
 });

@@ -100,24 +100,25 @@ export function expectKind<K extends FrameKind>(frame: Frame, kinds: readonly K[
   return frame as Frame<K>;
 }
 
-const MEDIA: readonly FrameKind[] = ['image', 'audio', 'volume'];
-
 /**
- * What to put in front of a stage that got the wrong kind of frame, following the codec chain
- * media → wpt → coeffs → analysis → latent → quantize → pack → packed and back; '' when the mix-up
- * is not a missing step of that chain.
+ * Where the kind a stage expects comes from in the codec chain (media → wpt → coeffs → analysis →
+ * latent → quantize → pack → packed, and back through unpack, dequantize, synthesis, iwpt), so a
+ * chain built by hand can be mended: a missing step goes in, or a stage in the wrong direction
+ * comes out. '' for kinds outside that chain (tokens).
  */
 function chainHint(expected: readonly FrameKind[], actual: FrameKind): string {
-  const wants = (k: FrameKind) => expected.includes(k);
-  const isMedia = MEDIA.includes(actual);
-  if (wants('coeffs') && isMedia) return '; put wpt before it';
-  if (wants('latent') && (isMedia || actual === 'coeffs')) return `; latents come from ${isMedia ? 'wpt,' : ''}analysis=model=NAME`;
-  if (wants('latent') && actual === 'packed') return '; put unpack before it';
-  if (wants('packed') && actual === 'latent') return '; put quantize,pack before it';
-  if (MEDIA.some(wants) && actual === 'coeffs') return '; put iwpt before it';
-  if ((wants('coeffs') || MEDIA.some(wants)) && actual === 'latent') return '; latents decode with dequantize,synthesis=model=NAME,iwpt';
-  return '';
+  const from = expected.map((k) => SOURCES[k]).filter((x): x is string => x !== undefined);
+  return from.length && actual !== 'tokens' ? `; ${expected.join(' or ')} frames come from ${from.join(' or ')}` : '';
 }
+
+const SOURCES: Partial<Record<FrameKind, string>> = {
+  coeffs: 'wpt (media) or synthesis (latents)',
+  latent: 'analysis=model=NAME (coeffs) or unpack (packed)',
+  packed: 'pack (quantized latents) or load of a .wlc',
+  image: 'load or iwpt (coeffs)',
+  audio: 'load or iwpt (coeffs)',
+  volume: 'load or iwpt (coeffs)',
+};
 
 /** The media kind a frame ultimately came from (itself for media frames). */
 export function sourceKind(frame: Frame): MediaKind {

@@ -90,8 +90,8 @@ t.test('walloc filter: a chain that does not fit its model or misses a step says
     ['wpt=levels=8,analysis=model=stereo-5x,quantize,pack', /it codes audio, these coefficients come from images/],
     ['format=gray,wpt,analysis=model=rgb-16x,quantize,pack', /it codes 3-channel images, this image has 1 \(add format=rgb before wpt\)/],
     ['wpt=wavelet=haar,analysis=model=rgb-16x,quantize,pack', /it needs wpt=wavelet=bior4.4, these coefficients use haar/],
-    ['pack', /pack expects latent frames, got image; latents come from wpt,analysis=model=NAME \[WALLOC_ERR_FRAME_KIND\]/],
-    ['iwpt', /iwpt expects coeffs frames, got image; put wpt before it/],
+    ['pack', /pack expects latent frames, got image; latent frames come from analysis=model=NAME \(coeffs\) or unpack \(packed\) \[WALLOC_ERR_FRAME_KIND\]/],
+    ['iwpt', /iwpt expects coeffs frames, got image; coeffs frames come from wpt \(media\) or synthesis \(latents\)/],
   ];
   for (const [graph, re] of cases) {
     const io = memoryIo();

@@ -16,7 +16,7 @@ import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStre
 import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
-import { openAudio, type AudioSource } from '../io/audio-source.js';
+import { openAudio } from '../io/audio-source.js';
 import { SAMPLE_FORMATS } from '../io/pcm.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -29,12 +29,16 @@ import { interruptSignal } from './run.js';
 import { asksForVolume } from './volume.js';
 import { intOption, numberOption } from './options.js';
 
+/** True when the flags describe headerless PCM (`--format`, `--rate`, `--channels`). */
+export const asksForRawPcm = (values: Record<string, unknown>): boolean =>
+  values.format !== undefined || values.rate !== undefined || values.channels !== undefined;
+
 /** True when walloc-encode should take the audio path for this input and these flags. */
 export function isAudioRequest(input: OpenedInput, values: Record<string, unknown>): boolean {
   if (input.kind === 'wav') return true;
   // Volume flags or a codec of another kind win over a guess from the first bytes.
   if (input.kind === 'audio') return asksForVolume(values) ? false : typeof values.model !== 'string' || modelModality(values.model) === 'audio';
-  if (values.format !== undefined || values.rate !== undefined || values.channels !== undefined || values.latency !== undefined) return true;
+  if (asksForRawPcm(values) || values.latency !== undefined) return true;
   if (input.kind !== 'unknown') return false;
   if (typeof values.model === 'string') return modelModality(values.model) === 'audio';
   return input.label !== '-' && AUDIO_EXTENSIONS.has(extname(input.label).toLowerCase());
@@ -58,7 +62,7 @@ function toStereo(chunk: Float32Array[], source: string): Float32Array[] {
 
 export async function encodeAudioMain(values: Record<string, unknown>, input: OpenedInput, io: CommandIo): Promise<number> {
   const inPath = input.label;
-  const raw = values.format !== undefined || values.rate !== undefined || values.channels !== undefined;
+  const raw = asksForRawPcm(values);
   if (raw && input.kind === 'wav') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the input is a WAV (it has a header); --format/--rate/--channels are for headerless PCM' });
   if (raw && (values.format === undefined || values.rate === undefined || values.channels === undefined)) {
     throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'each of --format, --rate and --channels (raw PCM input)', command: 'walloc-encode' });
@@ -78,48 +82,45 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
     sampleRate: plan.sampleRate, totalBytes,
     ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', 1, 1_536_000, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
   });
+  // From here on, whatever fails must not leave ffmpeg (when it reads the input) running.
   try {
-    return await encodeAudioSource(values, io, codec, plan, audio, inPath, packFormat, effort);
+    const source = inPath === '-' ? 'stdin' : inPath;
+    if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: audio.channels });
+    const enc = new AudioStreamEncoder(codec, plan, { pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) } });
+    const header = codec.header({
+      source: inPath === '-' ? 'stdin' : basename(inPath), container: audio.via, sourceChannels: audio.channels, sourceRate: audio.sourceRate ?? audio.sampleRate,
+      sampleRate: plan.sampleRate, [AUDIO_STREAM_KEY]: plan,
+    });
+    const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, force: values.force === true });
+    const { signal, release } = interruptSignal();
+    const t0 = performance.now();
+    const records = async function* (): AsyncGenerator<Frame | { type: 'meta'; data: unknown }> {
+      for await (const chunk of audio.chunks) yield* await enc.push(toStereo(chunk, source));
+      yield* await enc.end();
+      yield { type: 'meta', data: enc.trailer() };
+    };
+    const writer = new WlcWriter({ header });
+    let bytes = 0;
+    writer.on('data', (c: Buffer) => { bytes += c.length; });
+    try {
+      await writeAtomically(out, () => pipeline(records(), writer, out.stream, { signal }));
+    } finally {
+      release();
+      codec.dispose();
+    }
+    if (!values.quiet && out.label !== '-') {
+      const s = (performance.now() - t0) / 1000;
+      const seconds = enc.samples / plan.sampleRate;
+      const kbps = (8 * bytes) / seconds / 1000;
+      const ratio = (16 * 2 * plan.sampleRate * seconds) / (8 * bytes);
+      io.stderr.write(`${out.label}: ${seconds.toFixed(2)} s of ${audio.channels === 1 ? 'mono' : 'stereo'} audio in ${enc.records} record${enc.records === 1 ? '' : 's'} → ${bytes} bytes (${kbps.toFixed(1)} kbps, ${ratio.toFixed(1)}:1 vs 16-bit stereo PCM) in ${s.toFixed(2)} s with ${codec.model.id}; algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples)\n`);
+    } else if (values.latency !== undefined && !values.quiet) {
+      io.stderr.write(`walloc-encode: algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples at ${plan.sampleRate} Hz)\n`);
+    }
+    return 0;
   } finally {
     audio.dispose?.();
   }
-}
-
-async function encodeAudioSource(values: Record<string, unknown>, io: CommandIo, codec: Codec, plan: ReturnType<typeof planAudioStream>, audio: AudioSource, inPath: string, packFormat: 'webp' | 'png' | undefined, effort: number | undefined): Promise<number> {
-  const source = inPath === '-' ? 'stdin' : inPath;
-  if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: audio.channels });
-  const enc = new AudioStreamEncoder(codec, plan, { pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) } });
-  const header = codec.header({
-    source: inPath === '-' ? 'stdin' : basename(inPath), container: audio.via, sourceChannels: audio.channels, sourceRate: audio.sourceRate ?? audio.sampleRate,
-    sampleRate: plan.sampleRate, [AUDIO_STREAM_KEY]: plan,
-  });
-  const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, force: values.force === true });
-  const { signal, release } = interruptSignal();
-  const t0 = performance.now();
-  const records = async function* (): AsyncGenerator<Frame | { type: 'meta'; data: unknown }> {
-    for await (const chunk of audio.chunks) yield* await enc.push(toStereo(chunk, source));
-    yield* await enc.end();
-    yield { type: 'meta', data: enc.trailer() };
-  };
-  const writer = new WlcWriter({ header });
-  let bytes = 0;
-  writer.on('data', (c: Buffer) => { bytes += c.length; });
-  try {
-    await writeAtomically(out, () => pipeline(records(), writer, out.stream, { signal }));
-  } finally {
-    release();
-    codec.dispose();
-  }
-  if (!values.quiet && out.label !== '-') {
-    const s = (performance.now() - t0) / 1000;
-    const seconds = enc.samples / plan.sampleRate;
-    const kbps = (8 * bytes) / seconds / 1000;
-    const ratio = (16 * 2 * plan.sampleRate * seconds) / (8 * bytes);
-    io.stderr.write(`${out.label}: ${seconds.toFixed(2)} s of ${audio.channels === 1 ? 'mono' : 'stereo'} audio in ${enc.records} record${enc.records === 1 ? '' : 's'} → ${bytes} bytes (${kbps.toFixed(1)} kbps, ${ratio.toFixed(1)}:1 vs 16-bit stereo PCM) in ${s.toFixed(2)} s with ${codec.model.id}; algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples)\n`);
-  } else if (values.latency !== undefined && !values.quiet) {
-    io.stderr.write(`walloc-encode: algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples at ${plan.sampleRate} Hz)\n`);
-  }
-  return 0;
 }
 
 /** walloc-decode's audio path: the header is read, the codec loaded and checked. */

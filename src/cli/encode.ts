@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { WlcWriter } from '../container/index.js';
-import { isWallocError, werr } from '../errors.js';
+import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { pageCount, readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
@@ -22,8 +22,8 @@ import { defaultModel } from '../models/registry.js';
 import { interruptSignal } from './run.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { imageLimitOptions, intOption } from './options.js';
-import { encodeAudioMain, isAudioRequest } from './audio.js';
-import { asksForVolume, encodeVolumeMain, isSliceFolder, isVolumePath, VOLUME_ENCODE_OPTIONS } from './volume.js';
+import { asksForRawPcm, encodeAudioMain, isAudioRequest } from './audio.js';
+import { asksForVolume, encodeVolumeMain, isSliceFolder, VOLUME_ENCODE_OPTIONS } from './volume.js';
 
 export const encodeCommand: CommandSpec = {
   name: 'walloc-encode',
@@ -68,8 +68,10 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   // Folders and patterns are not one input file, so decide first: grey PNG slices or a DICOM series
   // are a volume (issue 9); colour PNGs are a sequence of images, one record each, unless --stack
   // or a volume model says they are slices.
-  if (inPath !== '-' && (isSliceFolder(inPath) || (asksForVolume(values) && !existsSync(inPath)))) {
-    const files = asksForVolume(values) || isDicomFolder(inPath) ? [] : listSliceFilesOrNone(inPath);
+  // The flags (and, with --model, the model's modality) decide once: loading a model checks its files.
+  const volumeAsked = asksForVolume(values);
+  if (inPath !== '-' && (isSliceFolder(inPath) || (volumeAsked && !existsSync(inPath)))) {
+    const files = volumeAsked || isDicomFolder(inPath) ? [] : listSliceFilesOrNone(inPath);
     if (!(await isColourSequence(files))) return encodeVolumeMain(values, inPath, undefined, io);
     const frames = (async function* () {
       for (const file of files) {
@@ -80,16 +82,13 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
     return encodeFrames(values, frames, { source: basename(inPath), frames: files.length }, io);
   }
 
-  const rawPcm = values.format !== undefined || values.rate !== undefined || values.channels !== undefined;
-  const input = await openInput(inPath, io.stdin).catch((e: unknown) => {
-    // Raw PCM has no header to fail on: an empty input is "no audio samples", as for a WAV.
-    if (rawPcm && isWallocError(e, 'WALLOC_ERR_UNSUPPORTED_INPUT') && e.details.reason === 'the input is empty') throw werr('WALLOC_ERR_AUDIO_EMPTY', { source: inPath === '-' ? 'stdin' : inPath });
-    throw e;
-  });
+  // Raw PCM has no header to fail on: an empty input is "no audio samples", as for a WAV.
+  const input = await openInput(inPath, io.stdin, asksForRawPcm(values) ? { ifEmpty: () => werr('WALLOC_ERR_AUDIO_EMPTY', { source: inPath === '-' ? 'stdin' : inPath }) } : {});
   if (input.kind === 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'it is already a .wlc stream (decode it with walloc-decode)' });
   // Audio (issue 5): WAV, raw PCM flags, an audio model, or an audio file for ffmpeg.
   if (isAudioRequest(input, values)) return encodeAudioMain(values, input, io);
-  if (input.kind === 'nifti' || input.kind === 'dicom' || input.kind === 'gzip' || isVolumePath(inPath, values)) return encodeVolumeMain(values, inPath, input, io);
+  // (A folder or pattern was dealt with above, so only the flags can still make this a volume.)
+  if (input.kind === 'nifti' || input.kind === 'dicom' || input.kind === 'gzip' || volumeAsked) return encodeVolumeMain(values, inPath, input, io);
 
   // Frames come either from one decoded image or from a y4m/ffmpeg frame stream.
   const extra: Record<string, unknown> = { source: inPath === '-' ? 'stdin' : basename(inPath) };

@@ -45,17 +45,13 @@ export const VOLUME_ENCODE_OPTIONS = {
 } as const;
 
 /**
- * True when walloc-encode should take the volume path (before the input is opened).
+ * A folder or a `%d` pattern: PNG slices or a DICOM series (or, in colour, a sequence of images),
+ * which walloc-encode sorts out before opening any input.
  *
  * @example
- * isVolumePath('slices/', {}); // true (a folder of PNG slices)
- * isVolumePath('scan.raw', { shape: '24,58,58', dtype: 'int16' }); // true
+ * isSliceFolder('slices/'); // true
+ * isSliceFolder('scan.nii.gz'); // false
  */
-export function isVolumePath(inPath: string, values: Record<string, unknown>): boolean {
-  return isSliceFolder(inPath) || asksForVolume(values);
-}
-
-/** A folder or a `%d` pattern: PNG slices or a DICOM series (or, in colour, a sequence of images). */
 export function isSliceFolder(inPath: string): boolean {
   return inPath !== '-' && (isFramePattern(inPath) || (existsSync(inPath) && statSync(inPath).isDirectory()));
 }

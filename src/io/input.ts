@@ -19,13 +19,14 @@ export interface OpenedInput {
 }
 
 /**
- * Opens `path` (or stdin for '-') and sniffs its kind from the first bytes.
+ * Opens `path` (or stdin for '-') and sniffs its kind from the first bytes. An empty input is
+ * WALLOC_ERR_UNSUPPORTED_INPUT, or what `ifEmpty` makes when the caller knows better what it is.
  *
  * @example
  * const input = await openInput('-', process.stdin);
  * if (input.kind === 'y4m') input.stream.pipe(new Y4mReader());
  */
-export async function openInput(path: string, stdin: NodeJS.ReadableStream): Promise<OpenedInput> {
+export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts: { ifEmpty?: () => Error } = {}): Promise<OpenedInput> {
   let src: Readable;
   if (path === '-') {
     src = stdin instanceof Readable ? stdin : Readable.from(stdin as AsyncIterable<Buffer>);
@@ -59,7 +60,7 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream): Pro
     throw werr('WALLOC_ERR_FILE_READ', { path, reason: (e as Error).message }, e);
   }
   const first = Buffer.concat(head);
-  if (first.length === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'the input is empty' });
+  if (first.length === 0) throw opts.ifEmpty?.() ?? werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'the input is empty' });
   const kind = detectInput(first);
   async function* rest(): AsyncGenerator<Buffer> {
     yield first;

@@ -4,7 +4,7 @@
  *
  * Two formats, picked by the archive's extension:
  * - `.wlc`: one .wlc stream of many images. Its header holds the codec fields all entries share plus
- *   `archive: "walloc-batch/1"` and `entries`; then, per image, a meta record
+ *   `archive: "walloc-batch/2"` and `entries`; then, per image, a meta record
  *   `{path, header}` (the entry's relative .wlc name and its full single-file header) followed by
  *   its frame record (one per page for an animated image: as many as the header's `frames`). Any .wlc reader can stream it (frames are ordinary records); extracting an
  *   entry rebuilds exactly the single-image file the batch wrote.
@@ -24,8 +24,15 @@ import { openAtomic } from '../io/atomic.js';
 
 export type ArchiveFormat = 'wlc' | 'tar';
 
-/** Marks a .wlc stream as a dataset archive (and its layout version). */
-export const ARCHIVE_TAG = 'walloc-batch/1';
+/**
+ * Marks a .wlc stream as a dataset archive (and its layout version). Version 2 lets an entry hold
+ * several frame records (an animated image's pages); a version-1 reader, which expects one frame
+ * per entry, refuses it instead of misreading it. Version-1 archives are still read.
+ */
+export const ARCHIVE_TAG = 'walloc-batch/2';
+
+/** The archive layouts this reader understands. */
+const READABLE_TAGS: readonly string[] = ['walloc-batch/1', ARCHIVE_TAG];
 
 /** The header fields every entry of a .wlc archive must share (the codec). */
 const SHARED_FIELDS = ['model', 'modelSha256', 'modality', 'levels', 'wavelet', 'latentDim', 'bits', 'pack'] as const;
@@ -245,7 +252,9 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
   const handle = function* (events: Iterable<{ type: string; frame?: Frame; data?: unknown }>): Generator<ArchiveEntry> {
     if (!checked && parser.header) {
       checked = true;
-      if (parser.header.archive !== ARCHIVE_TAG) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'a .wlc stream but not a dataset archive (no "archive" field in its header); decode it with walloc-decode' });
+      const tag = parser.header.archive;
+      if (tag === undefined) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'a .wlc stream but not a dataset archive (no "archive" field in its header); decode it with walloc-decode' });
+      if (!READABLE_TAGS.includes(tag as string)) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `an archive of layout ${JSON.stringify(tag)}, which this walloc does not read (it reads ${READABLE_TAGS.join(' and ')}); a newer walloc wrote it` });
     }
     for (const ev of events) {
       if (ev.type === 'meta') {

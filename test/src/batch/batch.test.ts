@@ -7,7 +7,7 @@ import t from 'tap';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { readWlcSync } from '../../../src/container/index.js';
+import { decodeHeader, encodeHeader, readWlcSync } from '../../../src/container/index.js';
 import { runBatch } from '../../../src/batch/batch.js';
 import { readArchive, ARCHIVE_TAG } from '../../../src/batch/archive.js';
 import { sha256Hex } from '../../../src/batch/encode-file.js';
@@ -135,6 +135,18 @@ t.test('a damaged archive is refused with a coded error', async (t) => {
   appendFileSync(bad, Buffer.alloc(3));
   t.throws(() => [...readArchive(bad)], { code: /^WALLOC_ERR_CONTAINER_/ });
   t.notOk(existsSync(join(dir, 'nope')));
+});
+
+t.test('archive layouts: version 1 is still read, an unknown version is refused by name', async (t) => {
+  const b = readFileSync(join(dir, 'dataset.wlc'));
+  const { header, bytes } = decodeHeader(b);
+  const retag = (tag: string) => {
+    const p = join(dir, `retag-${tag.replace('/', '-')}.wlc`);
+    writeFileSync(p, Buffer.concat([encodeHeader({ ...header, archive: tag }), b.subarray(bytes)]));
+    return p;
+  };
+  t.equal([...readArchive(retag('walloc-batch/1'))].length, 9, 'a version-1 archive of single-frame entries');
+  t.throws(() => [...readArchive(retag('walloc-batch/9'))], { code: 'WALLOC_ERR_ARCHIVE', message: /walloc-batch\/9.*newer walloc/ });
 });
 
 t.test('walloc batch on the command line: summary, exit statuses, --contents, usage errors', async (t) => {

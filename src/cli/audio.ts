@@ -130,7 +130,7 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
   const mono = header.sourceChannels === 1;
   const sink = await openAudioSink(outPath, {
     sampleRate: plan.sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
-    outputRate: typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
+    outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
   });
   let samples = 0;
   const write = async (frames: Frame[]) => {

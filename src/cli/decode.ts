@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption } from '../container/index.js';
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
-import { imageLimitOptions, intOption } from './options.js';
+import { imageLimitOptions, intOption, numberOption } from './options.js';
 import { isWallocError, werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
@@ -54,6 +54,7 @@ export const decodeCommand: CommandSpec = {
   options: {
     output: { type: 'string', short: 'o', arg: 'FILE', help: 'output: image file, pattern with %d for numbered images, .y4m, a video file (through ffmpeg), or - for stdout (default)' },
     format: { type: 'string', arg: 'FMT', help: 'output format when it cannot come from the name: png or y4m (default: png for one image, y4m for several); audio: wav (default) or raw samples s16le, f32le, s24le, s32le (also the sample format of a .wav)' },
+    rate: { type: 'string', arg: 'HZ', help: "audio: output sample rate (default: the source's, kept in the header; 44.1 kHz is the codec's own, other rates are resampled by ffmpeg)" },
     model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'decoder model (default: the one named in the stream header)' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend: gpu, node, wasm or cpu' },
     force: { type: 'boolean', short: 'f', help: 'write binary to a terminal anyway' },
@@ -85,6 +86,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   const audioFormats = ['wav', 'u8', 's16le', 's24le', 's32le', 'f32le', 'f64le'];
   if (format !== undefined && format !== 'png' && format !== 'y4m' && !audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m (images), or ${audioFormats.join(', ')} (raw audio), got "${format}"` });
   const outPath = (values.output as string | undefined) ?? '-';
+  if (values.rate !== undefined) numberOption(values.rate, 'rate', 1000, 768_000, true);
 
   const input = await openInput(inPath, io.stdin);
   if (input.kind !== 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
@@ -121,6 +123,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     codec = Codec.load(latentModelOf(header, inPath, values.model as string | undefined), { backend: values.backend as string | undefined, limits });
     codec.checkHeader(header);
     checkOutputFor(header.modality, outPath);
+    if (values.rate !== undefined && header.modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--rate sets an audio output's sample rate; this stream holds ${header.modality ?? 'image'}s` });
     if (header.modality === 'audio') {
       await decodeAudioMain(values, header, codec, reader, io, outPath, signal);
       return 0;

@@ -268,7 +268,7 @@ export interface AudioSinkOptions {
   format?: string;
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   force?: boolean;
-  /** ffmpeg outputs only: resample to this rate. */
+  /** Write at this rate (ffmpeg resamples from `sampleRate`; default: `sampleRate`). */
   outputRate?: number;
 }
 
@@ -292,6 +292,17 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   }
   const isWav = ext === '.wav' || (path === '-' && (fmt === undefined || fmt === 'wav'));
   const isRaw = ext === '.raw' || ext === '.pcm' || (path === '-' && !isWav);
+  if ((isWav || isRaw) && o.outputRate && o.outputRate !== o.sampleRate) {
+    // The file is written at the output rate as usual; ffmpeg converts the samples in front of it.
+    const { resampleInto } = await import('./resample.js');
+    const inner = await openAudioSink(path, { ...o, sampleRate: o.outputRate, outputRate: undefined });
+    try {
+      return resampleInto(inner, { from: o.sampleRate, to: o.outputRate, channels: o.channels });
+    } catch (e) {
+      inner.abort();
+      throw e;
+    }
+  }
   if (isWav || isRaw) {
     const sample = (fmt === undefined || fmt === 'wav' ? 's16le' : fmt) as SampleFormat;
     if (isWav && !['s16le', 's24le', 's32le', 'f32le'].includes(sample)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a WAV output holds s16le, s24le, s32le or f32le, not ${sample}` });

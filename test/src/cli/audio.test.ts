@@ -92,15 +92,34 @@ t.test('raw PCM in on stdin (--format --rate --channels), raw PCM out on stdout'
   t.match(missing.stderr, /--rate/);
 });
 
-t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back to mono', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back to mono at 8 kHz', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-'));
   const enc = await runBin('walloc-encode', [fixture('speech_mono_8k_2s.wav'), '-o', join(dir, 's.wlc')]);
   t.equal(enc.code, 0, enc.stderr);
   t.match(enc.stderr, /2\.00 s of mono audio/);
+  // WAV on stdout and in a file, raw PCM: all at the source's rate, the samples in their places.
+  const src = await wavSamples(readFileSync(fixture('speech_mono_8k_2s.wav')));
   const dec = await runBin('walloc-decode', [join(dir, 's.wlc')]);
   t.equal(dec.code, 0, dec.stderr);
   const out = await wavSamples(dec.stdout);
-  t.same([out.channels, out.rate, out.data[0]!.length], [1, 44100, 88200]);
+  t.same([out.channels, out.rate], [1, 8000]);
+  t.ok(Math.abs(out.data[0]!.length - 16000) <= 8, `${out.data[0]!.length} samples`);
+  const n = Math.min(16000, out.data[0]!.length);
+  const q = audioQuality(src.data[0]!.subarray(0, n), out.data[0]!.subarray(0, n));
+  t.ok(q.snr > 10, `SNR ${q.snr.toFixed(1)} dB against the 8 kHz original (aligned: no resampling delay)`);
+  const file = await runBin('walloc-decode', [join(dir, 's.wlc'), '-o', join(dir, 's.wav')]);
+  t.equal(file.code, 0, file.stderr);
+  const inFile = readFileSync(join(dir, 's.wav'));
+  t.same(inFile.subarray(44), dec.stdout.subarray(44), 'the file holds the samples stdout got');
+  t.equal(inFile.readUInt32LE(40), inFile.length - 44, 'and its data size is patched (stdout cannot be)');
+  const raw = await runBin('walloc-decode', [join(dir, 's.wlc'), '--format', 'f32le']);
+  t.equal(raw.stdout.length, 4 * out.data[0]!.length);
+  // --rate picks another rate (44.1 kHz: the codec's own, no ffmpeg), and is for audio only.
+  const at44 = await wavSamples((await runBin('walloc-decode', [join(dir, 's.wlc'), '--rate', '44100'])).stdout);
+  t.same([at44.rate, at44.data[0]!.length], [44100, 88200]);
+  const bad = await runBin('walloc-decode', [join(dir, 's.wlc'), '--rate', '12.5']);
+  t.equal(bad.code, 2, bad.stderr);
+  t.same(readdirSync(dir).sort(), ['s.wav', 's.wlc']);
 });
 
 t.test('bad audio input: coded errors, exit status 1, and no output file left behind', async (t) => {

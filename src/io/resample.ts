@@ -1,0 +1,85 @@
+/**
+ * Resampling in front of an audio sink, by ffmpeg: the codec works at 44.1 kHz, and a decode
+ * written as WAV or raw PCM goes back to the rate the source had (48 kHz, 16 kHz …). ffmpeg only
+ * converts float samples here; the sink still writes the file (its header, sizes, atomic rename,
+ * the terminal check), so a resampled output behaves like any other.
+ */
+import { spawn } from 'node:child_process';
+import { werr } from '../errors.js';
+import type { AudioSink } from './wav.js';
+import { decodePcm, encodePcm } from './pcm.js';
+import { findFfmpeg } from './ffmpeg.js';
+import { ffmpegErrorLine } from './video.js';
+
+/**
+ * Wraps `inner` (which writes at `to` Hz) so that it takes planar float audio at `from` Hz.
+ * Backpressure runs end to end: a slow `inner` pauses ffmpeg's output, which stops ffmpeg reading,
+ * which makes `write` wait.
+ *
+ * @throws WALLOC_ERR_FFMPEG_NOT_FOUND without an ffmpeg; WALLOC_ERR_FFMPEG_FAILED if it fails
+ * @example
+ * const wav = await openAudioSink('out.wav', { sampleRate: 48000, channels: 2, stdout: process.stdout });
+ * const sink = resampleInto(wav, { from: 44100, to: 48000, channels: 2 });
+ * await sink.write([left, right]); await sink.commit();
+ */
+export function resampleInto(inner: AudioSink, o: { from: number; to: number; channels: number }): AudioSink {
+  const ff = findFfmpeg();
+  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
+  const ch = String(o.channels);
+  const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'f32le', '-ar', String(o.from), '-ac', ch, '-i', 'pipe:0',
+    '-f', 'f32le', '-ar', String(o.to), '-ac', ch, 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8192); });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  child.on('error', () => {});
+  child.stdin!.on('error', () => {});
+  const fail = async () => werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${ffmpegErrorLine(stderr) || 'ffmpeg stopped'} (exit status ${await exited}) resampling to ${o.to} Hz` });
+
+  // ffmpeg's output, in order, into the sink; a partial sample frame waits for the next chunk.
+  const frameBytes = 4 * o.channels;
+  let carry: Buffer = Buffer.alloc(0);
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  const out = child.stdout!;
+  out.on('data', (c: Buffer) => {
+    const bytes = carry.length ? Buffer.concat([carry, c]) : c;
+    const whole = bytes.length - (bytes.length % frameBytes);
+    carry = Buffer.from(bytes.subarray(whole));
+    if (whole === 0) return;
+    const planar = decodePcm(bytes.subarray(0, whole), 'f32le', o.channels);
+    out.pause();
+    chain = chain.then(() => inner.write(planar)).then(() => { out.resume(); }, (e) => {
+      failure ??= e;
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+  });
+  const drained = new Promise<void>((resolve) => out.once('close', () => resolve()));
+
+  return {
+    kind: `${inner.kind} at ${o.to} Hz`,
+    async write(planar) {
+      if (failure) throw failure;
+      if (child.stdin!.destroyed) throw await fail();
+      if (!child.stdin!.write(encodePcm(planar, 'f32le'))) {
+        await new Promise<void>((resolve) => {
+          const done = () => { child.stdin!.off('drain', done); child.stdin!.off('close', done); resolve(); };
+          child.stdin!.once('drain', done);
+          child.stdin!.once('close', done);
+        });
+      }
+    },
+    async commit() {
+      child.stdin!.end();
+      const code = await exited;
+      await drained;
+      await chain;
+      if (failure) throw failure;
+      if (code !== 0) throw await fail();
+      await inner.commit();
+    },
+    abort() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      inner.abort();
+    },
+  };
+}

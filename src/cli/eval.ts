@@ -137,7 +137,6 @@ export const evalCommand: CommandSpec = {
       onSkip: skipLine(io),
       onImage: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write((shown++ === 0 ? header + '\n' : '') + row(s) + '\n')),
     });
-    if (r.images === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no readable images' });
     if (values.json) {
       io.stderr.write('\n');
       io.stdout.write(JSON.stringify(r, null, 2) + '\n');

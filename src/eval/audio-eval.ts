@@ -9,7 +9,8 @@ import { basename } from 'node:path';
 import { Codec } from '../codec/codec.js';
 import { AudioStreamDecoder, AudioStreamEncoder, AUDIO_STREAM_KEY, planAudioStream } from '../codec/audio-stream.js';
 import { readWlcSync, writeWlc } from '../container/index.js';
-import { isWallocError, werr } from '../errors.js';
+import { werr } from '../errors.js';
+import { readOrSkip, type OnSkip } from './skip.js';
 import type { Frame } from '../frame.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
 import { decodePcm, encodePcm } from '../io/pcm.js';
@@ -103,23 +104,16 @@ export async function runOpus(kbps: number, recs: Recording[]): Promise<{ bytes:
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Decodes every recording under `dir` to stereo 44.1 kHz float, the first `seconds` of each. */
-export async function loadRecordings(dir: string, seconds = 60, limit = Infinity, onSkip?: (file: string, reason: string) => void): Promise<Recording[]> {
+export async function loadRecordings(dir: string, seconds = 60, limit = Infinity, onSkip?: OnSkip): Promise<Recording[]> {
   const recs: Recording[] = [];
   for (const f of listAudio(dir).slice(0, limit)) {
-    let c;
-    try {
-      c = await decodeClip(f, { maxSeconds: seconds, skipSeconds: 0 });
-    } catch (e) {
-      // A folder of real recordings has the odd broken file: report it, keep going (as for images).
-      if (!isWallocError(e) || !onSkip) throw e;
-      onSkip(f, e.message);
-      continue;
-    }
+    const c = await readOrSkip(f, () => decodeClip(f, { maxSeconds: seconds, skipSeconds: 0 }), onSkip);
+    if (!c) continue;
     const x = [new Float32Array(c.length), new Float32Array(c.length)];
     for (let i = 0; i < c.length; i++) { x[0]![i] = c.pcm[2 * i]! / 32768; x[1]![i] = c.pcm[2 * i + 1]! / 32768; }
     recs.push({ name: basename(f), x, seconds: c.length / RATE });
   }
-  if (recs.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no audio recordings found' });
+  if (recs.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: listAudio(dir).length ? 'no readable recording' : 'no audio recordings found' });
   return recs;
 }
 

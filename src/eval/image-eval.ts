@@ -8,7 +8,8 @@
 import { relative } from 'node:path';
 import { Codec } from '../codec/codec.js';
 import { writeWlc } from '../container/index.js';
-import { isWallocError, werr } from '../errors.js';
+import { werr } from '../errors.js';
+import { readOrSkip, type OnSkip } from './skip.js';
 import type { ImageFrame } from '../frame.js';
 import { readImage, imageToRgbBytes } from '../io/image.js';
 import { listImages } from '../train/photos.js';
@@ -70,7 +71,7 @@ function summarise(scores: ImageScore[], pick: (s: ImageScore) => { bytes: numbe
  * const r = await evalImages('data/photos/eval', { model: 'rgb-16x', compareWebp: true });
  * console.log(r.results['psnr-rgb'], r.webp?.['psnr-rgb']);
  */
-export async function evalImages(dir: string, opts: { model: string; compareWebp?: boolean; backend?: string; limit?: number; onImage?: (s: ImageScore, i: number, n: number) => void; onSkip?: (file: string, reason: string) => void }): Promise<EvalSummary> {
+export async function evalImages(dir: string, opts: { model: string; compareWebp?: boolean; backend?: string; limit?: number; onImage?: (s: ImageScore, i: number, n: number) => void; onSkip?: OnSkip }): Promise<EvalSummary> {
   const files = listImages(dir).slice(0, opts.limit ?? Infinity);
   if (files.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no images found' });
   const codec = Codec.load(opts.model, { backend: opts.backend });
@@ -78,16 +79,8 @@ export async function evalImages(dir: string, opts: { model: string; compareWebp
   const skipped: string[] = [];
   try {
     for (const [i, file] of files.entries()) {
-      let img: ImageFrame;
-      try {
-        img = await readImage(file);
-      } catch (e) {
-        // A folder of real data has the odd broken file: report it, keep going.
-        if (!isWallocError(e)) throw e;
-        opts.onSkip?.(relative(dir, file), e.message);
-        skipped.push(relative(dir, file));
-        continue;
-      }
+      const img = await readOrSkip(relative(dir, file), () => readImage(file), (f, why) => { skipped.push(f); opts.onSkip?.(f, why); });
+      if (!img) continue;
       const [, h, w] = img.shape as [number, number, number];
       const t0 = performance.now();
       const packed = await codec.encodeFrame(img);
@@ -113,6 +106,7 @@ export async function evalImages(dir: string, opts: { model: string; compareWebp
   } finally {
     codec.dispose();
   }
+  if (scores.length === 0) throw werr('WALLOC_ERR_DATASET', { path: dir, reason: 'no readable images' });
   const c = codec.model.config;
   return {
     name: codec.model.id,

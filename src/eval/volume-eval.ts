@@ -17,7 +17,8 @@ import sharp from 'sharp';
 import { Codec } from '../codec/codec.js';
 import { decodeVolumeFrame, encodeVolumeFrame, volumeHeader } from '../codec/volume-codec.js';
 import { writeWlc } from '../container/index.js';
-import { isWallocError, werr } from '../errors.js';
+import { werr } from '../errors.js';
+import { readOrSkip, type OnSkip } from './skip.js';
 import { ssimPlane } from '../metrics/ssim.js';
 import { parseNifti } from '../io/nifti.js';
 import { decodeVoxels, encodeVoxels, percentiles, VOXEL_TYPES, type Volume } from '../io/volume.js';
@@ -143,7 +144,7 @@ async function webpSlices(vol: Volume, window: [number, number], quality: number
  * const r = await evalVolumes('data/volumes/eval', { model: 'volume-mri', compare: ['webp', 'gzip'] });
  * r.results.psnr; // mean dB
  */
-export async function evalVolumes(path: string, opts: { model: string; compare?: Array<'webp' | 'gzip'>; backend?: string; limit?: number; onVolume?: (s: VolumeScore, i: number, n: number) => void; onSkip?: (file: string, reason: string) => void }): Promise<VolumeEvalSummary> {
+export async function evalVolumes(path: string, opts: { model: string; compare?: Array<'webp' | 'gzip'>; backend?: string; limit?: number; onVolume?: (s: VolumeScore, i: number, n: number) => void; onSkip?: OnSkip }): Promise<VolumeEvalSummary> {
   const files = listVolumes(path).slice(0, opts.limit ?? Infinity);
   if (files.length === 0) throw werr('WALLOC_ERR_DATASET', { path, reason: 'no NIfTI volumes (.nii, .nii.gz)' });
   const codec = Codec.load(opts.model, { backend: opts.backend });
@@ -151,15 +152,8 @@ export async function evalVolumes(path: string, opts: { model: string; compare?:
   const scores: VolumeScore[] = [];
   try {
     for (const file of files) {
-      let vol;
-      try {
-        vol = parseNifti(readFileSync(file), { source: file });
-      } catch (e) {
-        // A folder of real scans has the odd broken file: report it, keep going (as for images).
-        if (!isWallocError(e) || !opts.onSkip) throw e;
-        opts.onSkip(file, e.message);
-        continue;
-      }
+      const vol = await readOrSkip(file, () => parseNifti(readFileSync(file), { source: file }), opts.onSkip);
+      if (!vol) continue;
       const voxels = vol.data.length;
       // Warm-up outside the timing: the first decode loads TensorFlow.js and builds the net.
       if (scores.length === 0) await decodeVolumeFrame(codec, await encodeVolumeFrame(codec, { ...vol, data: vol.data.subarray(0, Math.min(voxels, 16 * vol.shape[1] * vol.shape[2])), shape: [Math.min(16, vol.shape[0]), vol.shape[1], vol.shape[2]] }));

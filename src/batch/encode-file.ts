@@ -48,16 +48,7 @@ export interface EncodedFile {
 export async function encodeImageFile(bytes: Uint8Array, rel: string, codec: Codec, opts: { limits?: ImageLimits; sha256?: string } = {}): Promise<EncodedFile> {
   // From a buffer, not the path: readImage would record the absolute path in the frame's meta,
   // and the output would then depend on where the dataset happens to live.
-  const read = async (page: number): Promise<ImageFrame> => {
-    try {
-      return await readImage(bytes, opts.limits ?? {}, page);
-    } catch (e) {
-      // readImage names a buffer "image buffer"; name the file instead.
-      const err = e as { code?: string; details?: Record<string, unknown> };
-      if (err.code && err.details && err.details.path === 'image buffer') throw werr(err.code as 'WALLOC_ERR_UNSUPPORTED_INPUT', { ...err.details, path: rel }, e);
-      throw e;
-    }
-  };
+  const read = (page: number): Promise<ImageFrame> => readImage(bytes, opts.limits ?? {}, page, rel);
   const frame = await read(0);
   const pages = pageCount(frame);
   const packed = [await codec.encodeFrame(frame)];

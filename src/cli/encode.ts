@@ -5,6 +5,7 @@
  * per frame, encoded as the frames arrive.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
@@ -104,7 +105,9 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   const pages = pageCount(head);
   const frames = (async function* () {
     yield head;
-    for (let p = 1; p < pages; p++) yield await readImage(src, limits, p);
+    // The file is read once for the other pages (each is then decoded on its own: memory stays one page).
+    const bytes = pages > 1 && typeof src === 'string' ? await readFile(src) : src;
+    for (let p = 1; p < pages; p++) yield await readImage(bytes, limits, p, inPath);
   })();
   return encodeFrames(values, frames, { ...extra, shape: [...head.shape], frames: pages }, io);
 }

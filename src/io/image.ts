@@ -113,6 +113,7 @@ export function pageCount(frame: ImageFrame): number {
  * meta.extra holds `format` (as libvips names it), `source` (the path, when there is one) and
  * `alpha: 'flattened'` when transparency was composited onto white, and `pages` when the file holds
  * several frames (an animated GIF or WebP, a multi-page TIFF): `page` picks one (default the first).
+ * `bufferName` names an in-memory image in error messages (say, the file it was read from).
  *
  * @throws WALLOC_ERR_FILE_NOT_FOUND, WALLOC_ERR_FILE_READ, WALLOC_ERR_UNSUPPORTED_INPUT (not an image,
  *   truncated or corrupt), WALLOC_ERR_LIMIT_EXCEEDED (the header promises too many pixels)
@@ -121,9 +122,9 @@ export function pageCount(frame: ImageFrame): number {
  * frame.shape; // [3, 96, 128]
  * await readImage(pngBytes, { maxPixels: 4_000_000 });
  */
-export async function readImage(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}, page = 0): Promise<ImageFrame> {
+export async function readImage(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}, page = 0, bufferName = 'image buffer'): Promise<ImageFrame> {
   const resolved = resolveImageLimits(limits);
-  const name = typeof pathOrBuffer === 'string' ? pathOrBuffer : 'image buffer';
+  const name = typeof pathOrBuffer === 'string' ? pathOrBuffer : bufferName;
   let input: Buffer;
   if (typeof pathOrBuffer === 'string') {
     // Read the file ourselves: sharp's file errors ("Input file is missing") do not say which.

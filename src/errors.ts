@@ -13,7 +13,7 @@
 type Details = Record<string, unknown>;
 
 interface ErrorSpec {
-  /** printf-free message template; `{name}` is replaced by `details.name`. */
+  /** printf-free message template; `{name}` is replaced by `details.name`, `{name?}` by it or nothing. */
   readonly message: string;
   /** Exit status for the CLI: 2 for usage errors, 130 for an interrupt (128 + SIGINT), 1 for everything else. */
   readonly exit: 1 | 2 | 130;
@@ -43,7 +43,7 @@ export const codes = {
 
   // --- frames and limits -----------------------------------------------------------------
   WALLOC_ERR_FRAME_SHAPE: spec('bad frame shape: {reason}'),
-  WALLOC_ERR_FRAME_KIND: spec('{stage} expects {expected} frames, got {actual}'),
+  WALLOC_ERR_FRAME_KIND: spec('{stage} expects {expected} frames, got {actual}{hint?}'),
   WALLOC_ERR_LIMIT_EXCEEDED: spec('{what} of {value} exceeds the limit of {limit} (raise it with {flag} up to {cap})'),
 
   // --- wavelets --------------------------------------------------------------------------
@@ -114,8 +114,9 @@ export const codes = {
 
 export type ErrorCode = keyof typeof codes;
 
+// `{name?}` is optional: it renders as nothing when details lack it.
 const render = (template: string, details: Details): string =>
-  template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in details ? String(details[key]) : whole));
+  template.replace(/\{(\w+)(\?)?\}/g, (whole, key: string, optional?: string) => (key in details ? String(details[key]) : optional ? '' : whole));
 
 /**
  * The one error class walloc throws for anything a user can cause. `code` is stable; `details`

@@ -95,7 +95,7 @@ export function makeFrame<K extends FrameKind, D extends FrameData>(
 /** Throws a coded error unless `frame.kind` is one of `kinds`; returns the frame narrowed. */
 export function expectKind<K extends FrameKind>(frame: Frame, kinds: readonly K[], stage: string): Frame<K> {
   if (!(kinds as readonly FrameKind[]).includes(frame.kind)) {
-    throw werr('WALLOC_ERR_FRAME_KIND', { stage, expected: kinds.join(' or '), actual: frame.kind + chainHint(kinds, frame.kind) });
+    throw werr('WALLOC_ERR_FRAME_KIND', { stage, expected: kinds.join(' or '), actual: frame.kind, hint: chainHint(kinds, frame.kind) });
   }
   return frame as Frame<K>;
 }

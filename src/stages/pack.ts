@@ -404,7 +404,7 @@ export async function unpackLatents(data: Uint8Array, info: PackInfo, options: U
 export async function packFrame(frame: Frame, options: PackOptions = {}): Promise<PackedFrame> {
   const f = expectKind(frame, ['latent'], 'pack') as LatentFrame;
   if (!(f.data instanceof Int8Array)) {
-    throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'pack', expected: 'quantized latent (Int8Array)', actual: `latent (${f.data.constructor.name}); add quantize before it` });
+    throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'pack', expected: 'quantized latent (Int8Array)', actual: `latent (${f.data.constructor.name})`, hint: '; add quantize before it' });
   }
   const { data, info } = await packLatents(f.data, f.shape, { ...options, bits: options.bits ?? f.meta.bits ?? 8 });
   const meta: FrameMeta = { ...f.meta, bits: info.bits, extra: { ...f.meta.extra, [PACK_META_KEY]: info } };

@@ -65,7 +65,7 @@ export class Synthesizer {
   decode(frame: Frame): CoeffsFrame {
     const f = expectKind(frame, ['latent'], 'synthesis');
     if (!(f.data instanceof Float32Array)) {
-      throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'synthesis', expected: 'dequantized latent (Float32Array)', actual: `latent (${f.data.constructor.name}); add a dequantize stage` });
+      throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'synthesis', expected: 'dequantized latent (Float32Array)', actual: `latent (${f.data.constructor.name})`, hint: '; add a dequantize stage' });
     }
     const c = this.model.config;
     const n = f.shape[0]!;

@@ -18,9 +18,10 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
-import { Stream, type Duplex, type Readable, type Writable } from 'node:stream';
+import { Readable, Stream, type Duplex, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWallocError, werr } from '../src/errors.js';
+import type { Frame } from '../src/frame.js';
 import { loadModel, type Model } from '../src/models/model-file.js';
 import { openInput } from '../src/io/input.js';
 import { openOutput } from '../src/io/output.js';
@@ -82,7 +83,8 @@ export interface FilterBinding {
   options?: Record<string, string | number | boolean>;
 }
 
-export type InputBinding = Readable | FilterBinding;
+/** A graph input: a Readable of frames, frames as an array or (async) iterable, or a source filter. */
+export type InputBinding = Readable | Iterable<Frame> | AsyncIterable<Frame> | FilterBinding;
 export type OutputBinding = Writable | FilterBinding;
 
 export interface BuildOptions {
@@ -132,7 +134,7 @@ function pickError(errors: unknown[]): unknown {
  *
  * @example
  * const g = FilterGraph.parse('wpt=levels=3,analysis=model=rgb-16x,quantize,pack');
- * await g.run({ inputs: [Readable.from(frames)], outputs: [new WlcWriterSink(…)] });
+ * await g.run({ inputs: [frames], outputs: [{ filter: 'save', options: { file: 'photo.wlc' } }] });
  */
 export class FilterGraph {
   readonly source: string | undefined;
@@ -410,6 +412,17 @@ export class FilterGraph {
             result.push(b as unknown as Readable | Writable);
             continue;
           }
+          // Frames given as an array, a generator or an async iterable feed an input as a stream
+          // would (what stream.pipeline accepts too).
+          if (side === 'input' && isFrameIterable(b)) {
+            const r = Readable.from(b as Iterable<unknown> | AsyncIterable<unknown>, { objectMode: true });
+            streams.push(r);
+            result.push(r);
+            continue;
+          }
+          if (typeof b !== 'object' || b === null || typeof (b as { filter?: unknown }).filter !== 'string') {
+            throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${side} ${i} (${port.describe}): expected ${side === 'input' ? 'a Readable of frames, an array or (async) iterable of frames' : 'a Writable'} or a { filter, options } binding, got ${describeValue(b)}` });
+          }
           const fb = b as unknown as FilterBinding;
           const def = this.registry.require(fb.filter);
           const label = `${fb.filter} (bound to ${port.describe})`;
@@ -497,4 +510,17 @@ async function closed(streams: Stream[], ms = 5000): Promise<void> {
  */
 export async function runGraph(source: string, options: RunOptions & BuildOptions = {}): Promise<void> {
   return FilterGraph.parse(source, options).run(options);
+}
+
+/** True for an array, a (sync or async) generator or any iterable that is not a string or bytes. */
+function isFrameIterable(b: unknown): boolean {
+  if (typeof b !== 'object' || b === null || ArrayBuffer.isView(b)) return false;
+  return typeof (b as Iterable<unknown>)[Symbol.iterator] === 'function' || typeof (b as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/** A short description of a value for an error message. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  return (v as object).constructor?.name ?? 'an object';
 }

@@ -17,12 +17,18 @@ import type { Model } from '../src/models/model-file.js';
 import { writeImage, type ImageFormat } from '../src/io/image.js';
 import { frameName, isFramePattern } from '../src/io/frame-sink.js';
 import { PACK_META_KEY, type PackInfo } from '../transforms/pack.js';
-import { defineFilter, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
+import { defineFilter, optionError, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
 import { encodeNifti } from '../src/io/nifti.js';
 import { frameToIntensities } from '../src/io/volume.js';
 import { SLAB_META_KEY } from '../src/codec/volume-codec.js';
 
 const IMAGE_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+
+/** Media extensions other tools expect to hold their own format, which save does not write. */
+const OTHER_MEDIA_EXT: ReadonlySet<string> = new Set([
+  '.wav', '.flac', '.ogg', '.oga', '.opus', '.mp3', '.m4a', '.aac', '.aif', '.aiff', '.raw', '.pcm',
+  '.y4m', '.mp4', '.mkv', '.mov', '.avi', '.webm', '.gif', '.tif', '.tiff', '.bmp', '.avif', '.heic', '.dcm',
+]);
 
 /**
  * The .wlc header for a stream whose first frame is `frame`: model (and its sha256 when the model
@@ -69,13 +75,17 @@ export const saveFilter = defineFilter({
   outputs: [],
   options: {
     file: { type: 'string', required: true, aliases: ['filename', 'f'], help: "path to write, or - for stdout; %d or %04d in an image name numbers the frames from 1, as ffmpeg does" },
-    format: { type: 'enum', choices: ['auto', 'wlc', 'png', 'jpeg', 'webp', 'nifti'], default: 'auto', help: 'output format; auto: from the extension (.png, .jpg, .webp, .nii, .nii.gz), else .wlc' },
+    format: { type: 'enum', choices: ['auto', 'wlc', 'png', 'jpeg', 'webp', 'nifti'], default: 'auto', help: 'output format; auto: from the extension (.png, .jpg, .webp, .nii, .nii.gz), else .wlc (other media extensions such as .wav or .mp4 are refused)' },
     quality: { type: 'int', min: 1, max: 100, default: 90, help: 'JPEG and lossy WebP quality' },
   },
   examples: ['wpt,analysis=model=rgb-16x,quantize,pack,save=photo.wlc', 'unpack,dequantize,synthesis=model=rgb-16x,iwpt,save=out%03d.png', 'unpack,dequantize,synthesis=model=volume-mri-linear,iwpt,save=back.nii.gz'],
   create: (o, ctx) => {
     const ext = extname(o.file).toLowerCase();
     const nii = ext === '.nii' || o.file.toLowerCase().endsWith('.nii.gz');
+    // A media name save cannot write (out.wav, x.mp4) would otherwise get a .wlc under that name.
+    if (o.format === 'auto' && !nii && !IMAGE_EXT[ext] && OTHER_MEDIA_EXT.has(ext)) {
+      throw optionError('save', 'file', `save does not write ${ext} files (it writes .wlc, .png, .jpg, .webp and .nii/.nii.gz); save a .wlc and turn it into ${ext} with walloc-decode (-o out${ext}), or add format=wlc to keep this name`);
+    }
     const format = o.format !== 'auto' ? o.format : nii ? 'nifti' : (IMAGE_EXT[ext] ?? 'wlc');
     if (format === 'wlc') return wlcSink(o.file, ctx);
     if (format === 'nifti') return niftiSink(o.file, ctx);

@@ -5,7 +5,7 @@
  * 2: bad usage). Codes are never renamed or reused; add new ones at the end of their group.
  *
  * @example
- * import { WallocError, codes } from 'walloc/errors';
+ * import { WallocError, codes } from 'walloc';
  * throw new WallocError('WALLOC_ERR_CONTAINER_CRC', { record: 3 });
  * // err.message: "record 3: CRC-32 mismatch (the stream is corrupt)"
  */

@@ -4,6 +4,7 @@
  * graphs, metrics and I/O helpers are the same code the command-line tools use.
  *
  * @example
+ * import { createWriteStream } from 'node:fs';
  * import { pipeline } from 'node:stream/promises';
  * import { Codec, WlcWriter, readImage } from 'walloc';
  * const codec = Codec.load('rgb-16x');
@@ -28,9 +29,20 @@ export { Y4mParser, Y4mWriter, readY4m, writeY4m } from './io/y4m.js';
 export { ffmpegFrames, ffmpegSink } from './io/video.js';
 export * as metrics from './metrics/index.js';
 export { evalImages } from './eval/image-eval.js';
-export { parseGraph, printGraph } from '../filters/grammar.js';
-export { FilterGraph, runGraph } from '../filters/graph.js';
-export { defaultRegistry } from '../filters/registry.js';
+export { parseGraph, printGraph, applyDefaultLabels, resolveLinks, makeFilter } from '../filters/grammar.js';
+export { FilterGraph, runGraph, type RunOptions, type BuildOptions, type InputBinding, type OutputBinding, type FilterBinding } from '../filters/graph.js';
+export { defaultRegistry, FilterRegistry, BUILTIN_FILTERS } from '../filters/registry.js';
+export { defineFilter, type FilterDefinition, type AnyFilterDefinition, type FilterContext, type FilterIo, type OpenedSource, type OpenedSink, type OptionSpec, type PadKind } from '../filters/definition.js';
+// Compressed-domain classification: classifiers read latents (or VQ tokens) without decoding.
+export { Classifier, predictionOf, type Prediction } from './classify/classifier.js';
+export { loadClassifier, listBundledClassifiers, classifierForHeader, type ClassifierModel, type ClassifierConfig } from './classify/model.js';
+// Audio: the streaming codec (chunks in, records out, seamless), WAV and raw PCM.
+export { AudioStreamEncoder, AudioStreamDecoder, planAudioStream, planFromHeader, AUDIO_STREAM_KEY, type AudioStreamPlan } from './codec/audio-stream.js';
+export { readWav, wavHeader, openAudioSink, type WavInfo, type WavSource, type AudioSink, type AudioSinkOptions } from './io/wav.js';
+export { decodePcm, encodePcm, pcmChunks, SAMPLE_FORMATS, type SampleFormat, type PcmLayout } from './io/pcm.js';
+export { ffmpegAudio, type AudioSource } from './io/audio-source.js';
+export { parseDicom, parseDicomSeries, readDicomSeries, isDicom } from './io/dicom.js';
+export { readArchive, writeArchive, type ArchiveEntry } from './batch/archive.js';
 export { vq, unvq, vqpack, vqunpack, vqHeader, VectorQuantizer, packTokensFrame, unpackTokensFrame, vqEncodeFrame, vqDecodeFrame } from '../transforms/vq.js';
 export { lowrank, LowRankStageDecoder } from '../transforms/lowrank.js';
 export { VqCodec } from './vq/vq-codec.js';

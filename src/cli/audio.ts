@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
-import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStream, planFromHeader } from '../codec/audio-stream.js';
+import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, modelSampleRate, planAudioStream, planFromHeader } from '../codec/audio-stream.js';
 import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
@@ -125,11 +125,17 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
 
 /** walloc-decode's audio path: the header is read, the codec loaded and checked. */
 export async function decodeAudioMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
-  const plan = planFromHeader(header as Record<string, unknown>);
-  const dec = new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true });
+  // A stream from walloc-encode carries its chunk layout; one written by a filter graph or the
+  // API (save=x.wlc) does not: its records are whole clips, decoded one by one.
+  const streamed = header[AUDIO_STREAM_KEY] !== undefined;
+  const plan = streamed ? planFromHeader(header as Record<string, unknown>) : undefined;
+  const dec = plan
+    ? new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true })
+    : clipDecoder(codec);
+  const sampleRate = plan?.sampleRate ?? (typeof header.sampleRate === 'number' ? header.sampleRate : modelSampleRate(codec));
   const mono = header.sourceChannels === 1;
   const sink = await openAudioSink(outPath, {
-    sampleRate: plan.sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
+    sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
     outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
   });
   let samples = 0;
@@ -162,11 +168,21 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
       // header-only WAV.
       if (samples === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: outPath, reason: 'no audio decoded from the stream' });
     });
-    if (dec.gapColumns > 0) {
+    if (plan && dec.gapColumns > 0) {
       const lost = dec.gapColumns * plan.hop;
       io.stderr.write(`walloc-decode: ${lost} samples (${(lost / plan.sampleRate).toFixed(2)} s) of skipped records were filled with near silence; the audio after them keeps its place\n`);
     }
   } finally {
     dec.dispose();
   }
+}
+
+/** Records that are whole clips (a graph's or the API's audio .wlc): each decodes on its own. */
+function clipDecoder(codec: Codec): { push(item: Frame | { type: 'meta'; data: unknown }): Promise<Frame[]>; end(): Promise<Frame[]>; dispose(): void; gapColumns: number } {
+  return {
+    gapColumns: 0,
+    push: async (item) => ('kind' in item ? [await codec.decodeFrame(item)] : []),
+    end: async () => [],
+    dispose: () => {},
+  };
 }

@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
 import { werr } from '../errors.js';
 import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type LatentFrame, type MediaFrame } from '../frame.js';
 import type { WlcHeader } from '../container/index.js';
-import { loadModel, type Model } from '../models/model-file.js';
+import { checkMadeBy, loadModel, type Model } from '../models/model-file.js';
 import { frameTransform } from '../streams.js';
 import { wptForward, wptInverse } from '../stages/wpt.js';
 import { Analysis } from '../stages/analysis.js';
@@ -18,7 +18,10 @@ import { checkImageSize, resolveImageLimits, type ImageLimits } from '../io/limi
 import { Synthesizer } from '../stages/synthesis.js';
 
 export interface CodecOptions {
-  /** TensorFlow.js backend for learned decoders. */
+  /**
+   * TensorFlow.js backend for learned decoders. TensorFlow.js has one active backend per process:
+   * asking for one switches every codec and classifier in the process to it (last request wins).
+   */
   backend?: string;
   /** Packing overrides (format, effort…); defaults come from the model. */
   pack?: PackOptions;
@@ -37,7 +40,9 @@ const BANDS = { 1: 2, 2: 4, 3: 8 } as const;
 export class Codec {
   readonly model: Model;
   readonly analysis: Analysis;
-  private synth?: Synthesizer;
+  /** The decoder net, built on first use (a promise, so that concurrent first calls share it). */
+  private synth?: Promise<Synthesizer>;
+  private net?: Synthesizer;
   private readonly opts: CodecOptions;
 
   private constructor(model: Model, opts: CodecOptions) {
@@ -117,9 +122,14 @@ export class Codec {
   async decodeFrame(frame: Frame): Promise<MediaFrame> {
     const maxValues = resolveMaxLatentValues(this.opts.limits?.maxLatentValues);
     this.checkDecodedSize(frame.kind === 'packed' ? packInfoOf(frame).latentShape : frame.shape, frame.meta.sourceShape);
-    this.synth ??= await Synthesizer.create(this.model, { backend: this.opts.backend });
+    checkMadeBy(frame.meta.model, this.model);
+    if (this.model.config.modality === 'audio' && frame.meta.source === undefined) {
+      // walloc-encode's audio records are overlapping chunks, not clips: they decode as a stream.
+      throw werr('WALLOC_ERR_FRAME_KIND', { stage: `decoder ${this.model.config.name}`, expected: 'whole-clip audio', actual: 'a chunk of a streamed audio .wlc', hint: '; decode such a stream with new AudioStreamDecoder(codec, planFromHeader(reader.header)), or walloc-decode' });
+    }
+    const synth = await this.synthesizer();
     const q = frame.kind === 'packed' ? await unpackFrame(frame, { maxValues }) : frame;
-    const coeffs = this.synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
+    const coeffs = synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
     const media = wptInverse(coeffs);
     const lo = media.kind === 'audio' ? -1 : -0.5;
     const hi = media.kind === 'audio' ? 1 : 0.5;
@@ -174,7 +184,26 @@ export class Codec {
     return frameTransform((f: Frame) => this.decodeFrame(f));
   }
 
+  private synthesizer(): Promise<Synthesizer> {
+    if (this.synth) return this.synth;
+    const p: Promise<Synthesizer> = Synthesizer.create(this.model, { backend: this.opts.backend }).then(
+      (s) => {
+        if (this.synth === p) this.net = s;
+        return s;
+      },
+      (e: unknown) => {
+        if (this.synth === p) this.synth = undefined; // a failed start is not cached
+        throw e;
+      },
+    );
+    this.synth = p;
+    return p;
+  }
+
+  /** Frees the decoder net's TensorFlow.js tensors; a later decode builds it again. */
   dispose(): void {
-    this.synth?.dispose();
+    this.net?.dispose();
+    this.net = undefined;
+    this.synth = undefined;
   }
 }

@@ -14,7 +14,7 @@
  *   second fence.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import sharp, { type Metadata } from 'sharp';
 import { werr, isWallocError } from '../errors.js';
@@ -110,7 +110,7 @@ export function pageCount(frame: ImageFrame): number {
 /**
  * Decodes an image file or an in-memory image into an RGB frame [3, H, W] with values in
  * [-0.5, 0.5]. The size is checked against `limits` from the header alone, before decoding.
- * meta.extra holds `format` (as libvips names it), `source` (the path, when there is one) and
+ * meta.extra holds `format` (as libvips names it), `source` (the file name, when there is one) and
  * `alpha: 'flattened'` when transparency was composited onto white, and `pages` when the file holds
  * several frames (an animated GIF or WebP, a multi-page TIFF): `page` picks one (default the first).
  * `bufferName` names an in-memory image in error messages (say, the file it was read from).
@@ -157,7 +157,8 @@ export async function readImage(pathOrBuffer: string | Uint8Array, limits: Image
     const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw werr('WALLOC_ERR_INTERNAL', { reason: `sharp returned ${info.channels} channels for ${name}` });
     const extra: Record<string, unknown> = { format: meta.format };
-    if (typeof pathOrBuffer === 'string') extra.source = pathOrBuffer;
+    // The file's name, not its path: frame meta travels into .wlc records people share.
+    if (typeof pathOrBuffer === 'string') extra.source = basename(pathOrBuffer);
     if (meta.hasAlpha) extra.alpha = 'flattened';
     if ((meta.pages ?? 1) > 1) extra.pages = meta.pages;
     return imageFromRgbBytes(data, info.width, info.height, 3, { pts: page, extra });
@@ -185,7 +186,10 @@ const FORMAT_BY_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.
  */
 export async function writeImage(frame: ImageFrame, target?: string | Writable, options: WriteImageOptions = {}): Promise<Buffer> {
   const [, height, width] = imageShape(frame);
-  const format = options.format ?? (typeof target === 'string' ? FORMAT_BY_EXT[extname(target).toLowerCase()] : undefined) ?? 'png';
+  const ext = typeof target === 'string' && target !== '-' ? extname(target).toLowerCase() : '';
+  // PNG bytes under x.bmp or x.tif would fool whoever opens the file: say so instead.
+  if (!options.format && ext && !FORMAT_BY_EXT[ext]) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${String(target)}: images are written as .png, .jpg or .webp (or pass a format), not ${ext}` });
+  const format = options.format ?? FORMAT_BY_EXT[ext] ?? 'png';
   const quality = options.quality ?? 90;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `image quality must be an integer from 1 to 100, got ${quality}` });

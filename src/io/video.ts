@@ -131,7 +131,12 @@ export class FfmpegFrameSource extends Readable {
     });
     child.stderr!.on('data', (c: Buffer) => this.#stderr.push(c));
     parser.on('data', (f: ImageFrame) => {
-      if (!this.push(f)) parser.pause();
+      if (!this.push(f)) {
+        parser.pause();
+        // Nobody is reading: ffmpeg will block on a full pipe, and its live process must not keep
+        // Node running (a source read for one thumbnail, or never read, would hang the program).
+        this.#hold(false);
+      }
     });
     parser.once('end', () => {
       this.#parsed = true;
@@ -171,10 +176,22 @@ export class FfmpegFrameSource extends Readable {
   }
 
   override _read(): void {
+    this.#hold(true);
     this.#parser.resume();
   }
 
+  /** Whether the ffmpeg child (and its pipes) keep the event loop alive. */
+  #hold(on: boolean): void {
+    const c = this.#child;
+    for (const h of [c, c.stdout, c.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
+  }
+
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    // Held again until the process is gone, so that `exited` resolves.
+    this.#hold(true);
     this.#kill();
     if (this.#input && this.#child.stdin) this.#input.unpipe(this.#child.stdin);
     this.#child.stdin?.destroy();

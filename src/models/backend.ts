@@ -48,7 +48,8 @@ function parseBackend(value: string): BackendName {
 
 /**
  * Loads TensorFlow.js with the best backend available (or the one asked for) and returns it.
- * Later calls return the same module and backend.
+ * Later calls return the same module and backend; a later call that names another backend switches
+ * the whole process to it (TensorFlow.js keeps one active backend), nets already built included.
  *
  * @example
  * const { tf, backend } = await getTf();          // best available, or $WALLOC_BACKEND

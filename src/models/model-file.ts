@@ -99,7 +99,9 @@ export const sha256 = (...parts: Uint8Array[]): string => {
 export function resolveModelDir(nameOrPath: string, kind?: string): string {
   if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) nameOrPath = nameOrPath.slice(0, nameOrPath.indexOf('@'));
   const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
-  const dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);
+  let dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);
+  // A bare folder name (`mymodel`, as `walloc train --out mymodel` makes) when no bundled model has it.
+  if (!isPath && !existsSync(join(dir, 'model.json')) && existsSync(join(nameOrPath, 'model.json'))) dir = nameOrPath;
   if (!existsSync(join(dir, 'model.json'))) throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { model: nameOrPath, known: listBundledModels(kind).map((m) => m.name).join(', ') || 'none' });
   return dir;
 }
@@ -130,7 +132,26 @@ function validateConfig(cfg: unknown, model: string): ModelConfig {
 export function loadModel(nameOrPath: string): Model {
   const dir = resolveModelDir(nameOrPath, 'codec');
   const { json, bin } = readModelFiles(dir, nameOrPath);
-  return parseModel(json, bin, nameOrPath, dir);
+  const model = parseModel(json, bin, nameOrPath, dir);
+  // An id as frames carry it (`rgb-16x@3f2a…`) names one version: a retrained model is another.
+  if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) checkMadeBy(nameOrPath, model);
+  return model;
+}
+
+/**
+ * Refuses latents made by another model: `made` is what frames and headers record (`name` or
+ * `name@sha12`, as in `frame.meta.model`); nothing is checked when it is absent.
+ *
+ * @throws WALLOC_ERR_CONTAINER_MODEL
+ * @example
+ * checkMadeBy(frame.meta.model, loadModel('rgb-16x')); // throws for rgb-16x-linear's latents
+ */
+export function checkMadeBy(made: unknown, model: Model): void {
+  if (typeof made !== 'string') return;
+  const at = made.indexOf('@');
+  const name = at < 0 ? made : made.slice(0, at);
+  const hex = at < 0 ? '' : made.slice(at + 1);
+  if (name !== model.config.name || !model.sha256.startsWith(hex)) throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: made, expected: model.id });
 }
 
 /**

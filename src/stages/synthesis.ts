@@ -9,7 +9,7 @@ import { werr } from '../errors.js';
 import { expectKind, makeFrame, type CoeffsFrame, type Frame } from '../frame.js';
 import { toNormal } from './companding.js';
 import { getTf, type TfModule } from '../models/backend.js';
-import type { Model } from '../models/model-file.js';
+import { checkMadeBy, type Model } from '../models/model-file.js';
 import type { NamedWeights } from '../models/model-file.js';
 import { ResidualDecoder } from '../nn/decoder.js';
 import { VolumeDecoder } from '../nn/decoder3d.js';
@@ -67,6 +67,7 @@ export class Synthesizer {
     if (!(f.data instanceof Float32Array)) {
       throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'synthesis', expected: 'dequantized latent (Float32Array)', actual: `latent (${f.data.constructor.name})`, hint: '; add a dequantize stage' });
     }
+    checkMadeBy(f.meta.model, this.model);
     const c = this.model.config;
     const n = f.shape[0]!;
     if (n !== c.latentDim) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `latent has ${n} channels but model ${c.name} expects ${c.latentDim}` });

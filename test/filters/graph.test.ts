@@ -73,6 +73,30 @@ t.test('the whole codec path as one graph equals direct function calls', async (
   tt.ok(g.streams.every((s) => (s as Readable).destroyed), 'every stream is destroyed after the run');
 });
 
+t.test('inputs as arrays and (async) generators feed the graph like streams; anything else is a coded error', async (tt) => {
+  const img = await readImage(PHOTO);
+  const ref = collector();
+  await runGraph('wpt=levels=1,iwpt', { inputs: [Readable.from([img])], outputs: [ref] });
+  for (const input of [[img], (function* () { yield img; })(), (async function* () { yield img; })()]) {
+    const out = collector();
+    await runGraph('wpt=levels=1,iwpt', { inputs: [input], outputs: [out] });
+    tt.equal(out.frames.length, 1);
+    tt.same(out.frames[0]!.data, ref.frames[0]!.data);
+  }
+  for (const bad of [42, { nope: 1 }, 'a.png']) {
+    await tt.rejects(runGraph('wpt=levels=1,nullsink', { inputs: [bad as never] }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /input 0 .*expected a Readable/ });
+  }
+});
+
+t.test('save refuses a media name it cannot write (a .wlc under out.wav would fool every player)', async (tt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-graph-'));
+  for (const name of ['out.wav', 'clip.mp4', 'x.y4m']) {
+    await tt.rejects(runGraph(`load=${PHOTO},wpt=levels=1,analysis=model=${M},quantize,pack,save=${join(dir, name)}`), { code: 'WALLOC_ERR_FILTER_OPTION', message: /does not write .*walloc-decode/ });
+  }
+  await runGraph(`load=${PHOTO},wpt=levels=1,analysis=model=${M},quantize,pack,save=file=${join(dir, 'kept.wav')}:format=wlc`);
+  tt.same(readdirSync(dir), ['kept.wav'], 'format=wlc keeps the name; nothing else was written');
+});
+
 t.test('load and save: image → .wlc → image through files, matching direct calls', async (tt) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-graph-'));
   const wlc = join(dir, 'photo.wlc');

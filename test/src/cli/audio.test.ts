@@ -122,6 +122,37 @@ t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back
   t.same(readdirSync(dir).sort(), ['s.wav', 's.wlc']);
 });
 
+t.test('audio .wlc crosses between the API / filter graphs and the CLI both ways', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-'));
+  const { runGraph } = await import('../../../filters/graph.js');
+  const src = fixture('music_stereo_44k_1s.wav');
+  // A graph writes whole clips (no chunk layout in the header): walloc-decode reads them.
+  await runGraph(`load=file=${src},wpt=levels=8,analysis=model=stereo-5x,quantize,pack,save=file=${join(dir, 'g.wlc')}`);
+  const dec = await runBin('walloc-decode', [join(dir, 'g.wlc'), '-o', join(dir, 'g.wav')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const a = await wavSamples(readFileSync(src));
+  const b = await wavSamples(readFileSync(join(dir, 'g.wav')));
+  t.same([b.rate, b.channels], [44100, 2]);
+  const n = Math.min(a.data[0]!.length, b.data[0]!.length);
+  t.ok(Math.abs(b.data[0]!.length - a.data[0]!.length) < 1024, `${b.data[0]!.length} samples`);
+  t.ok(audioQuality(a.data[0]!.subarray(0, n), b.data[0]!.subarray(0, n)).psnr > 25);
+  // walloc-encode's records are overlapping chunks: Codec.decodeFrame says how to decode them.
+  const enc = await runBin('walloc-encode', [src, '-o', join(dir, 'c.wlc')]);
+  t.equal(enc.code, 0, enc.stderr);
+  const { readWlcSync } = await import('../../../src/container/index.js');
+  const { Codec } = await import('../../../src/codec/codec.js');
+  const { AudioStreamDecoder, planFromHeader } = await import('../../../src/index.js');
+  const c = readWlcSync(readFileSync(join(dir, 'c.wlc')));
+  const codec = Codec.load('stereo-5x');
+  await t.rejects(codec.decodeFrame(c.frames[0]!), { code: 'WALLOC_ERR_FRAME_KIND', message: /AudioStreamDecoder/ });
+  const sd = new AudioStreamDecoder(codec, planFromHeader(c.header as Record<string, unknown>));
+  let samples = 0;
+  for (const f of c.frames) for (const o of await sd.push(f)) samples += o.shape[1]!;
+  for (const o of await sd.end()) samples += o.shape[1]!;
+  sd.dispose();
+  t.ok(Math.abs(samples - 44100) < 2, `the exported stream decoder gives the clip back (${samples} samples)`);
+});
+
 t.test('bad audio input: coded errors, exit status 1, and no output file left behind', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-bad-'));
   const good = readFileSync(fixture('music_stereo_44k_1s.wav'));

@@ -57,6 +57,43 @@ t.test('a stream from another model is refused with a coded error', async (t) =>
   t.throws(() => codec.checkHeader({ ...codec.header(), model: 'stereo-5x' }), { code: 'WALLOC_ERR_CONTAINER_MODEL' });
 });
 
+t.test('frames made by another model are refused by the decoder itself (no header needed)', async (t) => {
+  const img = await photo('coffee_255x171.jpg');
+  const linear = Codec.load('rgb-16x-linear');
+  const trained = Codec.load('rgb-16x');
+  const packed = await linear.encodeFrame(img);
+  t.match(packed.meta.model, /^rgb-16x-linear/);
+  await t.rejects(trained.decodeFrame(packed), { code: 'WALLOC_ERR_CONTAINER_MODEL', message: /rgb-16x-linear.*rgb-16x@/ });
+  const { Synthesizer } = await import('../../../src/stages/synthesis.js');
+  const { dequantizeFrame } = await import('../../../src/stages/quantize.js');
+  const syn = await Synthesizer.create(trained.model);
+  t.throws(() => syn.decode(dequantizeFrame(linear.latents(img), { bits: 8 })), { code: 'WALLOC_ERR_CONTAINER_MODEL' });
+  syn.dispose();
+  // A model id names one version of a model: another checksum is another model.
+  const { loadModel } = await import('../../../src/models/model-file.js');
+  t.equal(loadModel(linear.model.id).sha256, linear.model.sha256);
+  t.throws(() => loadModel('rgb-16x-linear@deadbeef0000'), { code: 'WALLOC_ERR_CONTAINER_MODEL' });
+  trained.dispose();
+});
+
+t.test('the decoder net: built once for concurrent first calls, freed by dispose, rebuilt after', async (t) => {
+  const { getTf } = await import('../../../src/models/backend.js');
+  const { tf } = await getTf({});
+  const codec = Codec.load('rgb-16x');
+  const packed = await codec.encodeFrame(await photo('coffee_255x171.jpg'));
+  const before = tf.memory().numTensors;
+  const outs = await Promise.all([codec.decodeFrame(packed), codec.decodeFrame(packed), codec.decodeFrame(packed)]);
+  t.same(outs[1]!.data, outs[0]!.data);
+  const held = tf.memory().numTensors - before;
+  t.ok(held > 0, `${held} tensors held by one net`);
+  codec.dispose();
+  t.equal(tf.memory().numTensors, before, 'dispose frees them all (three nets would leave two behind)');
+  const again = await codec.decodeFrame(packed);
+  t.same(again.data, outs[0]!.data, 'a decode after dispose builds the net again');
+  codec.dispose();
+  t.equal(tf.memory().numTensors, before);
+});
+
 t.test('wrong media for the model is a coded error', async (t) => {
   const codec = Codec.load('rgb-16x-linear');
   await t.rejects(codec.encodeFrame(makeFrame('image', [1, 16, 16], new Float32Array(256))), { code: 'WALLOC_ERR_FRAME_SHAPE' });

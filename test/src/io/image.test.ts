@@ -40,7 +40,7 @@ t.test('the fixture photos decode to [3, H, W] in [-0.5, 0.5], exactly x/255 −
     t.same(f.shape, [3, h, w], file);
     t.equal(f.kind, 'image');
     t.same(f.meta.pts, 0);
-    t.equal(f.meta.extra?.source, join(IMAGES, file));
+    t.equal(f.meta.extra?.source, file);
     t.equal(f.meta.extra?.format, file.endsWith('.png') ? 'png' : 'jpeg');
     let lo = Infinity;
     let hi = -Infinity;
@@ -83,6 +83,16 @@ t.test('PNG and lossless WebP round trips are exact; JPEG and WebP are close', a
   const grey = makeFrame('image', [1, 2, 2], Float32Array.of(-0.5, 0, 0.25, 0.5));
   const g = await readImage(await writeImage(grey));
   t.same(Array.from(imageToRgbBytes(g)), [0, 0, 0, 128, 128, 128, 191, 191, 191, 255, 255, 255], 'a grey frame is written as grey RGB');
+});
+
+t.test('frames record the file name, not its path; an extension writeImage cannot honour is refused', async (t) => {
+  const f = await readImage(join(IMAGES, 'chelsea_128x96.png'));
+  t.equal(f.meta.extra?.source, 'chelsea_128x96.png', 'no local folder leaks into .wlc records');
+  for (const name of ['x.bmp', 'x.tif', 'x.gif']) {
+    await t.rejects(writeImage(f, join(tmp, name)), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /\.png, \.jpg or \.webp/ });
+  }
+  const forced = await writeImage(f, join(tmp, 'x.img'), { format: 'png' });
+  t.equal(forced.subarray(1, 4).toString('latin1'), 'PNG', 'an explicit format goes under any name');
 });
 
 t.test('bad inputs are coded errors with a sentence, never a libvips stack', async (t) => {

@@ -111,6 +111,26 @@ t.test('a consumer that stops early kills ffmpeg; no process is left behind', { 
   await slow.exited;
 });
 
+t.test('a source read for one frame, or never read, does not keep the program running', { skip: noFfmpeg }, async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const { packageRoot } = await import('../../../src/paths.js');
+  const mod = pathToFileURL(join(packageRoot(), 'dist', 'src', 'io', 'video.js')).href;
+  for (const [what, body] of [
+    ['one frame', "const s = ffmpegFrames('testsrc=s=320x240:r=25:d=20', {}, { inputArgs: ['-f', 'lavfi'] }); const f = (await s[Symbol.asyncIterator]().next()).value; console.log(f.shape.join('x'));"],
+    ['never read', "ffmpegFrames('testsrc=s=320x240:r=25:d=20', {}, { inputArgs: ['-f', 'lavfi'] }); console.log('made');"],
+  ] as const) {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', `import { ffmpegFrames } from '${mod}'; ${body}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => { out += c; });
+    p.stderr.on('data', (c: Buffer) => { out += c; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    const code = await new Promise((r) => p.on('close', r));
+    clearTimeout(timer);
+    t.equal(code, 0, `${what}: exits by itself (was a hang): ${out}`);
+  }
+});
+
 t.test('ffmpegSink writes frames to any format through ffmpeg', { skip: noFfmpeg }, async (t) => {
   const frames = readY4m(readFileSync(join(VIDEO, 'chelsea_pan_96x64.y4m')));
   const mkv = join(tmp, 'out.mkv');

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { werr } from '../../../src/errors.js';
@@ -102,6 +102,19 @@ t.test('resolveModelDir: bundled names, model ids and paths; a missing model lis
   t.ok(listBundledModels('codec').some((m) => m.name === 'rgb-16x-linear') && !listBundledModels('codec').some((m) => vq.includes(m.name)));
   t.throws(() => resolveModelDir('no-such-model', 'vqvae'), { code: 'WALLOC_ERR_MODEL_NOT_FOUND', message: new RegExp(vq.join(', ')) });
   t.throws(() => resolveModelDir('./no/such/folder'), { code: 'WALLOC_ERR_MODEL_NOT_FOUND' });
+  // A bare folder name in the working directory, when no bundled model has that name.
+  const here = process.cwd();
+  const tmp = mkdtempSync(join(tmpdir(), 'walloc-bare-'));
+  cpSync(linear, join(tmp, 'mymodel'), { recursive: true });
+  process.chdir(tmp);
+  try {
+    t.equal(resolveModelDir('mymodel'), 'mymodel');
+    t.equal(loadModel('mymodel').config.name, 'rgb-16x-linear');
+    cpSync(linear, join(tmp, 'rgb-16x'), { recursive: true });
+    t.equal(resolveModelDir('rgb-16x'), join(bundledModelsDir(), 'rgb-16x'), 'a bundled name still wins (./rgb-16x names the folder)');
+  } finally {
+    process.chdir(here);
+  }
   t.end();
 });
 

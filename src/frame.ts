@@ -94,6 +94,10 @@ export function makeFrame<K extends FrameKind, D extends FrameData>(
 
 /** Throws a coded error unless `frame.kind` is one of `kinds`; returns the frame narrowed. */
 export function expectKind<K extends FrameKind>(frame: Frame, kinds: readonly K[], stage: string): Frame<K> {
+  if (typeof frame !== 'object' || frame === null || typeof (frame as { kind?: unknown }).kind !== 'string') {
+    const what = frame === null ? 'null' : typeof frame !== 'object' ? typeof frame : Buffer.isBuffer(frame) ? 'bytes (a Buffer)' : 'an object that is not a frame';
+    throw werr('WALLOC_ERR_FRAME_KIND', { stage, expected: kinds.join(' or '), actual: what, hint: ' (frames come from makeFrame, readImage, a WlcReader or a stage)' });
+  }
   if (!(kinds as readonly FrameKind[]).includes(frame.kind)) {
     throw werr('WALLOC_ERR_FRAME_KIND', { stage, expected: kinds.join(' or '), actual: frame.kind, hint: chainHint(kinds, frame.kind) });
   }
@@ -107,7 +111,7 @@ export function expectKind<K extends FrameKind>(frame: Frame, kinds: readonly K[
  * comes out. '' for kinds outside that chain (tokens).
  */
 function chainHint(expected: readonly FrameKind[], actual: FrameKind): string {
-  const from = expected.map((k) => SOURCES[k]).filter((x): x is string => x !== undefined);
+  const from = [...new Set(expected.map((k) => SOURCES[k]).filter((x): x is string => x !== undefined))];
   return from.length && actual !== 'tokens' ? `; ${expected.join(' or ')} frames come from ${from.join(' or ')}` : '';
 }
 

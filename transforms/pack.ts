@@ -7,7 +7,7 @@
 import type { Transform } from 'node:stream';
 import { frameTransform } from '../src/streams.js';
 import type { Frame } from '../src/frame.js';
-import { packFrame, unpackFrame, type PackOptions } from '../src/stages/pack.js';
+import { checkPackOptions, packFrame, unpackFrame, type PackOptions } from '../src/stages/pack.js';
 
 export * from '../src/stages/pack.js';
 
@@ -18,6 +18,7 @@ export * from '../src/stages/pack.js';
  * await pipeline(source, wpt({ levels: 3 }), analysis(enc), quantize(), pack({ format: 'webp' }), writer);
  */
 export function pack(options: PackOptions = {}): Transform {
+  checkPackOptions(options);
   return frameTransform((f: Frame) => packFrame(f, options));
 }
 

@@ -8,6 +8,7 @@ import type { Transform } from 'node:stream';
 import { frameTransform } from '../src/streams.js';
 import type { Frame } from '../src/frame.js';
 import { dequantizeFrame, quantizeFrame, type QuantizeOptions } from '../src/stages/quantize.js';
+import { checkBits } from '../src/stages/companding.js';
 
 export * from '../src/stages/quantize.js';
 
@@ -18,6 +19,7 @@ export * from '../src/stages/quantize.js';
  * await pipeline(source, wpt({ levels: 3 }), analysis(model), quantize(), pack({ format: 'webp' }), sink);
  */
 export function quantize(options: QuantizeOptions = {}): Transform {
+  if (options.bits !== undefined) checkBits(options.bits);
   return frameTransform((f: Frame) => quantizeFrame(f, options));
 }
 

@@ -13,7 +13,7 @@ import { frameTransform } from '../streams.js';
 import { wptForward, wptInverse } from '../stages/wpt.js';
 import { Analysis } from '../stages/analysis.js';
 import { quantizeFrame, dequantizeFrame } from '../stages/quantize.js';
-import { packFrame, packInfoOf, resolveMaxLatentValues, unpackFrame, type PackOptions } from '../stages/pack.js';
+import { checkPackOptions, packFrame, packInfoOf, resolveMaxLatentValues, unpackFrame, type PackOptions } from '../stages/pack.js';
 import { checkImageSize, resolveImageLimits, type ImageLimits } from '../io/limits.js';
 import { Synthesizer } from '../stages/synthesis.js';
 
@@ -55,6 +55,7 @@ export class Codec {
     const scale = model.weights.get('encoder.scale');
     if (!weight || !bias || !scale) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: 'encoder.weight, encoder.bias or encoder.scale is missing' });
     this.analysis = Analysis.fromConfig({ weight, bias, scale, inChannels, latentDim: c.latentDim, bits: c.bits, model: model.id });
+    if (opts.pack) checkPackOptions({ bits: c.bits, ...opts.pack });
   }
 
   /**
@@ -107,6 +108,10 @@ export class Codec {
     const media = expectKind(frame, [c.modality], `encoder ${c.name}`) as MediaFrame;
     if (media.shape[0] !== c.channels) {
       throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `model ${c.name} codes ${c.channels}-channel ${c.modality}s, got ${media.shape[0]} channels` });
+    }
+    const rate = (c.training as { sampleRate?: unknown } | undefined)?.sampleRate;
+    if (media.kind === 'audio' && typeof rate === 'number' && typeof media.meta.sampleRate === 'number' && media.meta.sampleRate !== rate) {
+      throw werr('WALLOC_ERR_MODEL_INPUT', { model: c.name, reason: `it codes ${rate} Hz audio, the frame is at ${media.meta.sampleRate} Hz (resample first: walloc-encode does, and so does a resample=${rate} filter before wpt)` });
     }
     const coeffs = wptForward(media, { levels: c.levels, wavelet: c.wavelet });
     return quantizeFrame(this.analysis.encode(coeffs), { bits: c.bits, saturate: true });

@@ -181,6 +181,7 @@ function collect(events: Iterable<WlcEvent>, into: Omit<WlcContents, 'header' | 
  * const { header, frames } = readWlcSync(fs.readFileSync('clip.wlc'));
  */
 export function readWlcSync(input: Uint8Array, options: WlcParserOptions = {}): WlcContents {
+  if (!(input instanceof Uint8Array)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `readWlcSync needs the stream's bytes (a Buffer or Uint8Array), got ${typeof input === 'string' ? 'a string (read the file first: readFileSync(path))' : typeof input}` });
   const parser = new WlcParser(options);
   const acc = { frames: [] as Frame[], meta: [] as WlcContents['meta'], corrupt: [] as WlcCorruption[] };
   collect(parser.write(input), acc);

@@ -97,6 +97,7 @@ export const sha256 = (...parts: Uint8Array[]): string => {
  * resolveModelDir('vqvae-mnist-k128', 'vqvae');
  */
 export function resolveModelDir(nameOrPath: string, kind?: string): string {
+  if (typeof nameOrPath !== 'string' || nameOrPath === '') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a model is named by a string (a bundled name such as rgb-16x, or a folder), got ${nameOrPath === '' ? 'an empty string' : typeof nameOrPath}` });
   if (/^[\w.-]+@[0-9a-f]+$/.test(nameOrPath)) nameOrPath = nameOrPath.slice(0, nameOrPath.indexOf('@'));
   const isPath = nameOrPath.includes('/') || isAbsolute(nameOrPath) || nameOrPath.startsWith('.');
   let dir = isPath ? nameOrPath : join(bundledModelsDir(), nameOrPath);

@@ -284,16 +284,15 @@ function checkRange(value: number | undefined, lo: number, hi: number, what: str
 }
 
 /**
- * Packs int8 latents of shape [N, ...spatial] into lossless image bytes.
+ * Checks packing options before any data flows (the pack stage and Codec call it when built).
  *
+ * @throws WALLOC_ERR_PACK
  * @example
- * const { data, info } = await packLatents(q, [12, 135, 240], { format: 'webp' });
- * // info: { format: 'webp', latentShape: [12, 135, 240], bits: 8, planes: 3, tiles: 2 }
+ * checkPackOptions({ format: 'gif' }); // throws: format must be "webp" or "png"
  */
-export async function packLatents(q: Int8Array, shape: readonly number[], options: PackOptions = {}): Promise<{ data: Uint8Array; info: PackInfo }> {
-  const bits = options.bits ?? 8;
+export function checkPackOptions(options: PackOptions): void {
   try {
-    checkBits(bits);
+    checkBits(options.bits ?? 8);
   } catch (e) {
     throw werr('WALLOC_ERR_PACK', { reason: (e as Error).message }, e);
   }
@@ -301,6 +300,19 @@ export async function packLatents(q: Int8Array, shape: readonly number[], option
   if (format !== 'webp' && format !== 'png') throw werr('WALLOC_ERR_PACK', { reason: `format must be "webp" or "png", got ${JSON.stringify(format)}` });
   checkRange(options.effort, 0, 6, 'WebP effort');
   checkRange(options.compressionLevel, 0, 9, 'PNG compression level');
+}
+
+/**
+ * Packs int8 latents of shape [N, ...spatial] into lossless image bytes.
+ *
+ * @example
+ * const { data, info } = await packLatents(q, [12, 135, 240], { format: 'webp' });
+ * // info: { format: 'webp', latentShape: [12, 135, 240], bits: 8, planes: 3, tiles: 2 }
+ */
+export async function packLatents(q: Int8Array, shape: readonly number[], options: PackOptions = {}): Promise<{ data: Uint8Array; info: PackInfo }> {
+  checkPackOptions(options);
+  const bits = options.bits ?? 8;
+  const format = options.format ?? 'webp';
   if (shape.length < 2) throw werr('WALLOC_ERR_PACK', { reason: `latent shape must be [N, ...spatial], got [${shape.join(', ')}]` });
   const { planes, tiles } = choosePlanes(shape[0] as number, options);
   const info: PackInfo = { format, latentShape: [...shape], bits, planes, tiles };

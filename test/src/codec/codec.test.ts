@@ -94,6 +94,26 @@ t.test('the decoder net: built once for concurrent first calls, freed by dispose
   t.equal(tf.memory().numTensors, before);
 });
 
+t.test('wrong arguments are coded errors when the codec or stage is made, not on the first frame', async (t) => {
+  t.throws(() => Codec.load('rgb-16x-linear', { pack: { format: 'gif' as never } }), { code: 'WALLOC_ERR_PACK' });
+  t.throws(() => Codec.load('rgb-16x-linear', { pack: { effort: 99 } }), { code: 'WALLOC_ERR_PACK' });
+  t.throws(() => Codec.load(5 as never), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  const { pack } = await import('../../../transforms/pack.js');
+  const { quantize } = await import('../../../transforms/quantize.js');
+  t.throws(() => pack({ format: 'gif' as never }), { code: 'WALLOC_ERR_PACK' });
+  t.throws(() => quantize({ bits: 99 }), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
+  const codec = Codec.load('rgb-16x-linear');
+  await t.rejects(codec.encodeFrame(undefined as never), { code: 'WALLOC_ERR_FRAME_KIND', message: /got undefined/ });
+  await t.rejects(codec.encodeFrame(Buffer.from('x') as never), { code: 'WALLOC_ERR_FRAME_KIND', message: /bytes \(a Buffer\)/ });
+  const { readWlcSync: sync } = await import('../../../src/container/index.js');
+  t.throws(() => sync('photo.wlc' as never), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /readFileSync/ });
+  // Audio at another rate than the model codes is refused, not silently coded at the wrong pitch.
+  const audio = Codec.load('stereo-5x');
+  const n = 8000;
+  await t.rejects(audio.encodeFrame(makeFrame('audio', [2, n], new Float32Array(2 * n), { sampleRate: 8000 })), { code: 'WALLOC_ERR_MODEL_INPUT', message: /44100 Hz .*8000 Hz/ });
+  t.equal((await audio.encodeFrame(makeFrame('audio', [2, n], new Float32Array(2 * n), { sampleRate: 44100 }))).kind, 'packed');
+});
+
 t.test('wrong media for the model is a coded error', async (t) => {
   const codec = Codec.load('rgb-16x-linear');
   await t.rejects(codec.encodeFrame(makeFrame('image', [1, 16, 16], new Float32Array(256))), { code: 'WALLOC_ERR_FRAME_SHAPE' });

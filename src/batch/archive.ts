@@ -3,11 +3,15 @@
  * training loop without touching thousands of small files.
  *
  * Two formats, picked by the archive's extension:
- * - `.wlc`: one .wlc stream of many images. Its header holds the codec fields all entries share plus
- *   `archive: "walloc-batch/2"` and `entries`; then, per image, a meta record
+ * - `.wlc`: one .wlc stream of many files. Its header holds the codec fields all entries share plus
+ *   `archive: "walloc-batch/2"` and `entries`; then, per file, a meta record
  *   `{path, header}` (the entry's relative .wlc name and its full single-file header) followed by
- *   its frame record (one per page for an animated image: as many as the header's `frames`). Any .wlc reader can stream it (frames are ordinary records); extracting an
- *   entry rebuilds exactly the single-image file the batch wrote.
+ *   its frame records (one per page for an animated image: as many as the header's `frames`). Any .wlc reader can stream it (frames are ordinary records); extracting an
+ *   entry rebuilds exactly the file the batch wrote. Audio entries hold a varying number of
+ *   records and meta records of their own (the trailer with the true length), which an entry
+ *   record of layout 2 cannot describe: audio archives are `walloc-batch/3`, whose entry record
+ *   also says how many frame records follow (`records`) and carries the entry's own meta records
+ *   (`meta`: `[{before, data}]`, `before` = frames of the entry that precede it).
  * - `.tar`: a POSIX ustar archive of the .wlc files, for tools that know tar and not walloc.
  *   Entries are written with mtime 0, uid/gid 0 and mode 0644, so the archive is a function of the
  *   files alone.
@@ -31,8 +35,15 @@ export type ArchiveFormat = 'wlc' | 'tar';
  */
 export const ARCHIVE_TAG = 'walloc-batch/2';
 
+/**
+ * The layout of archives whose entries count their records and carry meta records (audio). Only
+ * those archives use it, so that image and volume archives stay readable by older walloc; an older
+ * reader refuses a layout-3 archive by name rather than misreading it.
+ */
+export const ARCHIVE_TAG_STREAMS = 'walloc-batch/3';
+
 /** The archive layouts this reader understands. */
-const READABLE_TAGS: readonly string[] = ['walloc-batch/1', ARCHIVE_TAG];
+const READABLE_TAGS: readonly string[] = ['walloc-batch/1', ARCHIVE_TAG, ARCHIVE_TAG_STREAMS];
 
 /** The header fields every entry of a .wlc archive must share (the codec). */
 const SHARED_FIELDS = ['model', 'modelSha256', 'modality', 'levels', 'wavelet', 'latentDim', 'bits', 'pack'] as const;
@@ -43,7 +54,7 @@ export interface ArchiveEntry {
   name: string;
   /** The original input's relative path as recorded in the entry's header (`cats/1.jpg`), if any. */
   source?: string;
-  /** The complete single-image .wlc file. */
+  /** The complete .wlc file. */
   wlc: Buffer;
 }
 
@@ -102,8 +113,9 @@ const cstr = (b: Buffer, off: number, len: number): string => {
 // writing
 
 /**
- * Writes an archive of the .wlc files of images (one frame each, or one per page), atomically. Entries are written in the order
- * given (sort them for a reproducible archive).
+ * Writes an archive of .wlc files (images: one frame each, or one per page; volumes: one record;
+ * audio: its records and trailer), atomically. Entries are written in the order given (sort them
+ * for a reproducible archive).
  *
  * @throws WALLOC_ERR_ARCHIVE when a .wlc archive would mix models or an entry is incomplete
  * @example
@@ -129,6 +141,7 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
       out.write(Buffer.alloc(2 * BLOCK));
     } else {
       let shared: Record<string, unknown> | undefined;
+      let tag = ARCHIVE_TAG;
       let seq = 0;
       for (const e of list) {
         let c;
@@ -137,15 +150,24 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
         } catch (err) {
           throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name}: ${(err as Error).message}` }, err);
         }
-        if (c.frames.length !== framesOf(c.header) || !c.terminated) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} holds ${c.frames.length} of its ${framesOf(c.header)} frame(s)` });
+        // An audio stream's header does not count its records; its trailer meta record ends it.
+        const streamed = c.header.modality === 'audio';
+        if (!c.terminated || (streamed ? c.frames.length === 0 || c.meta.length === 0 : c.frames.length !== framesOf(c.header))) {
+          throw werr('WALLOC_ERR_ARCHIVE', { path, reason: streamed ? `${e.name} is an incomplete audio stream (${c.frames.length} records, ${c.meta.length ? 'with' : 'without'} its trailer)` : `${e.name} holds ${c.frames.length} of its ${framesOf(c.header)} frame(s)` });
+        }
         const mine = Object.fromEntries(SHARED_FIELDS.map((k) => [k, c.header[k]]));
         if (!shared) {
           shared = mine;
-          out.write(encodeHeader({ ...shared, archive: ARCHIVE_TAG, entries: count } as WlcHeader));
+          tag = streamed ? ARCHIVE_TAG_STREAMS : ARCHIVE_TAG;
+          out.write(encodeHeader({ ...shared, archive: tag, entries: count } as WlcHeader));
         } else if (JSON.stringify(mine) !== JSON.stringify(shared)) {
           throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} was made with ${String(mine.model)}, the others with ${String(shared.model)}; one .wlc archive holds one codec's latents (use .tar)` });
         }
-        out.write(encodeRecord(RecordType.meta, seq++, encodeMetaPayload({ path: e.name, header: c.header })));
+        if (c.meta.length && tag !== ARCHIVE_TAG_STREAMS) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} holds meta records, which a ${tag} archive cannot keep (use .tar)` });
+        const entry = tag === ARCHIVE_TAG_STREAMS
+          ? { path: e.name, header: c.header, records: c.frames.length, meta: c.meta.map((m) => ({ before: m.before, data: m.data })) }
+          : { path: e.name, header: c.header };
+        out.write(encodeRecord(RecordType.meta, seq++, encodeMetaPayload(entry)));
         for (const f of c.frames) out.write(encodeRecord(RecordType.frame, seq++, encodeFramePayload(f)));
         written++;
       }
@@ -247,7 +269,7 @@ function* readTar(fd: number, path: string): Generator<ArchiveEntry> {
 function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
   const parser = new WlcParser({ strict: true });
   let pos = 0;
-  let pending: { path: string; header: WlcHeader; frames: Frame[] } | undefined;
+  let pending: { path: string; header: WlcHeader; frames: Frame[]; records: number; meta: Array<{ before: number; data: unknown }> } | undefined;
   let checked = false;
   const handle = function* (events: Iterable<{ type: string; frame?: Frame; data?: unknown }>): Generator<ArchiveEntry> {
     if (!checked && parser.header) {
@@ -258,16 +280,22 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
     }
     for (const ev of events) {
       if (ev.type === 'meta') {
-        const d = ev.data as { path?: unknown; header?: unknown };
+        const d = ev.data as { path?: unknown; header?: unknown; records?: unknown; meta?: unknown };
         if (typeof d?.path !== 'string' || typeof d.header !== 'object' || d.header === null) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'an entry record lacks its path or header' });
-        if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${framesOf(pending.header) - pending.frames.length} of its frames` });
-        pending = { path: d.path, header: d.header as WlcHeader, frames: [] };
+        if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${pending.records - pending.frames.length} of its frames` });
+        // Layout 3 entries count their records and carry their meta records; older ones hold `frames`.
+        const records = d.records === undefined ? framesOf(d.header as WlcHeader) : d.records;
+        const meta = d.meta ?? [];
+        if (!Number.isSafeInteger(records) || (records as number) < 1 || !Array.isArray(meta) || !meta.every((m) => Number.isSafeInteger(m?.before) && m.before >= 0 && m.before <= (records as number))) {
+          throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${d.path} has a bad record count or meta list` });
+        }
+        pending = { path: d.path, header: d.header as WlcHeader, frames: [], records: records as number, meta: meta as Array<{ before: number; data: unknown }> };
       } else if (ev.type === 'frame') {
         if (!pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: 'a frame without the entry record before it' });
         pending.frames.push(ev.frame!);
-        if (pending.frames.length < framesOf(pending.header)) continue;
+        if (pending.frames.length < pending.records) continue;
         const source = pending.header.source;
-        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, pending.frames) };
+        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, withMeta(pending.frames, pending.meta)) };
         pending = undefined;
       }
     }
@@ -282,5 +310,14 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
   }
   yield* handle(parser.finish() as Iterable<{ type: string; frame?: Frame; data?: unknown }>);
   parser.end();
-  if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${framesOf(pending.header) - pending.frames.length} of its frames` });
+  if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${pending.records - pending.frames.length} of its frames` });
+}
+
+/** An entry's frames with its meta records put back where they were (before frame `before`). */
+function* withMeta(frames: Frame[], meta: ReadonlyArray<{ before: number; data: unknown }>): Generator<Frame | { type: 'meta'; data: unknown }> {
+  let m = 0;
+  for (let i = 0; i <= frames.length; i++) {
+    for (; m < meta.length && meta[m]!.before === i; m++) yield { type: 'meta', data: meta[m]!.data };
+    if (i < frames.length) yield frames[i]!;
+  }
 }

@@ -15,7 +15,8 @@ import type { ImageLimits } from '../io/limits.js';
 import { isArchiveFile, readArchive, writeArchive, archiveFormatOf } from './archive.js';
 import { sweepStaleTemps } from '../io/atomic.js';
 import { ErrorsFile, JsonLinesFile } from './manifest.js';
-import { DEFAULT_EXTENSIONS, outputPath, planTasks, readList, shardOf, toPosix, walkTree, type BatchTask, type Shard } from './plan.js';
+import { decodedEntryOutput, modalityOfModel, planDecodeOutputs } from './media.js';
+import { DEFAULT_EXTENSIONS, ENCODE_EXTENSIONS, outputPath, planTasks, readList, shardOf, toPosix, walkTree, type BatchTask, type Modality, type Shard } from './plan.js';
 import { TaskPool } from './pool.js';
 import type { TaskResult, TaskSettings, WorkItem } from './task.js';
 
@@ -24,13 +25,13 @@ export interface BatchOptions {
   input: string;
   /** The output folder (mirrors the input tree). */
   output: string;
-  /** Decode .wlc files (or archive entries) to PNG instead of encoding images. */
+  /** Decode .wlc files (or archive entries) instead of encoding: images to PNG, audio to WAV, volumes to NIfTI. */
   decode?: boolean;
   /** Codec for encoding (required then); for decoding, overrides the model named in each header. */
   model?: string;
   /** Threads; default the core count; 0 runs on the calling thread. */
   jobs?: number;
-  /** Extensions to pick up when walking a folder (default: images, or .wlc when decoding). */
+  /** Extensions to pick up when walking a folder (default: those of the model's modality, or .wlc when decoding). */
   extensions?: ReadonlySet<string>;
   /** A list file of inputs (relative to `input`) instead of walking the folder; `listText` gives its contents directly. */
   list?: string;
@@ -61,8 +62,14 @@ export interface BatchSummary {
   /** Input and output bytes of the files done or skipped. */
   bytesIn: number;
   bytesOut: number;
-  /** Megapixels encoded or decoded (done files only). */
+  /** Megapixels of images encoded or decoded (done files only). */
   megapixels: number;
+  /** Seconds of audio encoded or decoded (done files only). */
+  audioSeconds: number;
+  /** Megavoxels of volumes encoded or decoded (done files only). */
+  megavoxels: number;
+  /** What an encode batch reads (the model's modality); undefined when decoding or extracting. */
+  modality?: Modality;
   wallSeconds: number;
   jobs: number;
   interrupted: boolean;
@@ -78,7 +85,8 @@ function sourceTasks(opts: BatchOptions, refusedOut: TaskResult[]): { total?: nu
     const items = (function* () {
       for (const e of readArchive(opts.input)) {
         if (opts.shard && shardOf(e.name, opts.shard.count) !== opts.shard.index) continue;
-        yield { mode, input: resolve(opts.input), rel: e.name, output: outputPath(e.name, opts.output, mode), data: e.wlc } satisfies WorkItem;
+        const output = mode === 'decode' ? decodedEntryOutput(e.name, e.wlc, opts.output) : outputPath(e.name, opts.output, mode);
+        yield { mode, input: resolve(opts.input), rel: e.name, output, data: e.wlc } satisfies WorkItem;
       }
     })();
     return { items };
@@ -86,8 +94,10 @@ function sourceTasks(opts: BatchOptions, refusedOut: TaskResult[]): { total?: nu
   const mode = opts.decode ? 'decode' : 'encode';
   const rels = opts.list !== undefined || opts.listText !== undefined
     ? readList(opts.list ?? '-', opts.input, opts.listText)
-    : walkTree(opts.input, opts.extensions ?? DEFAULT_EXTENSIONS[mode]);
-  const plan = planTasks(rels, { inRoot: opts.input, outRoot: opts.output, mode, ...(opts.shard ? { shard: opts.shard } : {}) });
+    : walkTree(opts.input, opts.extensions ?? (mode === 'encode' ? ENCODE_EXTENSIONS[modalityOfModel(opts.model!)] : DEFAULT_EXTENSIONS.decode));
+  const names = planTasks(rels, { inRoot: opts.input, outRoot: opts.output, mode, ...(opts.shard ? { shard: opts.shard } : {}) });
+  // Decoded files are named by what they hold (`.png`, `.wav`, `.nii.gz`): each header is peeked.
+  const plan = mode === 'decode' ? planDecodeOutputs(names, opts.output) : names;
   for (const r of plan.refused) refusedOut.push({ mode, rel: r.task.rel, input: r.task.input, output: r.task.output, status: 'failed', ms: 0, error: { code: r.code, message: r.message } });
   return { total: plan.tasks.length + plan.refused.length, items: plan.tasks[Symbol.iterator]() };
 }
@@ -115,8 +125,9 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const manifest = opts.manifest ? new JsonLinesFile(opts.manifest) : undefined;
   const errors = opts.errors ? new ErrorsFile(opts.errors) : undefined;
   const by = `${hostname()}:${process.pid}`;
+  const encoding = !opts.decode && !isArchiveFile(opts.input);
 
-  const s: BatchSummary = { files: 0, done: 0, skipped: 0, failed: 0, bytesIn: 0, bytesOut: 0, megapixels: 0, wallSeconds: 0, jobs: 0, interrupted: false, staleTemps };
+  const s: BatchSummary = { files: 0, done: 0, skipped: 0, failed: 0, bytesIn: 0, bytesOut: 0, megapixels: 0, audioSeconds: 0, megavoxels: 0, wallSeconds: 0, jobs: 0, interrupted: false, staleTemps, ...(encoding ? { modality: modalityOfModel(opts.model!) } : {}) };
   const finished: TaskResult[] = [];
   const record = (r: TaskResult) => {
     s[r.status]++;
@@ -125,7 +136,11 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       s.bytesOut += r.outBytes ?? 0;
       finished.push(r);
     }
-    if (r.status === 'done' && r.width && r.height) s.megapixels += (r.width * r.height) / 1e6;
+    if (r.status === 'done') {
+      if (r.width && r.height) s.megapixels += (r.width * r.height) / 1e6;
+      if (r.seconds) s.audioSeconds += r.seconds;
+      if (r.shape) s.megavoxels += r.shape.reduce((a, b) => a * b, 1) / 1e6;
+    }
     manifest?.append({ time: new Date().toISOString(), by, ...r });
     if (r.status === 'failed') errors?.add(r);
     opts.onResult?.(r, s);

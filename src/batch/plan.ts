@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { werr } from '../errors.js';
+import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
 import { IMAGE_EXTENSIONS } from '../train/photos.js';
 
 /** What a batch does with each input. */
@@ -80,6 +81,35 @@ export const DEFAULT_EXTENSIONS: Readonly<Record<'encode' | 'decode', ReadonlySe
   decode: new Set(['.wlc']),
 };
 
+/** What a codec model codes (its `config.modality`). */
+export type Modality = 'image' | 'audio' | 'volume';
+
+/** The extensions an encode batch picks up by default, by the model's modality. */
+export const ENCODE_EXTENSIONS: Readonly<Record<Modality, ReadonlySet<string>>> = {
+  image: IMAGE_EXTENSIONS,
+  audio: AUDIO_EXTENSIONS,
+  volume: new Set(['.nii', '.nii.gz']),
+};
+
+/**
+ * Extensions of more than one dot that name one format. `extname` sees only `.gz` in
+ * `b.nii.gz`, which would map it to `b.nii.wlc` and make `--ext nii.gz` match nothing.
+ */
+const DOUBLE_EXTENSIONS = ['.nii.gz'];
+
+/**
+ * A file name's extension, lower-case, with the double extensions above taken whole.
+ *
+ * @example
+ * extensionOf('a/b.nii.gz'); // '.nii.gz'
+ * extensionOf('a/B.PNG');    // '.png'
+ */
+export function extensionOf(name: string): string {
+  const lower = name.toLowerCase();
+  const double = DOUBLE_EXTENSIONS.find((e) => lower.endsWith(e) && lower.length > e.length && !lower.endsWith(`/${e}`));
+  return double ?? extname(lower);
+}
+
 /**
  * Lists the files under `root` (recursively) whose extension is in `exts`, as sorted relative
  * posix paths. Dot-files and dot-folders are skipped: they are where atomic writers keep their
@@ -102,7 +132,8 @@ export function walkTree(root: string, exts: ReadonlySet<string>): string[] {
       if (e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if ((e.isFile() || e.isSymbolicLink()) && exts.has(extname(e.name).toLowerCase())) out.push(toPosix(relative(root, p)));
+      // `--ext gz` still picks up `b.nii.gz`: the last extension counts as well as the whole one.
+      else if ((e.isFile() || e.isSymbolicLink()) && (exts.has(extensionOf(e.name)) || exts.has(extname(e.name).toLowerCase()))) out.push(toPosix(relative(root, p)));
     }
   };
   walk(root);
@@ -144,15 +175,16 @@ export function readList(listPath: string, root: string, text?: string): string[
 
 /**
  * Where an input's output goes: the same relative path under `outRoot` with the extension
- * replaced (`a/b.jpg` → `a/b.wlc` when encoding, `a/b.wlc` → `a/b.png` when decoding).
+ * replaced (`a/b.jpg` and `a/b.nii.gz` → `a/b.wlc` when encoding, `a/b.wlc` → `a/b.png` when
+ * decoding, or `newExt`: decoded audio is `.wav` and volumes `.nii.gz`, see ./media.ts).
  *
  * @example
  * outputPath('cats/1.jpg', '/data/out', 'encode'); // '/data/out/cats/1.wlc'
+ * outputPath('scans/s1.wlc', '/data/out', 'decode', '.nii.gz'); // '/data/out/scans/s1.nii.gz'
  */
-export function outputPath(rel: string, outRoot: string, mode: BatchMode): string {
-  const ext = extname(rel);
+export function outputPath(rel: string, outRoot: string, mode: BatchMode, newExt = mode === 'decode' ? '.png' : '.wlc'): string {
+  const ext = extensionOf(rel.slice(rel.lastIndexOf('/') + 1));
   const stem = ext ? rel.slice(0, -ext.length) : rel;
-  const newExt = mode === 'decode' ? '.png' : '.wlc';
   return resolve(outRoot, ...`${stem}${newExt}`.split('/'));
 }
 
@@ -185,7 +217,10 @@ export function planTasks(rels: readonly string[], opts: { inRoot: string; outRo
     const other = seen.get(output);
     if (other !== undefined) {
       if (!opts.shard || shardOf(rel, opts.shard.count) === opts.shard.index) {
-        const e = werr('WALLOC_ERR_BATCH_COLLISION', { path: rel, output: toPosix(relative(resolve(opts.outRoot), output)), other });
+        // A decoded file's extension comes from its header (.png, .wav, .nii.gz), peeked only
+        // later and only in its shard: decode outputs collide on their stem, named as `stem.*`.
+        const name = toPosix(relative(resolve(opts.outRoot), output));
+        const e = werr('WALLOC_ERR_BATCH_COLLISION', { path: rel, output: opts.mode === 'decode' ? name.replace(/\.png$/, '.*') : name, other });
         refused.push({ task, code: e.code, message: e.message });
       }
       continue;

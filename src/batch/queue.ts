@@ -216,8 +216,11 @@ export async function waitForQueue(url: string, name = DEFAULT_QUEUE, opts: { po
   }
 }
 
-/** Errors that a retry cannot fix: the job goes straight to the dead letters. */
-const PERMANENT = /^WALLOC_ERR_(UNSUPPORTED_INPUT|LIMIT_EXCEEDED|FRAME_|CONTAINER_|BATCH_COLLISION|MODEL_|INVALID_ARGUMENT)/;
+/**
+ * Errors that a retry cannot fix: the job goes straight to the dead letters. Damaged recordings and
+ * volumes are among them; an ffmpeg failure is not (it may be a lack of memory or processes).
+ */
+const PERMANENT = /^WALLOC_ERR_(UNSUPPORTED_INPUT|LIMIT_EXCEEDED|FRAME_|CONTAINER_|BATCH_COLLISION|MODEL_|INVALID_ARGUMENT|AUDIO_|VOLUME_|DICOM_)/;
 
 export interface WorkerOptions {
   url: string;

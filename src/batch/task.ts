@@ -9,8 +9,11 @@ import { decodeHeader, framesOf, readWlcSync, type WlcHeader } from '../containe
 import { isWallocError, werr } from '../errors.js';
 import type { ImageLimits } from '../io/limits.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { decodeImageFile, encodeImageFile, sha256Hex } from './encode-file.js';
-import type { BatchMode, BatchTask } from './plan.js';
+import { decodeAudioFile, encodeAudioFile } from './audio-file.js';
+import { decodeImageFile, encodeImageFile, sha256Hex, type SourceFields } from './encode-file.js';
+import { checkDecodedName, modalityOfHeader } from './media.js';
+import type { BatchMode, BatchTask, Modality } from './plan.js';
+import { decodeVolumeFile, encodeVolumeFile } from './volume-file.js';
 
 /** A task as sent to whoever runs it; archive entries travel with their bytes. */
 export interface WorkItem extends BatchTask {
@@ -33,8 +36,15 @@ export interface TaskResult {
   outBytes?: number;
   inSha256?: string;
   outSha256?: string;
+  /** What the file holds (encoding: the model's modality; decoding: the header's). */
+  modality?: Modality;
+  /** Images: the (first) frame's size. */
   width?: number;
   height?: number;
+  /** Audio: the recording's length in seconds. */
+  seconds?: number;
+  /** Volumes: [D, H, W] in voxels. */
+  shape?: number[];
   /** Wall time spent on this task in milliseconds. */
   ms: number;
   error?: { code: string; message: string };
@@ -77,31 +87,48 @@ export class CodecCache {
 const slowMs = (): number => Number(process.env.WALLOC_BATCH_SLOW_MS ?? 0) || 0;
 
 /** The header of a .wlc file's bytes, or undefined when they do not start with a valid one. */
-const headerOf = (bytes: Uint8Array): WlcHeader | undefined => {
+function headerOf(bytes: Uint8Array): WlcHeader | undefined {
   try {
     return decodeHeader(bytes).header;
   } catch {
     return undefined;
   }
-};
+}
 
-/** True when the .wlc at `path` is complete and undamaged (every CRC checks, end record present). */
-function completeWlc(bytes: Uint8Array): boolean {
+/**
+ * What a complete and undamaged .wlc holds (every CRC checks, end record present, every record its
+ * header promises), as the facts a manifest line records; undefined when it is not complete. An
+ * audio stream's header does not count its records (they are written as the audio arrives): it is
+ * complete with its trailer meta record, which carries the true length.
+ */
+function completeWlc(bytes: Uint8Array): Pick<TaskResult, 'width' | 'height' | 'seconds' | 'shape'> | undefined {
   try {
     const c = readWlcSync(bytes, { strict: true });
-    return c.terminated && c.frames.length === framesOf(c.header);
+    if (!c.terminated) return undefined;
+    const shape = Array.isArray(c.header.shape) ? c.header.shape as number[] : undefined;
+    if (c.header.modality === 'audio') {
+      const trailer = c.meta.at(-1)?.data as { audioLength?: unknown; sampleRate?: unknown } | undefined;
+      if (c.frames.length === 0 || typeof trailer?.audioLength !== 'number' || typeof trailer.sampleRate !== 'number') return undefined;
+      return { seconds: trailer.audioLength / trailer.sampleRate };
+    }
+    if (c.frames.length !== framesOf(c.header)) return undefined;
+    if (c.header.modality === 'volume') return shape?.length === 4 ? { shape: shape.slice(1) } : {};
+    return shape ? { width: shape[2]!, height: shape[1]! } : {};
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /**
  * Runs one task and reports what happened. Never throws for a failure of this task's file.
  *
+ * Encoding follows the model's modality (images, recordings or volumes, see ./encode-file.ts,
+ * ./audio-file.ts, ./volume-file.ts); decoding follows the header's (to PNG, WAV or .nii.gz).
+ *
  * Resume rule for encoding: an existing output is kept when its header records the same input size
- * and sha256 (`sourceBytes`, `sourceSha256`) and model checksum, and the file reads back whole.
- * Decoded images and extracted entries are kept when present: they only ever appear complete
- * (atomic writes), and an extracted entry is also compared byte for byte.
+ * and sha256 (`sourceBytes`, `sourceSha256`) and model checksum, and the file reads back whole
+ * (for audio, with its trailer). Decoded files and extracted entries are kept when present: they
+ * only ever appear complete (atomic writes), and an extracted entry is also compared byte for byte.
  *
  * @example
  * const r = await runTask({ mode: 'encode', input: '/in/a.jpg', rel: 'a.jpg', output: '/out/a.wlc' }, { model: 'rgb-16x' }, new CodecCache());
@@ -135,19 +162,35 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
       const code = (e as NodeJS.ErrnoException).code;
       throw code === 'ENOENT' ? werr('WALLOC_ERR_FILE_NOT_FOUND', { path: task.rel }) : werr('WALLOC_ERR_FILE_READ', { path: task.rel, reason: code ?? (e as Error).message });
     }
+    const modality = codec.model.config.modality as Modality;
     // Cheap test first (the size in the header), the checksum only when the size matches.
     const prev = !settings.force && existsSync(task.output) ? readFileSync(task.output) : undefined;
     const old = prev ? headerOf(prev) : undefined;
     const bytes = readFileSync(task.input);
     const sha = sha256Hex(bytes);
-    if (prev && old && old.sourceBytes === size && old.sourceSha256 === sha && old.modelSha256 === codec.model.sha256 && completeWlc(prev)) {
-      const shape = old.shape as number[] | undefined;
-      return { status: 'skipped', inBytes: size, outBytes: prev.length, inSha256: sha, outSha256: sha256Hex(prev), ...(shape ? { width: shape[2]!, height: shape[1]! } : {}) };
+    if (prev && old && old.sourceBytes === size && old.sourceSha256 === sha && old.modelSha256 === codec.model.sha256) {
+      const facts = completeWlc(prev);
+      if (facts) return { status: 'skipped', modality, inBytes: size, outBytes: prev.length, inSha256: sha, outSha256: sha256Hex(prev), ...facts };
     }
-    const enc = await encodeImageFile(bytes, task.rel, codec, { limits: settings.limits, sha256: sha });
+    const fields: SourceFields = { source: task.rel, sourceBytes: bytes.length, sourceSha256: sha };
+    let wlc: Buffer;
+    let facts: Pick<TaskResult, 'width' | 'height' | 'seconds' | 'shape'>;
+    if (modality === 'audio') {
+      const enc = await encodeAudioFile(bytes, task.rel, task.input, codec, fields);
+      wlc = enc.wlc;
+      facts = { seconds: enc.seconds };
+    } else if (modality === 'volume') {
+      const enc = await encodeVolumeFile(bytes, task.rel, codec, fields, { limits: settings.limits });
+      wlc = enc.wlc;
+      facts = { shape: enc.shape };
+    } else {
+      const enc = await encodeImageFile(bytes, task.rel, codec, { limits: settings.limits, sha256: sha });
+      wlc = enc.wlc;
+      facts = { width: enc.width, height: enc.height };
+    }
     if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
-    writeFileAtomic(task.output, enc.wlc, { fsync });
-    return { status: 'done', inBytes: bytes.length, outBytes: enc.wlc.length, inSha256: sha, outSha256: sha256Hex(enc.wlc), width: enc.width, height: enc.height };
+    writeFileAtomic(task.output, wlc, { fsync });
+    return { status: 'done', modality, inBytes: bytes.length, outBytes: wlc.length, inSha256: sha, outSha256: sha256Hex(wlc), ...facts };
   }
 
   const bytes = task.data ?? readInput(task);
@@ -162,14 +205,34 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
     return { status: 'done', inBytes: bytes.length, outBytes: bytes.length, inSha256, outSha256: inSha256 };
   }
 
-  // decode
+  // decode: the header says what the file holds, and so what it becomes.
+  const header = headerOf(bytes);
+  const modality = header ? modalityOfHeader(header, task.rel) : 'image';
+  // A file that changed since the plan (or a job planned elsewhere) must not be written under
+  // another medium's name; an unreadable header fails in the decoder below with its own error.
+  if (header) checkDecodedName(task.output, modality, task.rel);
   if (!settings.force && existsSync(task.output)) {
-    return { status: 'skipped', inBytes: bytes.length, outBytes: statSync(task.output).size, inSha256 };
+    return { status: 'skipped', modality, inBytes: bytes.length, outBytes: statSync(task.output).size, inSha256 };
   }
-  const dec = await decodeImageFile(bytes, (name) => codecs.get(settings.model ?? name), task.rel);
+  const codecFor = (name: string) => codecs.get(settings.model ?? name);
+  let out: Buffer;
+  let facts: Pick<TaskResult, 'width' | 'height' | 'seconds' | 'shape'>;
+  if (modality === 'audio') {
+    const dec = await decodeAudioFile(bytes, codecFor, task.rel);
+    out = dec.wav;
+    facts = { seconds: dec.seconds };
+  } else if (modality === 'volume') {
+    const dec = await decodeVolumeFile(bytes, codecFor, task.rel);
+    out = dec.nifti;
+    facts = { shape: dec.shape };
+  } else {
+    const dec = await decodeImageFile(bytes, codecFor, task.rel);
+    out = dec.png;
+    facts = { width: dec.width, height: dec.height };
+  }
   if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
-  writeFileAtomic(task.output, dec.png, { fsync });
-  return { status: 'done', inBytes: bytes.length, outBytes: dec.png.length, inSha256, outSha256: sha256Hex(dec.png), width: dec.width, height: dec.height };
+  writeFileAtomic(task.output, out, { fsync });
+  return { status: 'done', modality, inBytes: bytes.length, outBytes: out.length, inSha256, outSha256: sha256Hex(out), ...facts };
 }
 
 function readInput(task: BatchTask): Buffer {

@@ -17,6 +17,7 @@ import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../contain
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
+import { toStereo, writeAudioFrames } from '../io/audio-channels.js';
 import { SAMPLE_FORMATS } from '../io/pcm.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -51,13 +52,6 @@ function modelModality(model: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Planar chunk → stereo (mono duplicated); more than two channels is a coded error. */
-function toStereo(chunk: Float32Array[], source: string): Float32Array[] {
-  if (chunk.length === 2) return chunk;
-  if (chunk.length === 1) return [chunk[0]!, chunk[0]!];
-  throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: chunk.length });
 }
 
 export async function encodeAudioMain(values: Record<string, unknown>, input: OpenedInput, io: CommandIo): Promise<number> {
@@ -139,22 +133,7 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
     outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
   });
   let samples = 0;
-  const write = async (frames: Frame[]) => {
-    for (const f of frames) {
-      const n = f.shape[1]!;
-      samples += n;
-      const d = f.data as Float32Array;
-      const l = d.subarray(0, n);
-      const r = d.subarray(n, 2 * n);
-      if (mono) {
-        const m = new Float32Array(n);
-        for (let i = 0; i < n; i++) m[i] = 0.5 * (l[i]! + r[i]!);
-        await sink.write([m]);
-      } else {
-        await sink.write([l, r]);
-      }
-    }
-  };
+  const write = async (frames: Frame[]) => { samples += await writeAudioFrames(frames, sink, mono); };
   reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }); });
   try {
     await writeAtomically(sink, async () => {

@@ -7,7 +7,8 @@
 import { werr } from '../errors.js';
 import { runBatch, type BatchSummary } from '../batch/batch.js';
 import { isArchiveFile, readArchive } from '../batch/archive.js';
-import { DEFAULT_EXTENSIONS, parseExtensions, parseShard, planTasks, readList, walkTree } from '../batch/plan.js';
+import { planDecodeOutputs, modalityOfModel } from '../batch/media.js';
+import { DEFAULT_EXTENSIONS, ENCODE_EXTENSIONS, parseExtensions, parseShard, planTasks, readList, walkTree } from '../batch/plan.js';
 import { fmtBytes, Progress } from '../batch/progress.js';
 import { enqueueBatch, waitForQueue } from '../batch/queue.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -21,12 +22,29 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/**
+ * How much media the batch moved, and how fast: megapixels for images, seconds of audio, megavoxels
+ * for volumes. The model's modality is always shown (an audio batch that skipped everything says
+ * "0.0 s of audio", not "0.00 MP"); the others only when some were done (a mixed decode).
+ */
+function amounts(s: BatchSummary): { total: string; rate: string } {
+  const show = (m: 'image' | 'audio' | 'volume', v: number) => v > 0 || s.modality === m;
+  const parts: Array<[string, string]> = [];
+  const t = s.wallSeconds > 0 ? s.wallSeconds : Infinity;
+  if (show('image', s.megapixels)) parts.push([`${s.megapixels.toFixed(2)} MP`, `${(s.megapixels / t).toFixed(2)} MP/s`]);
+  if (show('audio', s.audioSeconds)) parts.push([`${s.audioSeconds.toFixed(1)} s of audio`, `${(s.audioSeconds / t).toFixed(1)}× real time`]);
+  if (show('volume', s.megavoxels)) parts.push([`${s.megavoxels.toFixed(2)} Mvoxels`, `${(s.megavoxels / t).toFixed(2)} Mvoxels/s`]);
+  if (parts.length === 0) parts.push([`${s.megapixels.toFixed(2)} MP`, `${(s.megapixels / t).toFixed(2)} MP/s`]);
+  return { total: parts.map((p) => p[0]).join(', '), rate: parts.map((p) => p[1]).join(', ') };
+}
+
 /** The one-paragraph summary printed at the end. */
 export function summaryLine(s: BatchSummary): string {
   const ratio = s.bytesOut > 0 ? ` (${(s.bytesIn / s.bytesOut).toFixed(1)}:1)` : '';
-  const rate = s.wallSeconds > 0 ? `${(s.done / s.wallSeconds).toFixed(1)} files/s, ${(s.megapixels / s.wallSeconds).toFixed(2)} MP/s` : '';
+  const a = amounts(s);
+  const rate = s.wallSeconds > 0 ? `${(s.done / s.wallSeconds).toFixed(1)} files/s, ${a.rate}` : '';
   return `${s.files} file${s.files === 1 ? '' : 's'}: ${s.done} done, ${s.skipped} skipped, ${s.failed} failed; `
-    + `${fmtBytes(s.bytesIn)} in, ${fmtBytes(s.bytesOut)} out${ratio}; ${s.megapixels.toFixed(2)} MP; `
+    + `${fmtBytes(s.bytesIn)} in, ${fmtBytes(s.bytesOut)} out${ratio}; ${a.total}; `
     + `${s.wallSeconds.toFixed(2)} s ${s.jobs === 0 ? 'on the main thread' : `on ${s.jobs} thread${s.jobs === 1 ? '' : 's'}`}${rate ? ` (${rate})` : ''}`
     + `${s.interrupted ? '; INTERRUPTED (rerun the same command to finish)' : ''}`;
 }
@@ -36,7 +54,8 @@ export const batchCommand: CommandSpec = {
   summary: 'convert a whole dataset on all cores (resumable), or queue it for workers on many machines',
   usage: [
     'walloc batch IN OUT [--model NAME|DIR] [--jobs N] [--ext png,jpg] [--manifest FILE] [--errors FILE]',
-    'walloc batch IN OUT --decode            # .wlc tree (or archive) back to PNG',
+    'walloc batch IN OUT --model stereo-5x   # a tree of recordings (volume-mri: NIfTI volumes)',
+    'walloc batch IN OUT --decode            # .wlc tree (or archive) back to PNG, WAV or .nii.gz',
     'walloc batch IN OUT --archive DATA.wlc  # also pack the outputs into one archive (.wlc or .tar)',
     'walloc batch ARCHIVE OUT                # extract an archive into single .wlc files',
     'walloc batch ARCHIVE --contents         # list an archive',
@@ -44,11 +63,11 @@ export const batchCommand: CommandSpec = {
     'walloc batch IN OUT --queue redis://HOST:PORT [--wait]   # one job per file for `walloc worker`',
   ],
   options: {
-    model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x); when decoding, overrides the model named in each file' },
+    model: { type: 'string', short: 'm', arg: 'NAME|DIR', help: 'codec model (default: rgb-16x); its kind picks the inputs: images, audio (stereo-5x) or volumes (volume-mri); when decoding, overrides the model named in each file' },
     jobs: { type: 'string', short: 'j', arg: 'N', help: 'worker threads (default: the number of cores)' },
-    ext: { type: 'string', arg: 'LIST', help: 'extensions to pick up, comma-separated (default: png,jpg,jpeg,webp,tif,tiff; wlc with --decode)' },
+    ext: { type: 'string', arg: 'LIST', help: 'extensions to pick up, comma-separated (default by the model: png,jpg,jpeg,webp,tif,tiff for images; wav,ogg,oga,flac,mp3,opus,m4a,aiff,aif for audio; nii,nii.gz for volumes; wlc with --decode)' },
     list: { type: 'string', arg: 'FILE', help: 'read input paths (relative to IN) from FILE, or - for stdin, instead of walking IN' },
-    decode: { type: 'boolean', short: 'd', help: 'decode .wlc files to PNG instead of encoding' },
+    decode: { type: 'boolean', short: 'd', help: 'decode .wlc files instead of encoding: images to .png, audio to .wav (16-bit, the source\'s rate), volumes to .nii.gz' },
     manifest: { type: 'string', arg: 'FILE', help: 'append one JSON line per input (paths, status, sizes, sha256s)' },
     errors: { type: 'string', arg: 'FILE', help: 'write failed inputs here, one "PATH<TAB>CODE<TAB>MESSAGE" per line (usable as --list)' },
     shard: { type: 'string', arg: 'K/N', help: 'process only shard K of N (by a hash of the path); e.g. $JOB_COMPLETION_INDEX/8' },
@@ -60,13 +79,15 @@ export const batchCommand: CommandSpec = {
     wait: { type: 'boolean', help: 'with --queue: wait until the workers have drained the queue' },
     force: { type: 'boolean', short: 'f', help: 'redo files whose outputs are already complete' },
     'no-fsync': { type: 'boolean', help: 'do not flush each output to disk before renaming it (faster; crash-safe, not power-loss-safe)' },
-    'max-pixels': { type: 'string', arg: 'N', help: 'refuse images with more pixels than this (default: 268 MP)' },
-    'max-side': { type: 'string', arg: 'N', help: 'refuse images wider or taller than this (default: 65535)' },
+    'max-pixels': { type: 'string', arg: 'N', help: 'refuse images (and volume slices) with more pixels than this (default: 268 MP)' },
+    'max-side': { type: 'string', arg: 'N', help: 'refuse images (and volumes) wider or taller than this (default: 65535)' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress and no summary' },
   },
   examples: [
     'walloc batch data/photos latents/ --manifest latents.jsonl --errors failed.tsv',
     'walloc batch data/photos latents/ --archive photos.wlc',
+    'walloc batch data/recordings latents/ --model stereo-5x --jobs 2',
+    'walloc batch data/mri latents/ --model volume-mri --ext nii.gz',
     'walloc batch latents/ restored/ --decode --jobs 4',
     'walloc batch /nfs/photos /nfs/latents --queue redis://queue:6379   # then on each machine: walloc worker --queue redis://queue:6379',
   ],
@@ -92,7 +113,8 @@ async function batchMain(values: Record<string, unknown>, positionals: string[],
   const model = (values.model as string | undefined) ?? (decode || archiveIn ? undefined : defaultModel('image'));
   const jobs = intOption(values.jobs, 'jobs', 0, 1024);
   const shard = values.shard !== undefined ? parseShard(values.shard as string) : undefined;
-  const extensions = parseExtensions(values.ext as string | undefined, DEFAULT_EXTENSIONS[decode ? 'decode' : 'encode']);
+  // An encode batch reads what its model codes: images, recordings or volumes.
+  const extensions = parseExtensions(values.ext as string | undefined, decode || archiveIn ? DEFAULT_EXTENSIONS.decode : ENCODE_EXTENSIONS[modalityOfModel(model!)]);
   const limits = imageLimitOptions(values);
   const listArg = values.list as string | undefined;
   const listText = listArg === '-' ? await readStdin(io.stdin) : undefined;
@@ -104,7 +126,9 @@ async function batchMain(values: Record<string, unknown>, positionals: string[],
     if (values.archive !== undefined) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--archive is made after a local batch; with --queue, run `walloc batch OUT-tree ... --archive` once the workers are done' });
     const mode = decode ? 'decode' : 'encode';
     const rels = listArg !== undefined ? readList(listArg, input, listText) : walkTree(input, extensions);
-    const plan = planTasks(rels, { inRoot: input, outRoot: output, mode, ...(shard ? { shard } : {}) });
+    const names = planTasks(rels, { inRoot: input, outRoot: output, mode, ...(shard ? { shard } : {}) });
+    // Decoded files are named by what each header says they hold (.png, .wav, .nii.gz).
+    const plan = decode ? planDecodeOutputs(names, output) : names;
     for (const r of plan.refused) io.stderr.write(`walloc batch: ${r.message} [${r.code}]\n`);
     const queueName = values['queue-name'] as string | undefined;
     const r = await enqueueBatch(plan.tasks, {

@@ -2,36 +2,15 @@
  * `analysis`: WaLLoC's encoder (transforms/analysis.ts) as a graph filter, built from a model
  * folder: coefficients in, continuous companded latents out.
  */
-import { Analysis } from '../transforms/analysis.js';
+import { analysisFromModel } from '../transforms/analysis.js';
 import { werr } from '../src/errors.js';
 import type { Frame } from '../src/frame.js';
-import type { Model, ModelConfig } from '../src/models/model-file.js';
+import type { ModelConfig } from '../src/models/model-file.js';
 import { frameTransform } from '../src/streams.js';
 import { defineFilter } from './definition.js';
 
-/**
- * The encoder of a model: `encoder.weight` [N, D], `encoder.bias` [N] and `encoder.scale` [N].
- * Latent frames it makes carry `meta.model` = the model's name, which is what a .wlc header records.
- *
- * @example
- * const enc = analysisFromModel(loadModel('rgb-16x'));
- * const latent = enc.encode(wptForward(image, { levels: 3 }));
- */
-export function analysisFromModel(model: Model): Analysis {
-  const c = model.config;
-  const entry = c.tensors.find((t) => t.name === 'encoder.weight');
-  const get = (name: string): Float32Array => {
-    const w = model.weights.get(name);
-    if (!w) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: `tensor ${name} is missing` });
-    return w;
-  };
-  if (!entry || entry.shape.length !== 2) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: 'encoder.weight must be a [latentDim, inChannels] tensor' });
-  const [latentDim, inChannels] = entry.shape as [number, number];
-  return Analysis.fromConfig({
-    weight: get('encoder.weight'), bias: get('encoder.bias'), scale: get('encoder.scale'),
-    inChannels, latentDim, bits: c.bits, model: c.name,
-  });
-}
+export { analysisFromModel };
+
 
 /**
  * Says in a model's terms why a coeffs frame is not what its encoder was trained on (another media

@@ -7,7 +7,8 @@
 import type { Transform } from 'node:stream';
 import { frameTransform } from '../src/streams.js';
 import type { Frame } from '../src/frame.js';
-import { asAnalysis, asSynthesis, type Analysis, type AnalysisConfig, type AnalysisConfigJSON, type LinearSynthesis, type LinearSynthesisConfig, type LinearSynthesisConfigJSON } from '../src/stages/analysis.js';
+import { loadModel, type Model } from '../src/models/model-file.js';
+import { analysisFromModel, asAnalysis, asSynthesis, type Analysis, type AnalysisConfig, type AnalysisConfigJSON, type LinearSynthesis, type LinearSynthesisConfig, type LinearSynthesisConfigJSON } from '../src/stages/analysis.js';
 
 export * from '../src/stages/analysis.js';
 
@@ -15,11 +16,15 @@ export * from '../src/stages/analysis.js';
  * The analysis stage as an object-mode Transform: coeffs → latent (Float32Array, companded).
  * The config is validated once, here, not per frame.
  *
+ * `model` is an Analysis or its config, a loaded codec model, or its name / folder.
+ *
  * @example
- * await pipeline(source, wpt({ levels: 3 }), analysis(enc), quantize(), pack(), sink);
+ * await pipeline(source, wpt({ levels: 3 }), analysis('rgb-16x'), quantize(), pack(), sink);
  */
-export function analysis(model: Analysis | AnalysisConfig | AnalysisConfigJSON): Transform {
-  const enc = asAnalysis(model);
+export function analysis(model: Analysis | AnalysisConfig | AnalysisConfigJSON | Model | string): Transform {
+  const enc = typeof model === 'string' ? analysisFromModel(loadModel(model))
+    : 'weights' in model && model.weights instanceof Map ? analysisFromModel(model as Model)
+      : asAnalysis(model as Analysis | AnalysisConfig | AnalysisConfigJSON);
   return frameTransform((f: Frame) => enc.encode(f));
 }
 

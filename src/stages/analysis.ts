@@ -25,6 +25,7 @@ import { werr } from '../errors.js';
 import { expectKind, makeFrame, sizeOf, type CoeffsFrame, type Frame, type FrameMeta, type LatentFrame } from '../frame.js';
 import { channelScales, checkBits, toNormal, toUniform } from './companding.js';
 import { projectSimd } from '../simd/kernels.js';
+import type { Model } from '../models/model-file.js';
 
 /** Output positions per block: about 48 KiB of float64 accumulators (512 positions at N = 12), never fewer than 64. */
 const BLOCK_ACCUMULATORS = 6144;
@@ -454,4 +455,28 @@ export function analysisFrame(frame: Frame, model: Analysis | AnalysisConfig | A
  */
 export function linearSynthesisFrame(frame: Frame, model: LinearSynthesis | LinearSynthesisConfig | LinearSynthesisConfigJSON): CoeffsFrame {
   return asSynthesis(model).decode(frame);
+}
+
+/**
+ * The encoder of a model: `encoder.weight` [N, D], `encoder.bias` [N] and `encoder.scale` [N].
+ * Latent frames it makes carry `meta.model` = the model's name, which is what a .wlc header records.
+ *
+ * @example
+ * const enc = analysisFromModel(loadModel('rgb-16x'));
+ * const latent = enc.encode(wptForward(image, { levels: 3 }));
+ */
+export function analysisFromModel(model: Model): Analysis {
+  const c = model.config;
+  const entry = c.tensors.find((t) => t.name === 'encoder.weight');
+  const get = (name: string): Float32Array => {
+    const w = model.weights.get(name);
+    if (!w) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: `tensor ${name} is missing` });
+    return w;
+  };
+  if (!entry || entry.shape.length !== 2) throw werr('WALLOC_ERR_MODEL_INVALID', { model: c.name, reason: 'encoder.weight must be a [latentDim, inChannels] tensor' });
+  const [latentDim, inChannels] = entry.shape as [number, number];
+  return Analysis.fromConfig({
+    weight: get('encoder.weight'), bias: get('encoder.bias'), scale: get('encoder.scale'),
+    inChannels, latentDim, bits: c.bits, model: c.name,
+  });
 }

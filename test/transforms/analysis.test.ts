@@ -222,3 +222,21 @@ t.test('encode → quantize → pack → unpack → dequantize → linear decode
   tt.same(out[0]!.meta, coeffs.meta, 'meta survives the whole chain');
   tt.same(Array.from(out[0]!.data), Array.from(direct.data), 'identical to decoding the int8 latents directly');
 });
+
+t.test('analysis() takes a model by name or loaded, and encodes as the codec does', async (tt) => {
+  const { Codec } = await import('../../src/codec/codec.js');
+  const { loadModel } = await import('../../src/models/model-file.js');
+  const { wptForward } = await import('../../transforms/wpt.js');
+  const { readImage } = await import('../../src/io/image.js');
+  const { IMAGES } = await import('../src/io/util.js');
+  const { join } = await import('node:path');
+  const codec = Codec.load('rgb-16x-linear');
+  const coeffs = wptForward(await readImage(join(IMAGES, 'chelsea_128x96.png')), { levels: 3 });
+  const want = codec.analysis.encode(coeffs).data;
+  for (const m of ['rgb-16x-linear', loadModel('rgb-16x-linear')]) {
+    const out: Frame[] = [];
+    await pipeline(Readable.from([coeffs]), analysis(m), new Writable({ objectMode: true, write(f: Frame, _e, cb) { out.push(f); cb(); } }));
+    tt.same(out[0]!.data, want, typeof m === 'string' ? 'by name' : 'loaded');
+  }
+  tt.throws(() => analysis('no-such-model'), { code: 'WALLOC_ERR_MODEL_NOT_FOUND' });
+});

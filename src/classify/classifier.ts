@@ -13,6 +13,7 @@ import { getTf, type TfModule } from '../models/backend.js';
 import { resolveMaxLatentValues, unpackFrame } from '../stages/pack.js';
 import { checkClassifierHeader, loadClassifier, type ClassifierModel } from './model.js';
 import { ClassifierNet } from './nets.js';
+import { decompanded } from './decompand.js';
 
 export interface Prediction {
   label: string | null;
@@ -110,7 +111,8 @@ export class Classifier {
     if (size && (size[0] !== h || size[1] !== w)) {
       throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `classifier ${cfg.name} takes ${size[0]}×${size[1]} ${cfg.input === 'latent' ? 'latents' : 'images'} (it was trained on that size), got ${h}×${w}` });
     }
-    return { data: planarToNhwc(f.data, c, h * w), h, w };
+    const values = cfg.decompand && f.kind === 'latent' ? decompanded(f.data as ArrayLike<number>, c, cfg.decompand) : f.data;
+    return { data: planarToNhwc(values, c, h * w), h, w };
   }
 
   /**

@@ -108,8 +108,8 @@ export class Teacher {
         if (c.labels.join('\n') !== labels.join('\n')) {
           throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `teacher ${model.id} has labels [${c.labels.join(', ')}], the data has [${labels.join(', ')}]` });
         }
-        const key = c.input === 'latent' ? `latent:${c.codec!.encoderSha256}` : 'pixels';
-        if (!makers.has(key)) makers.set(key, new InputMaker(c.input === 'latent' ? Codec.load(c.codec!.name) : undefined));
+        const key = c.input === 'latent' ? `latent:${c.codec!.encoderSha256}${c.decompand ? ':decompand' : ''}` : 'pixels';
+        if (!makers.has(key)) makers.set(key, new InputMaker(c.input === 'latent' ? Codec.load(c.codec!.name) : undefined, { decompand: c.decompand !== undefined }));
         members.push({ model, net: ClassifierNet.fromConfig(tf, c.net, model.weights), key });
       }
     } catch (e) {

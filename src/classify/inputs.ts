@@ -7,6 +7,7 @@ import type { Codec } from '../codec/codec.js';
 import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
 import { planarToNhwc } from './classifier.js';
+import { decompanded, decompandOf } from './decompand.js';
 
 /** A labelled set of classifier inputs, NHWC float32, all the same size. */
 export interface InputSet {
@@ -26,15 +27,18 @@ export interface InputSet {
  */
 export class InputMaker {
   readonly codec?: Codec;
-  constructor(codec?: Codec) {
+  /** Latents through the inverse companding (see ClassifierConfig.decompand), else as streams carry them. */
+  readonly decompand?: { bits: number; scale: number[] };
+  constructor(codec?: Codec, opts: { decompand?: boolean } = {}) {
     this.codec = codec;
+    if (codec && opts.decompand) this.decompand = decompandOf(codec);
   }
 
   /** Planar values of one image's input ([N, H/2^J, W/2^J] latents or [C, H, W] pixels). */
   planar(img: ImageFrame): { data: ArrayLike<number>; shape: number[] } {
     if (!this.codec) return { data: img.data, shape: [...img.shape] };
     const latent = this.codec.latents(img);
-    return { data: latent.data, shape: [...latent.shape] };
+    return { data: this.decompand ? decompanded(latent.data, latent.shape[0]!, this.decompand) : latent.data, shape: [...latent.shape] };
   }
 
   /** Builds the whole set, or refills `into` (same size and shape) without allocating a new one. */
@@ -101,3 +105,4 @@ export async function decodedFrames(codec: Codec, n: number, frameAt: (i: number
   }
   return (i) => ({ ...first, data: all.subarray(i * per, (i + 1) * per) });
 }
+

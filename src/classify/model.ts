@@ -54,6 +54,12 @@ export interface ClassifierConfig {
    * columns (src/classify/audio-windows.ts).
    */
   window?: { columns: number; hop: number };
+  /**
+   * Latent classifiers that read the latents through the codec's inverse companding: the
+   * projection values y = scale·Φ⁻¹(…) per channel (linear in the pixels), not the companded
+   * integers. `scale` is the codec's per-channel companding scale, so the classifier needs no codec.
+   */
+  decompand?: { bits: number; scale: number[] };
 }
 
 export interface ClassifierModel {

@@ -67,6 +67,8 @@ export interface ClassifierTrainOptions extends DatasetOptions {
   hidden?: number;
   /** Train each convolution as linear factors with this many times its width inside (src/nn/linear-expansion.ts); 0: none. */
   expand?: number;
+  /** Latent classifiers: read the latents through the codec's inverse companding (ClassifierConfig.decompand). */
+  decompand?: boolean;
   /** Knowledge distillation from a trained classifier (src/classify/distill.ts); default none. */
   distill?: DistillOptions;
   /** Hint distillation from the (first) teacher's stage maps (src/classify/hint.ts); needs `distill`. */
@@ -157,6 +159,7 @@ function checkResumable(o: ClassifierTrainOptions, codec: string | undefined): v
   if (c.net.arch !== o.arch) differ.push(`--arch ${c.net.arch}`);
   if ((c.codec?.name ?? undefined) !== codec) differ.push(c.codec ? `--codec ${c.codec.name}` : 'no --codec');
   if (!sameData) differ.push(`--data ${data}`);
+  if (Boolean(c.decompand) !== Boolean(o.decompand)) differ.push(c.decompand ? '--decompand' : 'no --decompand');
   if (differ.length) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--resume: the checkpoint in ${o.out} was trained with ${differ.join(', ')}; pass the same options, or another --out to start afresh` });
 }
 
@@ -184,7 +187,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   if (o.arch !== 'pixel-cnn' && !o.codec) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--codec MODEL (the codec whose latents the classifier reads)', command: 'walloc train classifier' });
   const codec = o.codec ? Codec.load(o.codec) : undefined;
   if (announceCheckpoint(o.out, o.resume, o.log)) checkResumable(o, codec?.model.config.name);
-  const maker = new InputMaker(codec);
+  if (o.decompand && !codec) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--decompand is for latent classifiers (it inverts the codec\'s companding): give --codec' });
+  const maker = new InputMaker(codec, { decompand: o.decompand });
   const t0 = Date.now();
   o.log(`preparing ${o.data} ${codec ? `latents of ${codec.model.id}` : 'pixels'} …`);
   const ds = await buildDatasets(o, maker);
@@ -239,6 +243,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       labels: ds.labels,
       net: net.getConfig(),
       ...(ds.window ? { window: ds.window } : {}),
+      ...(maker.decompand ? { decompand: maker.decompand } : {}),
       training: {
         recipe: 'walloc train classifier', ...ds.describe, inputShape: [train.c, train.h, train.w], epochs: state.epoch, batch: o.batch, lr: o.lr,
         augment: augmentText(aug), dropout: net.config.dropout ?? 0, ...(expandRate ? { expand: expandRate } : {}), ...(teacher ? { distill: teacher.describe() } : {}), ...(hints ? { hint: hints.describe() } : {}),

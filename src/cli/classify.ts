@@ -212,6 +212,7 @@ export const trainClassifierCommand: CommandSpec = {
     dropout: { type: 'string', arg: 'P', default: '0', help: 'dropout rate before the dense head while training (0 to 0.9)' },
     hidden: { type: 'string', arg: 'N', default: '0', help: 'hidden dense units (ReLU) between the features and the class logits (0: none)' },
     expand: { type: 'string', arg: 'R', default: '0', help: 'train every convolution as three linear factors (1×1, k×k, 1×1) with R × its width inside, collapsed into the plain kernel when saved: same net and speed, easier to train (0: off)' },
+    decompand: { type: 'boolean', help: 'latent classifiers: read the latents through the codec\'s inverse companding (the projection values, linear in the pixels) instead of the companded integers; recorded in the model, applied by classify' },
     teacher: { type: 'string', arg: 'MODEL', help: 'distil from this trained classifier (e.g. fmnist-pixel-cnn), or an ensemble of several separated by commas: their averaged softened predictions on each training image join the labels as targets; inference still reads only latents' },
     distill: { type: 'string', arg: 'A', default: String(DISTILL_DEFAULTS.weight), help: '--teacher: weight of the soft-target loss (0 to 1)' },
     'teacher-mirror': { type: 'boolean', help: '--teacher: average its soft targets over each image and its mirror (steadier targets, twice the teacher\'s work)' },
@@ -280,6 +281,7 @@ export const trainClassifierCommand: CommandSpec = {
       dropout: numberOption(values.dropout, 'dropout', 0, 0.9),
       hidden: numberOption(values.hidden, 'hidden', 0, 4096, true),
       expand: numberOption(values.expand, 'expand', 0, 16),
+      decompand: values.decompand === true,
       ...(typeof values.teacher === 'string' ? {
         distill: { teacher: values.teacher.split(','), weight: numberOption(values.distill, 'distill', 0, 1), temperature: numberOption(values.temperature, 'temperature', 0.05, 100), mirror: values['teacher-mirror'] === true, view: teacherView(values['teacher-view']) },
       } : {}),

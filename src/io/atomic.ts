@@ -9,7 +9,7 @@
  * shared file system) never share one, and a later run can tell which leftovers belong to dead
  * processes on this host and remove them.
  */
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -19,6 +19,50 @@ import { isWallocError, werr } from '../errors.js';
 const HOST = hostname().replace(/[^A-Za-z0-9_]/g, '_') || 'host';
 const TEMP_RE = /^\..+\.wtmp-([A-Za-z0-9_]+)-(\d+)-(\d+)(\.[A-Za-z0-9]+)?$/;
 let counter = 0;
+
+/**
+ * Where an output really goes. A name that is a FIFO, a device or a socket (`-o /dev/null`, a named
+ * pipe another program reads) is written directly: a temporary file renamed over it would replace
+ * the special file with a regular one (and, as root, break /dev/null for the whole machine). A
+ * symbolic link to a file is followed, so the link stays and its target gets the new contents.
+ *
+ * @example
+ * outputTarget('/dev/null');   // { path: '/dev/null', direct: true }
+ * outputTarget('latest.png');  // { path: '/data/run-7/out.png', direct: false } (a link)
+ */
+export function outputTarget(path: string): { path: string; direct: boolean } {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return { path, direct: false };
+  }
+  if (st.isSymbolicLink()) {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return { path, direct: false }; // a dangling link: replaced like a missing file
+    }
+    return outputTarget(real);
+  }
+  return { path, direct: !st.isFile() && !st.isDirectory() };
+}
+
+/**
+ * For writers that make the file themselves (ffmpeg): the name to write to, and how to finish or
+ * undo. A temporary name that keeps the extension, renamed into place on commit; or, for a FIFO or
+ * device ({@link outputTarget}), the target itself, never renamed or removed.
+ *
+ * @example
+ * const out = renamedOutput('clip.mkv'); spawn(ffmpeg, [..., '-y', out.tmp]); … out.commit();
+ */
+export function renamedOutput(path: string): { tmp: string; commit(): void; abort(): void } {
+  const t = outputTarget(path);
+  if (t.direct) return { tmp: t.path, commit: () => {}, abort: () => {} };
+  const tmp = outputTempPath(t.path, true);
+  return { tmp, commit: () => renameSync(tmp, t.path), abort: () => rmSync(tmp, { force: true }) };
+}
 
 /**
  * A fresh temporary name beside `path` for this thread, hidden (a dot-file) and unique. With
@@ -139,9 +183,20 @@ export function outputTempPath(path: string, keepExt = false): string {
  * @example
  * writeFileAtomic('out/a/b.wlc', bytes);
  */
-export function writeFileAtomic(path: string, data: Uint8Array, opts: { fsync?: boolean } = {}): void {
+export function writeFileAtomic(target: string, data: Uint8Array, opts: { fsync?: boolean } = {}): void {
+  const { path, direct } = outputTarget(target);
   let tmp: string | undefined;
   try {
+    if (direct) {
+      const fd = openSync(path, 'w');
+      try {
+        let off = 0;
+        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
     makeFolders(dirname(path));
     tmp = tempPathFor(path);
     const fd = openSync(tmp, 'wx');
@@ -236,14 +291,20 @@ export interface AtomicFile {
  * const f = openAtomic('dataset.wlc');
  * try { for (const b of chunks) f.write(b); f.commit(); } catch (e) { f.abort(); throw e; }
  */
-export function openAtomic(path: string, opts: { fsync?: boolean } = {}): AtomicFile {
+export function openAtomic(target: string, opts: { fsync?: boolean } = {}): AtomicFile {
+  const { path, direct } = outputTarget(target);
   const fail = (e: unknown) => (isWallocError(e) ? e : werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e));
   let tmp: string;
   let fd: number | undefined;
   try {
-    makeFolders(dirname(path));
-    tmp = tempPathFor(path);
-    fd = openSync(tmp, 'wx');
+    if (direct) {
+      tmp = path;
+      fd = openSync(path, 'w');
+    } else {
+      makeFolders(dirname(path));
+      tmp = tempPathFor(path);
+      fd = openSync(tmp, 'wx');
+    }
   } catch (e) {
     throw fail(e);
   }
@@ -264,12 +325,12 @@ export function openAtomic(path: string, opts: { fsync?: boolean } = {}): Atomic
     },
     commit() {
       try {
-        if (opts.fsync !== false) fsyncSync(fd!);
+        if (opts.fsync !== false && !direct) fsyncSync(fd!);
         closeSync(fd!);
         fd = undefined;
-        renameSync(tmp, path);
+        if (!direct) renameSync(tmp, path);
         finished = true;
-        if (opts.fsync !== false) fsyncDir(dirname(path));
+        if (opts.fsync !== false && !direct) fsyncDir(dirname(path));
       } catch (e) {
         this.abort();
         throw fail(e);
@@ -278,7 +339,8 @@ export function openAtomic(path: string, opts: { fsync?: boolean } = {}): Atomic
     abort() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
-      if (!finished) rmSync(tmp, { force: true });
+      // Never remove a special file written directly (it is the device or pipe itself).
+      if (!finished && !direct) rmSync(tmp, { force: true });
       finished = true;
     },
   };

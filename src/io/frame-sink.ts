@@ -7,9 +7,9 @@
 import { renameSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Transform, Writable } from 'node:stream';
-import { werr } from '../errors.js';
+import { isWallocError, werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
-import { checkOutputFolder, outputTempPath, tempPathFor } from './atomic.js';
+import { checkOutputFolder, renamedOutput, tempPathFor } from './atomic.js';
 import { writeImage } from './image.js';
 import { openOutput } from './output.js';
 import { ffmpegSink } from './video.js';
@@ -86,10 +86,15 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
       write(f: ImageFrame, _e, cb) {
         const name = frameName(path, n++);
         const tmp = tempPathFor(name, true);
-        writeImage(f, tmp).then(() => { renameSync(tmp, name); written.push(name); cb(); }, (e: unknown) => { rmSync(tmp, { force: true }); cb(e as Error); });
+        // The rename inside the chain, so that its failure (a folder of that name) is this frame's error.
+        writeImage(f, tmp).then(() => renameSync(tmp, name)).then(() => { written.push(name); cb(); }, (e: unknown) => {
+          rmSync(tmp, { force: true });
+          cb(isWallocError(e) ? e : werr('WALLOC_ERR_FILE_WRITE', { path: name, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e));
+        });
       },
     });
-    return { stream, commit: async () => {}, abort: () => {} };
+    // A failed decode leaves no numbered frames behind, as a failed single file leaves no file.
+    return { stream, commit: async () => {}, abort: () => { for (const name of written.splice(0)) rmSync(name, { force: true }); } };
   }
   if (ext === '.y4m' || (path === '-' && (opts.format ?? 'y4m') === 'y4m')) return bytesSink(new Y4mWriter(), path, opts);
   if (path === '-') {
@@ -104,11 +109,11 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} holds one image; for a stream of frames use a pattern such as frame-%04d${ext}, a .y4m file or a video file` });
   }
   // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension.
-  const tmp = outputTempPath(path, true);
-  const sink = ffmpegSink(['-y', tmp]);
+  const target = renamedOutput(path);
+  const sink = ffmpegSink(['-y', target.tmp]);
   return {
     stream: sink,
-    async commit() { renameSync(tmp, path); },
-    abort() { rmSync(tmp, { force: true }); },
+    async commit() { target.commit(); },
+    abort() { target.abort(); },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { werr } from '../errors.js';
-import { outputTempPath } from './atomic.js';
+import { outputTarget, outputTempPath } from './atomic.js';
 
 export interface Output {
   stream: NodeJS.WritableStream;
@@ -30,6 +30,18 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     if (opts.binary !== false && opts.stdout.isTTY && !opts.force) throw werr('WALLOC_ERR_BINARY_TO_TTY');
     return { stream: opts.stdout, commit: async () => {}, abort: () => {}, label: '-' };
   }
+  const target = outputTarget(path);
+  if (target.direct) {
+    // A pipe or device (-o /dev/null, a FIFO): written in place, like stdout; nothing to rename or remove.
+    const stream = createWriteStream(target.path, { flags: 'w' });
+    stream.on('error', () => {});
+    return {
+      stream, label: path,
+      commit: async () => { if (!stream.closed) await new Promise<void>((resolve, reject) => stream.close((err) => (err ? reject(err) : resolve()))); },
+      abort: () => { stream.destroy(); },
+    };
+  }
+  path = target.path;
   const tmp = outputTempPath(path);
   let file: WriteStream;
   try {

@@ -307,6 +307,8 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
     const sample = (fmt === undefined || fmt === 'wav' ? 's16le' : fmt) as SampleFormat;
     if (isWav && !['s16le', 's24le', 's32le', 'f32le'].includes(sample)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a WAV output holds s16le, s24le, s32le or f32le, not ${sample}` });
     const out = openOutput(path, { stdout: o.stdout, force: o.force });
+    // A pipe or device is written in place and cannot be seeked back to patch the WAV sizes.
+    const special = path !== '-' && (await import('./atomic.js')).outputTarget(path).direct;
     const stream = out.stream as NodeJS.WritableStream & { path?: string; once: (e: string, f: () => void) => void };
     let bytes = 0;
     const put = (b: Buffer) => new Promise<void>((resolve, reject) => {
@@ -327,7 +329,7 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
           await new Promise<void>((resolve) => (stream as unknown as { end(cb: () => void): void }).end(() => resolve()));
           const fileStream = stream as unknown as { closed?: boolean; once(e: string, f: () => void): void; path: string };
           if (!fileStream.closed) await new Promise<void>((resolve) => fileStream.once('close', resolve));
-          if (isWav) patchWavSizes(fileStream.path, bytes);
+          if (isWav && !special) patchWavSizes(fileStream.path, bytes);
         }
         await out.commit();
       },
@@ -336,13 +338,13 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   }
   // Anything else: ffmpeg encodes f32le from a pipe into a temporary file that keeps the extension.
   const { spawn } = await import('node:child_process');
-  const { renameSync, rmSync } = await import('node:fs');
-  const { outputTempPath } = await import('./atomic.js');
+  const { renamedOutput } = await import('./atomic.js');
   const { findFfmpeg } = await import('./ffmpeg.js');
   const { ffmpegErrorLine } = await import('./video.js');
   const ff = findFfmpeg();
   if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
-  const tmp = outputTempPath(path, true);
+  const target = renamedOutput(path);
+  const tmp = target.tmp;
   const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'f32le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:0',
     ...(o.outputRate && o.outputRate !== o.sampleRate ? ['-ar', String(o.outputRate)] : []), '-y', tmp], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
@@ -368,12 +370,12 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
     async commit() {
       child.stdin!.end();
       const code = await exited;
-      if (code !== 0) { rmSync(tmp, { force: true }); throw await fail(); }
-      renameSync(tmp, path);
+      if (code !== 0) { target.abort(); throw await fail(); }
+      target.commit();
     },
     abort() {
       if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(tmp, { force: true });
+      target.abort();
     },
   };
 }

@@ -84,13 +84,18 @@ export class Synthesizer {
       for (let ch = 0; ch < n; ch++) for (let p = 0; p < positions; p++) nhwc[p * n + ch] = y[ch * positions + p]!;
       const [h, w] = spatial.length === 1 ? [1, spatial[0]!] : [spatial[spatial.length - 2]!, spatial[spatial.length - 1]!];
       const net = this.net;
-      // tidy() returns the tensor, not its data: tidy walks a returned value looking for tensors,
-      // and walking a 6-million-element typed array costs over a second per 1080p frame.
-      const t = tf.tidy(() => (net instanceof VolumeDecoder
-        ? net.apply(tf.tensor5d(nhwc, [1, spatial[0]!, h, w, n]))
-        : net.apply(tf.tensor4d(nhwc, [1, h, w, n]))));
-      const res = t.dataSync() as Float32Array;
-      t.dispose();
+      let res: Float32Array;
+      if (net instanceof ResidualDecoder && spatial.length === 2 && h * w > Synthesizer.tile ** 2) {
+        res = decodeTiled(tf, net, nhwc, h, w, n, d, Synthesizer.tile);
+      } else {
+        // tidy() returns the tensor, not its data: tidy walks a returned value looking for tensors,
+        // and walking a 6-million-element typed array costs over a second per 1080p frame.
+        const t = tf.tidy(() => (net instanceof VolumeDecoder
+          ? net.apply(tf.tensor5d(nhwc, [1, spatial[0]!, h, w, n]))
+          : net.apply(tf.tensor4d(nhwc, [1, h, w, n]))));
+        res = t.dataSync() as Float32Array;
+        t.dispose();
+      }
       out = new Float32Array(res.length);
       for (let ch = 0; ch < d; ch++) {
         const base = ch * positions;
@@ -103,6 +108,44 @@ export class Synthesizer {
   dispose(): void {
     this.net?.dispose();
   }
+
+  /**
+   * Side, in latent positions, of the tiles a large image is decoded in (the whole frame at once
+   * would need the wasm heap's 4 GB for about 8192×8192 pixels). 256 latents are 2048 pixels at
+   * J = 3; each tile also reads the decoder's receptive field around it, so the result is the
+   * whole-frame decode's.
+   */
+  static tile = 256;
+}
+
+/**
+ * Runs a 2-D decoder net over tiles of `tile`×`tile` latent positions, each with a margin of the
+ * net's receptive radius (read, decoded, then dropped), and returns the NHWC output of the whole
+ * frame. Convolutions see exactly the neighbours they would see in one pass (zero padding only at
+ * the frame's own edges), so the output is the same.
+ */
+function decodeTiled(tf: TfModule, net: ResidualDecoder, nhwc: Float32Array, h: number, w: number, n: number, d: number, tile: number): Float32Array {
+  const { kernel, blocks } = net.config;
+  const r = ((kernel - 1) / 2) * (1 + 2 * blocks);
+  const out = new Float32Array(h * w * d);
+  for (let ty = 0; ty < h; ty += tile) {
+    for (let tx = 0; tx < w; tx += tile) {
+      const y0 = Math.max(0, ty - r), y1 = Math.min(h, ty + tile + r);
+      const x0 = Math.max(0, tx - r), x1 = Math.min(w, tx + tile + r);
+      const th = y1 - y0, tw = x1 - x0;
+      const input = new Float32Array(th * tw * n);
+      for (let y = 0; y < th; y++) input.set(nhwc.subarray(((y0 + y) * w + x0) * n, ((y0 + y) * w + x1) * n), y * tw * n);
+      const t = tf.tidy(() => net.apply(tf.tensor4d(input, [1, th, tw, n])));
+      const part = t.dataSync() as Float32Array;
+      t.dispose();
+      const iy1 = Math.min(h, ty + tile), ix1 = Math.min(w, tx + tile);
+      for (let y = ty; y < iy1; y++) {
+        const src = ((y - y0) * tw + (tx - x0)) * d;
+        out.set(part.subarray(src, src + (ix1 - tx) * d), (y * w + tx) * d);
+      }
+    }
+  }
+  return out;
 }
 
 /**

@@ -114,6 +114,24 @@ t.test('wrong arguments are coded errors when the codec or stage is made, not on
   t.equal((await audio.encodeFrame(makeFrame('audio', [2, n], new Float32Array(2 * n), { sampleRate: 44100 }))).kind, 'packed');
 });
 
+t.test('a large image decodes in tiles (bounded wasm memory) to what one pass gives', async (t) => {
+  const { Synthesizer } = await import('../../../src/stages/synthesis.js');
+  const codec = Codec.load('rgb-16x');
+  const packed = await codec.encodeFrame(await photo('coffee_255x171.jpg'));
+  const whole = await codec.decodeFrame(packed);
+  const saved = Synthesizer.tile;
+  Synthesizer.tile = 5; // latents are 22×32: tiles of 5×5, with margins, at every edge and corner
+  try {
+    const tiled = await codec.decodeFrame(packed);
+    let worst = 0;
+    for (let i = 0; i < whole.data.length; i++) worst = Math.max(worst, Math.abs(whole.data[i]! - tiled.data[i]!));
+    t.ok(worst < 1e-5, `largest difference ${worst.toExponential(2)}`);
+  } finally {
+    Synthesizer.tile = saved;
+    codec.dispose();
+  }
+});
+
 t.test('wrong media for the model is a coded error', async (t) => {
   const codec = Codec.load('rgb-16x-linear');
   await t.rejects(codec.encodeFrame(makeFrame('image', [1, 16, 16], new Float32Array(256))), { code: 'WALLOC_ERR_FRAME_SHAPE' });

@@ -35,3 +35,17 @@ t.test('walloc-decode and a graph\'s save number frames the same way, from 1', a
   t.same(names.filter((n) => n.startsWith('g-')), ['g-01.png', 'g-02.png', 'g-03.png']);
   t.same(names.filter((n) => n.startsWith('d-')), ['d-01.png', 'd-02.png', 'd-03.png']);
 });
+
+t.test('numbered frames: a name taken by a folder is a coded error, and no frame or temporary is left', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-frames-'));
+  const wlc = join(dir, 'v.wlc');
+  const enc = await runBin('walloc-encode', [join(packageRoot(), 'fixtures', 'video', 'chelsea_pan_96x64.y4m'), '-o', wlc]);
+  t.equal(enc.code, 0, enc.stderr);
+  mkdirSync(join(dir, 'f-0002.png'));
+  const dec = await runBin('walloc-decode', [wlc, '-o', join(dir, 'f-%04d.png')]);
+  t.equal(dec.code, 1, dec.stderr);
+  t.match(dec.stderr, /f-0002\.png.*\[WALLOC_ERR_FILE_WRITE\]\n$/);
+  t.notMatch(dec.stderr, /at renameSync|throw ex/, 'no stack trace');
+  t.same(readdirSync(dir).sort(), ['f-0002.png', 'v.wlc'], 'frame 1 removed again, no temporary left');
+});

@@ -33,3 +33,40 @@ t.test('stdout refuses binary on a terminal unless forced', async (t) => {
   t.throws(() => openOutput('-', { stdout: tty }), { code: 'WALLOC_ERR_BINARY_TO_TTY' });
   t.equal(openOutput('-', { stdout: tty, force: true }).label, '-');
 });
+
+t.test('a FIFO, a device or a link as output: written through, never replaced', async (t) => {
+  const { execFileSync, spawn } = await import('node:child_process');
+  const { lstatSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-out-'));
+  const fifo = join(dir, 'pipe.bin');
+  execFileSync('mkfifo', [fifo]);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let got = '';
+  reader.stdout.on('data', (c: Buffer) => { got += c; });
+  const out = openOutput(fifo, { stdout: new PassThrough() });
+  await new Promise<void>((r) => out.stream.write('through the pipe', () => r()));
+  await out.commit();
+  await new Promise((r) => reader.on('close', r));
+  t.equal(got, 'through the pipe', 'the reader got the bytes');
+  t.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+  // /dev/null: written, still a device, nothing left beside it (the test does not need root).
+  const dev = openOutput('/dev/null', { stdout: new PassThrough() });
+  dev.stream.write('x');
+  await dev.commit();
+  t.ok(lstatSync('/dev/null').isCharacterDevice());
+  // A link to a file: the target gets the bytes, the link stays a link.
+  writeFileSync(join(dir, 'real.txt'), 'old');
+  symlinkSync(join(dir, 'real.txt'), join(dir, 'link.txt'));
+  const viaLink = openOutput(join(dir, 'link.txt'), { stdout: new PassThrough() });
+  viaLink.stream.write('new');
+  await viaLink.commit();
+  t.ok(lstatSync(join(dir, 'link.txt')).isSymbolicLink());
+  t.equal(readFileSync(join(dir, 'real.txt'), 'utf8'), 'new');
+  t.same(readdirSync(dir).sort(), ['link.txt', 'pipe.bin', 'real.txt'], 'no temporary files');
+  const { writeFileAtomic, openAtomic } = await import('../../../src/io/atomic.js');
+  writeFileAtomic('/dev/null', Buffer.from('y'));
+  const a = openAtomic('/dev/null');
+  a.write(Buffer.from('z'));
+  a.commit();
+  t.ok(lstatSync('/dev/null').isCharacterDevice(), 'writeFileAtomic and openAtomic too');
+});

@@ -16,7 +16,7 @@
  *   Entries are written with mtime 0, uid/gid 0 and mode 0644, so the archive is a function of the
  *   files alone.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
   WlcParser, decodeHeader, framesOf, encodeHeader, encodeRecord, encodeFramePayload, encodeMetaPayload, readWlcSync, writeWlc,
@@ -231,6 +231,7 @@ export function* readArchive(path: string): Generator<ArchiveEntry> {
 }
 
 function* readTar(fd: number, path: string): Generator<ArchiveEntry> {
+  const fileBytes = fstatSync(fd).size;
   let pos = 0;
   let longName: string | undefined;
   const h = Buffer.alloc(BLOCK);
@@ -244,6 +245,9 @@ function* readTar(fd: number, path: string): Generator<ArchiveEntry> {
     const type = String.fromCharCode(h[156]!);
     const prefix = cstr(h, 345, 155);
     const name = longName ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100));
+    // The size field is the archive's word: check it against the file before allocating it.
+    if (!Number.isSafeInteger(size) || size < 0) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${name} has an invalid size field` });
+    if (pos + BLOCK + size > fileBytes) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${name} is truncated (it announces ${size} bytes)` });
     const body = Buffer.alloc(size);
     if (readSync(fd, body, 0, size, pos + BLOCK) < size) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${name} is truncated` });
     pos += BLOCK + Math.ceil(size / BLOCK) * BLOCK;

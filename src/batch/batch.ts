@@ -16,7 +16,7 @@ import { isArchiveFile, readArchive, writeArchive, archiveFormatOf } from './arc
 import { sweepStaleTemps } from '../io/atomic.js';
 import { ErrorsFile, JsonLinesFile } from './manifest.js';
 import { decodedEntryOutput, modalityOfModel, planDecodeOutputs } from './media.js';
-import { DEFAULT_EXTENSIONS, ENCODE_EXTENSIONS, outputPath, planTasks, readList, shardOf, toPosix, walkTree, type BatchTask, type Modality, type Shard } from './plan.js';
+import { DEFAULT_EXTENSIONS, ENCODE_EXTENSIONS, outputPath, planTasks, unsafeRelativeName, readList, shardOf, toPosix, walkTree, type BatchTask, type Modality, type Shard } from './plan.js';
 import { TaskPool } from './pool.js';
 import type { TaskResult, TaskSettings, WorkItem } from './task.js';
 
@@ -83,8 +83,18 @@ function sourceTasks(opts: BatchOptions, refusedOut: TaskResult[]): { total?: nu
   if (isArchiveFile(opts.input)) {
     const mode = opts.decode ? 'decode' : 'extract';
     const items = (function* () {
+      const seen = new Set<string>();
       for (const e of readArchive(opts.input)) {
         if (opts.shard && shardOf(e.name, opts.shard.count) !== opts.shard.index) continue;
+        // Entry names come from the archive, so from whoever made it: one that would write outside
+        // OUT, or a second entry of the same name, fails on its own and the rest go on.
+        const bad = unsafeRelativeName(e.name) ?? (seen.has(e.name) ? 'an earlier entry has the same name (it was kept)' : undefined);
+        seen.add(e.name);
+        if (bad) {
+          const err = werr('WALLOC_ERR_ARCHIVE', { path: opts.input, reason: `entry ${JSON.stringify(e.name)} is refused: ${bad}` });
+          yield { mode, input: resolve(opts.input), rel: e.name, output: resolve(opts.output), refused: { code: err.code, message: err.message } } satisfies WorkItem;
+          continue;
+        }
         const output = mode === 'decode' ? decodedEntryOutput(e.name, e.wlc, opts.output) : outputPath(e.name, opts.output, mode);
         yield { mode, input: resolve(opts.input), rel: e.name, output, data: e.wlc } satisfies WorkItem;
       }

@@ -183,9 +183,32 @@ export function readList(listPath: string, root: string, text?: string): string[
  * outputPath('scans/s1.wlc', '/data/out', 'decode', '.nii.gz'); // '/data/out/scans/s1.nii.gz'
  */
 export function outputPath(rel: string, outRoot: string, mode: BatchMode, newExt = mode === 'decode' ? '.png' : '.wlc'): string {
+  const bad = unsafeRelativeName(rel);
+  if (bad) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${JSON.stringify(rel)} cannot name an output under ${outRoot}: ${bad}` });
   const ext = extensionOf(rel.slice(rel.lastIndexOf('/') + 1));
   const stem = ext ? rel.slice(0, -ext.length) : rel;
   return resolve(outRoot, ...`${stem}${newExt}`.split('/'));
+}
+
+/**
+ * Why a relative name (an archive entry's, a queue job's) cannot name a file under an output
+ * folder, or undefined when it can: empty, absolute, with a NUL or backslash, or with an empty,
+ * `.` or `..` segment (which would write outside the folder: "zip slip").
+ *
+ * @example
+ * unsafeRelativeName('cats/1.wlc');      // undefined
+ * unsafeRelativeName('../../etc/x.wlc'); // 'it has a ".." segment'
+ */
+export function unsafeRelativeName(rel: string): string | undefined {
+  if (typeof rel !== 'string' || rel === '') return 'it is empty';
+  if (rel.includes('\0')) return 'it holds a NUL byte';
+  if (rel.startsWith('/') || isAbsolute(rel)) return 'it is an absolute path';
+  if (rel.includes('\\')) return 'it holds a backslash';
+  for (const seg of rel.split('/')) {
+    if (seg === '') return 'it has an empty segment';
+    if (seg === '.' || seg === '..') return `it has a "${seg}" segment`;
+  }
+  return undefined;
 }
 
 /** A planned batch: the tasks to run, and the inputs refused before running (output collisions). */

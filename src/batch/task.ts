@@ -21,6 +21,8 @@ export interface WorkItem extends BatchTask {
   data?: Uint8Array;
   /** Settings for this task only (queue jobs carry their own); else the runner's. */
   settings?: TaskSettings;
+  /** A task refused while planning (an unsafe or repeated archive entry name): it fails with this. */
+  refused?: { code: string; message: string };
 }
 
 /** What became of one task: one line of the manifest. */
@@ -150,6 +152,7 @@ export async function runTask(task: WorkItem, defaults: TaskSettings, codecs: Co
 type Outcome = Omit<TaskResult, 'mode' | 'rel' | 'input' | 'output' | 'ms'>;
 
 async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: CodecCache): Promise<Outcome> {
+  if (task.refused) return { status: 'failed', error: task.refused };
   const fsync = settings.fsync !== false;
   if (task.mode === 'encode') {
     const model = settings.model;
@@ -196,6 +199,8 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
   const bytes = task.data ?? readInput(task);
   const inSha256 = sha256Hex(bytes);
   if (task.mode === 'extract') {
+    // A tar entry carries no checksum of its own: the .wlc's CRCs are checked before it is written.
+    if (!completeWlc(bytes)) throw werr('WALLOC_ERR_ARCHIVE', { path: task.rel, reason: 'the entry is not a complete, undamaged .wlc file (a CRC, its end record or frames missing)' });
     if (!settings.force && existsSync(task.output)) {
       const prev = readFileSync(task.output);
       if (prev.equals(bytes)) return { status: 'skipped', inBytes: bytes.length, outBytes: prev.length, inSha256, outSha256: inSha256 };

@@ -209,3 +209,38 @@ t.test('an animated image: every page is a frame of its .wlc and of its archive 
   const again = await runBatch({ input, output: out, model: MODEL, jobs: 0, extensions: new Set(['.gif', '.png']) });
   t.match(again, { done: 0, skipped: 2 }, 'a complete multi-frame output is not redone');
 });
+
+t.test('archive entries cannot write outside OUT ("zip slip"), repeat a name, or hide a damaged .wlc', async (t) => {
+  const { writeArchive } = await import('../../../src/batch/archive.js');
+  const { readdirSync } = await import('node:fs');
+  const root = tempDir('slip');
+  const good = readFileSync(join(dir, 'out', listFiles(join(dir, 'out')).find((f) => f.endsWith('.wlc'))!));
+  const damaged = Buffer.from(good);
+  damaged[damaged.length - 20] ^= 0xff;
+  for (const ext of ['wlc', 'tar'] as const) {
+    const evil = join(root, `evil.${ext}`);
+    writeArchive(evil, [
+      { name: '../../pwned.wlc', wlc: good }, { name: '/abs.wlc', wlc: good }, { name: 'ok/a.wlc', wlc: good },
+      { name: 'ok/a.wlc', wlc: good }, { name: 'ok/./b.wlc', wlc: good },
+      ...(ext === 'tar' ? [{ name: 'ok/damaged.wlc', wlc: damaged }] : []),
+    ]);
+    const out = join(root, `x-${ext}`, 'out');
+    const failed: string[] = [];
+    const s = await runBatch({ input: evil, output: out, jobs: 0, onResult: (r) => { if (r.status === 'failed') failed.push(`${r.rel}: ${r.error!.code}`); } });
+    t.equal(s.done, 1, `${ext}: only the good entry is extracted`);
+    t.same(failed.sort(), ['../../pwned.wlc: WALLOC_ERR_ARCHIVE', '/abs.wlc: WALLOC_ERR_ARCHIVE', 'ok/./b.wlc: WALLOC_ERR_ARCHIVE', 'ok/a.wlc: WALLOC_ERR_ARCHIVE',
+      ...(ext === 'tar' ? ['ok/damaged.wlc: WALLOC_ERR_ARCHIVE'] : [])].sort());
+    t.same(readdirSync(root).filter((f) => f.includes('pwned')), [], 'nothing written above OUT');
+    t.same(listFiles(out), ['ok/a.wlc']);
+  }
+  // A tar whose size field announces more than the file holds is refused before allocating it.
+  const tar = readFileSync(join(root, 'evil.tar'));
+  const big = Buffer.from(tar);
+  big.write('77777777777\0', 124, 'ascii');
+  let sum = 0;
+  big.fill(' ', 148, 156);
+  for (let i = 0; i < 512; i++) sum += big[i]!;
+  big.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
+  writeFileSync(join(root, 'big.tar'), big);
+  t.throws(() => [...readArchive(join(root, 'big.tar'))], { code: 'WALLOC_ERR_ARCHIVE', message: /truncated/ });
+});

@@ -24,7 +24,7 @@ import { isWallocError, werr } from '../src/errors.js';
 import type { Frame } from '../src/frame.js';
 import { loadModel, type Model } from '../src/models/model-file.js';
 import { openInput } from '../src/io/input.js';
-import { openOutput } from '../src/io/output.js';
+import { checkNotInput, openOutput } from '../src/io/output.js';
 import {
   padsOf, resolveNodeOptions, optionError,
   type AnyFilterDefinition, type FilterContext, type FilterInstance, type FilterIo, type PadKind, type PadSpec,
@@ -202,6 +202,11 @@ export class FilterGraph {
       const other = written.get(file);
       if (other) throw werr('WALLOC_ERR_GRAPH_LINK', { reason: `${other.label} and ${n.label} both write ${file === '-' ? 'stdout' : file}; give each save its own file` });
       written.set(file, n);
+    }
+    // A save onto a file a load reads would destroy the input while it is read.
+    for (const n of nodes) {
+      const file = n.def.name === 'load' ? n.options.file : undefined;
+      if (typeof file === 'string') for (const out of written.keys()) checkNotInput(file, out);
     }
     const counts = (f: FilterNode): PadCounts => {
       const n = byFilter.get(f)!;

@@ -71,10 +71,11 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
   const latencyMs = values.latency === undefined ? undefined : numberOption(values.latency, 'latency', 1, 600_000);
   const plan = planAudioStream(codec, { latencyMs });
   let totalBytes: number | undefined;
-  if (inPath !== '-') { try { totalBytes = statSync(inPath).size; } catch { /* openInput already checked it */ } }
+  // A file's size bounds a WAV's data; a pipe's (named or not) says nothing.
+  if (input.seekable) { try { totalBytes = statSync(inPath).size; } catch { /* openInput already checked it */ } }
   const audio = await openAudio(input, {
     sampleRate: plan.sampleRate, totalBytes,
-    ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', 1, 1_536_000, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
+    ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', 1000, 1_536_000, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
   });
   // From here on, whatever fails must not leave ffmpeg (when it reads the input) running.
   try {

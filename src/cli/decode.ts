@@ -14,7 +14,7 @@ import { imageLimitOptions, intOption, numberOption } from './options.js';
 import { isWallocError, werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
-import { openOutput, writeAtomically } from '../io/output.js';
+import { checkNotInput, openOutput, writeAtomically } from '../io/output.js';
 import { writeImage } from '../io/image.js';
 import { frameSinkFor, isFramePattern } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -86,6 +86,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   const audioFormats = ['wav', 'u8', 's16le', 's24le', 's32le', 'f32le', 'f64le'];
   if (format !== undefined && format !== 'png' && format !== 'y4m' && !audioFormats.includes(format)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--format must be png or y4m (images), or ${audioFormats.join(', ')} (raw audio), got "${format}"` });
   const outPath = (values.output as string | undefined) ?? '-';
+  checkNotInput(inPath, outPath);
   if (values.rate !== undefined) numberOption(values.rate, 'rate', 1000, 768_000, true);
 
   const input = await openInput(inPath, io.stdin);

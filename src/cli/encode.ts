@@ -14,6 +14,7 @@ import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { pageCount, readImage } from '../io/image.js';
 import { openInput } from '../io/input.js';
+import { checkNotInput } from '../io/output.js';
 import { isImageKind } from '../io/detect.js';
 import { isDicomFolder } from '../io/dicom.js';
 import { isColourSequence, listSliceFiles } from '../io/png-stack.js';
@@ -66,6 +67,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   const inPath = positionals[0] ?? '-';
   if (inPath === '-' && io.stdin.isTTY) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: 'an input file (or data on stdin)', command: 'walloc-encode' });
   const limits = imageLimitOptions(values);
+  checkNotInput(inPath, (values.output as string | undefined) ?? '-');
   // Folders and patterns are not one input file, so decide first: grey PNG slices or a DICOM series
   // are a volume (issue 9); colour PNGs are a sequence of images, one record each, unless --stack
   // or a volume model says they are slices.
@@ -98,8 +100,9 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
     return encodeFrames(values, src.frames, { ...extra, ...src.header }, io);
   }
   // From a file, readImage reads the path itself so that errors name it.
-  if (inPath !== '-') input.stream.destroy();
-  const src = inPath === '-' ? await input.readAll() : inPath;
+  // (A named pipe or <(…) cannot be opened twice: its bytes are read from the stream instead.)
+  if (input.seekable) input.stream.destroy();
+  const src = input.seekable ? inPath : await input.readAll();
   const head = await readImage(src, limits);
   // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
   const pages = pageCount(head);

@@ -11,6 +11,7 @@
  * With no `-i` a single open input reads stdin; with no `-o` a single open output writes stdout.
  * Ctrl-C (SIGINT) aborts the graph: every stream is destroyed and partial files are removed.
  */
+import { checkNotInput } from '../io/output.js';
 import { werr } from '../errors.js';
 import { FilterGraph, processFilterIo, type InputBinding, type OutputBinding } from '../../filters/graph.js';
 import { defaultRegistry, filterHelp, filtersList } from '../../filters/registry.js';
@@ -88,6 +89,7 @@ export const filterCommand: CommandSpec = {
     }
     const graph = FilterGraph.parse(text);
     const files = mapPorts(graph, (values.input as string[] | undefined) ?? [], (values.output as string[] | undefined) ?? []);
+    for (const i of (values.input as string[] | undefined) ?? []) for (const o of (values.output as string[] | undefined) ?? []) checkNotInput(i, o);
     const base = processFilterIo({ stdin: io.stdin, stdout: io.stdout });
     const fio = { openInput: base.openInput, openOutput: (p: string, o?: { binary?: boolean }) => (values.force && p === '-' ? base.openOutput(p, { binary: false }) : base.openOutput(p, o)) };
     const ac = new AbortController();

@@ -118,7 +118,9 @@ export function planFromHeader(header: Record<string, unknown>): AudioStreamPlan
   const p = header[AUDIO_STREAM_KEY] as Partial<AudioStreamPlan> | undefined;
   const ok = (v: unknown, min = 1) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
   if (!p || typeof p !== 'object' || !ok(p.sampleRate) || !ok(p.channels) || !ok(p.hop) || !ok(p.chunk) || !ok(p.encoderMargin, 0) || !ok(p.decoderMargin, 0) || !ok(p.preroll, 0)
-    || p.chunk! % p.hop! !== 0 || p.preroll! % p.hop! !== 0 || p.decoderMargin! > 4096 || p.preroll! > 1 << 20) {
+    || p.chunk! % p.hop! !== 0 || p.preroll! % p.hop! !== 0 || p.decoderMargin! > 4096 || p.preroll! > 1 << 20
+    // Upper bounds too: the header is the stream's word, and sizes are allocated from it.
+    || p.chunk! > 1 << 24 || p.hop! > 1 << 20 || p.encoderMargin! > 1 << 20 || p.sampleRate! > 1_536_000 || p.channels! > 64) {
     throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `the audio stream layout (${AUDIO_STREAM_KEY}) is missing or invalid: ${JSON.stringify(p)?.slice(0, 200)}` });
   }
   return p as AudioStreamPlan;

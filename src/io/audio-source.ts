@@ -143,6 +143,16 @@ export interface OpenAudioOptions {
 }
 
 /**
+ * The lowest source rate taken (as the resample filter's). Below it, every input sample would turn
+ * into dozens of 44.1 kHz samples: a 4 KB file at 1 Hz is hours of audio to encode.
+ */
+export const MIN_SOURCE_RATE = 1000;
+
+function checkSourceRate(rate: number, source: string): void {
+  if (!(rate >= MIN_SOURCE_RATE)) throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `a sample rate of ${rate} Hz (walloc takes ${MIN_SOURCE_RATE} Hz and up)` });
+}
+
+/**
  * The audio of an opened input: WAV natively, raw PCM when a layout is given, anything else
  * through ffmpeg; resampled to `sampleRate` through ffmpeg when the rate differs.
  *
@@ -155,6 +165,7 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
   if (opts.raw) {
     const format = parseSampleFormat(opts.raw.format, source);
     const layout = { format, sampleRate: opts.raw.sampleRate, channels: opts.raw.channels };
+    checkSourceRate(layout.sampleRate, source);
     if (want !== undefined && want !== layout.sampleRate) {
       const a = await ffmpegAudio(input.stream, { sampleRate: want, source, chunkFrames: opts.chunkFrames, inputArgs: ['-f', format, '-ar', String(layout.sampleRate), '-ac', String(layout.channels)] });
       return { ...a, sourceRate: layout.sampleRate };
@@ -171,6 +182,7 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
   }
   if (input.kind === 'wav') {
     const wav = await readWav(input.stream, { source, totalBytes: opts.totalBytes });
+    checkSourceRate(wav.info.sampleRate, source);
     if (want !== undefined && want !== wav.info.sampleRate) {
       // Resample through ffmpeg, but read the WAV here: its checks (truncation, empty data) hold
       // on this path too, and ffmpeg gets plain float samples.
@@ -181,7 +193,7 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
     return { sampleRate: wav.info.sampleRate, channels: wav.info.channels, frames: wav.info.frames, via: 'wav', sourceRate: wav.info.sampleRate, chunks: wav.chunks(opts.chunkFrames) };
   }
   // Anything else: ffmpeg, reading the file by path (so it can seek) or the pipe.
-  const fromFile = input.label !== '-';
+  const fromFile = input.seekable ?? input.label !== '-';
   if (fromFile) input.stream.destroy();
   return ffmpegAudio(fromFile ? input.label : input.stream, { sampleRate: want, source, chunkFrames: opts.chunkFrames });
 }

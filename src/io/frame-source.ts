@@ -28,9 +28,9 @@ export async function frameSourceFor(input: OpenedInput, limits: ImageLimits): P
     input.stream.on('error', (e) => parser.destroy(e));
     return { frames: input.stream.pipe(parser), header: { container: 'y4m' } };
   }
-  // Anything else: let ffmpeg decode it (a file by path, so it can seek; stdin as a pipe).
-  const frames = input.label === '-' ? ffmpegFrames(input.stream, limits, { source }) : ffmpegFrames(input.label, limits, { source });
-  if (input.label !== '-') input.stream.destroy();
+  // Anything else: let ffmpeg decode it (a file by path, so it can seek; stdin or a named pipe as a pipe).
+  const frames = input.seekable ? ffmpegFrames(input.label, limits, { source }) : ffmpegFrames(input.stream, limits, { source });
+  if (input.seekable) input.stream.destroy();
   return { frames: explainUnreadable(frames, input.label), header: { container: 'ffmpeg' } };
 }
 

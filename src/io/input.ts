@@ -16,6 +16,11 @@ export interface OpenedInput {
   stream: Readable;
   /** Reads the whole input into memory (for formats decoded in one piece, such as images). */
   readAll(limit?: number): Promise<Buffer>;
+  /**
+   * True for a regular file, which can be opened again by its path (by sharp or ffmpeg, which seek);
+   * false for stdin, a named pipe or a device, whose bytes exist only in `stream`.
+   */
+  seekable?: boolean;
 }
 
 /**
@@ -28,6 +33,7 @@ export interface OpenedInput {
  */
 export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts: { ifEmpty?: () => Error } = {}): Promise<OpenedInput> {
   let src: Readable;
+  let seekable = false;
   if (path === '-') {
     src = stdin instanceof Readable ? stdin : Readable.from(stdin as AsyncIterable<Buffer>);
   } else {
@@ -39,6 +45,7 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
       throw code === 'ENOENT' ? werr('WALLOC_ERR_FILE_NOT_FOUND', { path }) : werr('WALLOC_ERR_FILE_READ', { path, reason: code ?? String(e) });
     }
     if (st.isDirectory()) throw werr('WALLOC_ERR_FILE_READ', { path, reason: 'it is a folder (use `walloc batch` for trees)' });
+    seekable = st.isFile();
     src = createReadStream(path);
   }
   const it = src[Symbol.asyncIterator]();
@@ -76,6 +83,7 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
     kind,
     label: path,
     stream,
+    seekable,
     async readAll(limit = 2 ** 31 - 1) {
       const parts: Buffer[] = [];
       let n = 0;

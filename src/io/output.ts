@@ -4,7 +4,7 @@
  * half-written file (and never clobbers a good one). `-` means stdout, which refuses a terminal
  * for binary data unless forced.
  */
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { werr } from '../errors.js';
 import { outputTarget, outputTempPath } from './atomic.js';
 
@@ -101,5 +101,27 @@ export async function writeAtomically(out: { commit(): Promise<void>; abort(): v
   } catch (e) {
     out.abort();
     throw e;
+  }
+}
+
+/**
+ * Refuses an output that is the input file itself (by device and inode, so through links and
+ * other spellings too): writing it would destroy what is being read.
+ *
+ * @throws WALLOC_ERR_INVALID_ARGUMENT
+ * @example
+ * checkNotInput('photo.png', 'photo.png'); // throws
+ */
+export function checkNotInput(input: string, output: string): void {
+  if (input === '-' || output === '-') return;
+  let a, b;
+  try {
+    a = statSync(input);
+    b = statSync(output);
+  } catch {
+    return; // one of them does not exist (yet): they cannot be the same file
+  }
+  if (a.isFile() && a.dev === b.dev && a.ino === b.ino) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the output ${output} is the input file${input === output ? '' : ` ${input}`}; writing it would destroy the input (choose another output name)` });
   }
 }

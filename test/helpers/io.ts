@@ -35,10 +35,11 @@ export interface SpawnResult {
 }
 
 /** Runs a built bin (dist/src/cli/bin/NAME.js) as a real process, optionally feeding stdin. */
-export function runBin(name: string, args: string[], opts: { input?: Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<SpawnResult> {
+export function runBin(name: string, args: string[], opts: { input?: Buffer; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<SpawnResult> {
   const bin = join(packageRoot(), 'dist', 'src', 'cli', 'bin', `${name}.js`);
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd });
+    // timeoutMs: a hang becomes a failed result (killed: code null) instead of a stuck test.
+    const p = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd, ...(opts.timeoutMs ? { timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     p.stdout.on('data', (c: Buffer) => out.push(c));

@@ -1,0 +1,55 @@
+/**
+ * Inputs that are not plain files, as users pipe them: named pipes and process substitution
+ * (readable once), and raw audio at rates nobody records at.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBin } from '../../helpers/io.js';
+import { packageRoot } from '../../../src/paths.js';
+
+const fixture = (name: string) => join(packageRoot(), 'fixtures', 'images', name);
+const MODEL = ['--model', 'rgb-16x-linear'];
+
+t.test('inputs that can be read only once (a named pipe, <(…)) and output onto the input itself', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-fifo-'));
+  const feed = (src: string) => {
+    const fifo = join(dir, `in-${Math.random().toString(36).slice(2)}`);
+    execFileSync('mkfifo', [fifo]);
+    spawn('sh', ['-c', `cat "${src}" > "${fifo}"`], { stdio: 'ignore' });
+    return fifo;
+  };
+  // An image: was a hang (the path was opened a second time after sniffing).
+  const img = await runBin('walloc-encode', [feed(fixture('chelsea_128x96.png')), ...MODEL, '-o', join(dir, 'img.wlc')], { timeoutMs: 60_000 });
+  t.equal(img.code, 0, img.stderr);
+  t.ok(readFileSync(join(dir, 'img.wlc')).subarray(0, 4).equals(Buffer.from('WLOC')));
+  // A WAV: was "truncated" (a pipe's size is 0).
+  const wav = await runBin('walloc-encode', [feed(join(packageRoot(), 'fixtures', 'audio', 'speech_mono_8k_2s.wav')), '-o', join(dir, 'a.wlc')], { timeoutMs: 60_000 });
+  t.equal(wav.code, 0, wav.stderr);
+  t.match(wav.stderr, /2\.00 s of mono audio/);
+  // A sample rate no one records at is refused, not stretched into hours of 44.1 kHz audio.
+  const slow = await runBin('walloc-encode', ['-', '--format', 's16le', '--rate', '8', '--channels', '1', '-o', join(dir, 's.wlc')], { input: Buffer.alloc(4000) });
+  t.equal(slow.code, 2, slow.stderr);
+});
+
+t.test('an output that is the input file itself is refused, by any name', async (t) => {
+  const { copyFileSync, readFileSync: read, symlinkSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-same-'));
+  const photo = join(dir, 'same.png');
+  copyFileSync(fixture('chelsea_128x96.png'), photo);
+  symlinkSync(photo, join(dir, 'alias.png'));
+  const before = read(photo);
+  for (const out of [photo, join(dir, 'alias.png'), join(dir, '.', 'same.png')]) {
+    const r = await runBin('walloc-encode', [photo, ...MODEL, '-o', out]);
+    t.equal(r.code, 2, r.stderr);
+    t.match(r.stderr, /is the input file.*\[WALLOC_ERR_INVALID_ARGUMENT\]/);
+  }
+  const f = await runBin('walloc', ['filter', `load=file=${photo},scale=10:10,save=file=${photo}`]);
+  t.equal(f.code, 2, f.stderr);
+  const g = await runBin('walloc', ['filter', '-i', photo, 'scale=10:10', '-o', join(dir, 'alias.png')]);
+  t.equal(g.code, 2, g.stderr);
+  t.same(read(photo), before, 'the photo is untouched');
+});

@@ -94,6 +94,12 @@ export class Codec {
     if (h.model !== c.name || (h.modelSha256 !== undefined && h.modelSha256 !== this.model.sha256)) {
       throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: `${h.model ?? '?'}${h.modelSha256 ? `@${String(h.modelSha256).slice(0, 12)}` : ''}`, expected: this.model.id });
     }
+    // The codec fields the header repeats must be the model's: a header that says otherwise was
+    // edited or damaged (its CRC only proves it was written that way).
+    const fields: Array<[string, unknown, unknown]> = [['modality', h.modality, c.modality], ['levels', h.levels, c.levels], ['wavelet', h.wavelet, c.wavelet], ['latentDim', h.latentDim, c.latentDim], ['bits', h.bits, c.bits]];
+    for (const [k, got, want] of fields) {
+      if (got !== undefined && got !== want) throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${k} is ${JSON.stringify(got)} but model ${c.name} has ${JSON.stringify(want)}` });
+    }
   }
 
   /**

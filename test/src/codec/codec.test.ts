@@ -55,6 +55,11 @@ t.test('a stream from another model is refused with a coded error', async (t) =>
     t.ok(isWallocError(e, 'WALLOC_ERR_CONTAINER_MODEL'));
   }
   t.throws(() => codec.checkHeader({ ...codec.header(), model: 'stereo-5x' }), { code: 'WALLOC_ERR_CONTAINER_MODEL' });
+  // Codec fields that contradict the model (an edited header with a fresh CRC) are refused too.
+  for (const edit of [{ levels: 30 }, { bits: 9 }, { latentDim: 1000 }, { wavelet: 'nonexistent' }, { modality: 'audio' as const }]) {
+    t.throws(() => codec.checkHeader({ ...codec.header(), ...edit }), { code: 'WALLOC_ERR_CONTAINER_HEADER', message: new RegExp(Object.keys(edit)[0]!) });
+  }
+  codec.checkHeader(codec.header({ shape: [3, 10, 10] }));
 });
 
 t.test('frames made by another model are refused by the decoder itself (no header needed)', async (t) => {

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { Codec } from '../codec/codec.js';
 import { readWlcSync, writeWlc, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
-import type { ImageFrame } from '../frame.js';
-import { pageCount, readImage, writeImage } from '../io/image.js';
+import type { Frame, ImageFrame } from '../frame.js';
+import { readImagePages, writeImage } from '../io/image.js';
 import type { ImageLimits } from '../io/limits.js';
 
 /** Lower-case hex sha256 of some bytes. */
@@ -48,11 +48,14 @@ export interface EncodedFile {
 export async function encodeImageFile(bytes: Uint8Array, rel: string, codec: Codec, opts: { limits?: ImageLimits; sha256?: string } = {}): Promise<EncodedFile> {
   // From a buffer, not the path: readImage would record the absolute path in the frame's meta,
   // and the output would then depend on where the dataset happens to live.
-  const read = (page: number): Promise<ImageFrame> => readImage(bytes, opts.limits ?? {}, page, rel);
-  const frame = await read(0);
-  const pages = pageCount(frame);
-  const packed = [await codec.encodeFrame(frame)];
-  for (let p = 1; p < pages; p++) packed.push(await codec.encodeFrame(await read(p)));
+  let frame: ImageFrame | undefined;
+  const packed: Frame[] = [];
+  for await (const page of readImagePages(bytes, opts.limits ?? {}, rel)) {
+    frame ??= page;
+    packed.push(await codec.encodeFrame(page));
+  }
+  if (!frame) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: rel, reason: 'no image in it' });
+  const pages = packed.length;
   const fields: SourceFields = { source: rel, sourceBytes: bytes.length, sourceSha256: opts.sha256 ?? sha256Hex(bytes) };
   const header = codec.header({ shape: [...frame.shape], frames: pages, ...fields });
   return { wlc: writeWlc(header, packed), header, width: frame.shape[2]!, height: frame.shape[1]! };

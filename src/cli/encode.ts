@@ -5,14 +5,13 @@
  * per frame, encoded as the frames arrive.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { WlcWriter } from '../container/index.js';
 import { werr } from '../errors.js';
-import type { Frame } from '../frame.js';
-import { pageCount, readImage } from '../io/image.js';
+import type { Frame, ImageFrame } from '../frame.js';
+import { pageCount, readImage, readImagePages } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { checkNotInput } from '../io/output.js';
 import { isImageKind } from '../io/detect.js';
@@ -103,14 +102,13 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   // (A named pipe or <(…) cannot be opened twice: its bytes are read from the stream instead.)
   if (input.seekable) input.stream.destroy();
   const src = input.seekable ? inPath : await input.readAll();
-  const head = await readImage(src, limits);
   // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
+  const pageFrames = readImagePages(src, limits, inPath);
+  const head = (await pageFrames.next()).value as ImageFrame;
   const pages = pageCount(head);
   const frames = (async function* () {
     yield head;
-    // The file is read once for the other pages (each is then decoded on its own: memory stays one page).
-    const bytes = pages > 1 && typeof src === 'string' ? await readFile(src) : src;
-    for (let p = 1; p < pages; p++) yield await readImage(bytes, limits, p, inPath);
+    yield* pageFrames;
   })();
   return encodeFrames(values, frames, { ...extra, shape: [...head.shape], frames: pages }, io);
 }

@@ -123,6 +123,40 @@ export function pageCount(frame: ImageFrame): number {
  * await readImage(pngBytes, { maxPixels: 4_000_000 });
  */
 export async function readImage(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}, page = 0, bufferName = 'image buffer'): Promise<ImageFrame> {
+  const src = await openImage(pathOrBuffer, limits, bufferName);
+  return (await decodePages(src, page, 1))[0]!;
+}
+
+/**
+ * Every page of an image file, in order: one frame for a still image, one per page of an animated
+ * GIF/WebP or a multi-page TIFF. Pages are decoded a block at a time in one pass (a GIF page can
+ * only be decoded after the pages before it, so reading them one by one costs time quadratic in
+ * their number); memory holds one block (about 16 MP), not the whole animation.
+ *
+ * @throws as {@link readImage}
+ * @example
+ * for await (const frame of readImagePages('anim.gif')) frames.push(frame);
+ */
+export async function* readImagePages(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}, bufferName = 'image buffer'): AsyncGenerator<ImageFrame> {
+  const src = await openImage(pathOrBuffer, limits, bufferName);
+  const pages = Math.max(1, src.meta.pages ?? 1);
+  // A rotated page (EXIF orientation) cannot be cut out of a rotated strip: those go one by one.
+  const oriented = (src.meta.orientation ?? 1) !== 1;
+  const perPage = Math.max(1, (src.meta.width ?? 1) * (src.meta.pageHeight ?? src.meta.height ?? 1));
+  const block = oriented ? 1 : Math.max(1, Math.min(64, Math.floor(16e6 / perPage)));
+  for (let p = 0; p < pages; p += block) yield* await decodePages(src, p, Math.min(block, pages - p));
+}
+
+interface OpenedImage {
+  input: Buffer;
+  meta: Metadata;
+  name: string;
+  resolved: ReturnType<typeof resolveImageLimits>;
+  source?: string;
+}
+
+/** Reads the bytes (a path is read here, so errors name it) and the header, checked against the limits. */
+async function openImage(pathOrBuffer: string | Uint8Array, limits: ImageLimits, bufferName: string): Promise<OpenedImage> {
   const resolved = resolveImageLimits(limits);
   const name = typeof pathOrBuffer === 'string' ? pathOrBuffer : bufferName;
   let input: Buffer;
@@ -139,7 +173,6 @@ export async function readImage(pathOrBuffer: string | Uint8Array, limits: Image
     input = Buffer.from(pathOrBuffer.buffer, pathOrBuffer.byteOffset, pathOrBuffer.byteLength);
   }
   if (input.length === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: name, reason: 'the input is empty' });
-
   let meta: Metadata;
   try {
     // limitInputPixels: false here so that *our* check, with its flag hint, is the one that fires.
@@ -148,20 +181,28 @@ export async function readImage(pathOrBuffer: string | Uint8Array, limits: Image
     throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: name, reason: sharpReason(e) }, e);
   }
   checkImageSize(meta.width ?? 0, meta.height ?? 0, resolved, name);
+  // The file's name, not its path: frame meta travels into .wlc records people share.
+  return { input, meta, name, resolved, ...(typeof pathOrBuffer === 'string' ? { source: basename(pathOrBuffer) } : {}) };
+}
 
+/** Decodes `count` pages from `page` in one libvips call (a vertical strip), cut into frames. */
+async function decodePages(src: OpenedImage, page: number, count: number): Promise<ImageFrame[]> {
+  const { input, meta, name, resolved } = src;
   try {
-    let pipeline = sharp(input, { limitInputPixels: resolved.maxPixels, failOn: 'error', pages: 1, page }).autoOrient();
+    let pipeline = sharp(input, { limitInputPixels: resolved.maxPixels, failOn: 'error', pages: count, page }).autoOrient();
     if (meta.hasAlpha) pipeline = pipeline.flatten({ background: { r: 255, g: 255, b: 255 } });
     // toColourspace('srgb') expands grey to 3 channels and applies any ICC profile; raw() then
     // writes 8-bit samples, scaling 16-bit input.
     const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw werr('WALLOC_ERR_INTERNAL', { reason: `sharp returned ${info.channels} channels for ${name}` });
+    if (info.height % count !== 0) throw werr('WALLOC_ERR_INTERNAL', { reason: `${count} pages of ${name} came back ${info.height} rows high` });
+    const h = info.height / count;
     const extra: Record<string, unknown> = { format: meta.format };
-    // The file's name, not its path: frame meta travels into .wlc records people share.
-    if (typeof pathOrBuffer === 'string') extra.source = basename(pathOrBuffer);
+    if (src.source !== undefined) extra.source = src.source;
     if (meta.hasAlpha) extra.alpha = 'flattened';
     if ((meta.pages ?? 1) > 1) extra.pages = meta.pages;
-    return imageFromRgbBytes(data, info.width, info.height, 3, { pts: page, extra });
+    const bytes = info.width * h * 3;
+    return Array.from({ length: count }, (_, i) => imageFromRgbBytes(data.subarray(i * bytes, (i + 1) * bytes), info.width, h, 3, { pts: page + i, extra: { ...extra } }));
   } catch (e) {
     if (isWallocError(e)) throw e;
     throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: name, reason: sharpReason(e) }, e);

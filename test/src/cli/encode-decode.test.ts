@@ -13,6 +13,9 @@ import { runBin } from '../../helpers/io.js';
 import { packageRoot } from '../../../src/paths.js';
 import { findFfmpeg } from '../../../src/io/ffmpeg.js';
 
+// Many real processes (encode, decode, ffmpeg) one after another: more than the default 120 s on a busy machine.
+t.setTimeout(300_000);
+
 const fixture = (name: string) => join(packageRoot(), 'fixtures', 'images', name);
 const MODEL = ['--model', 'rgb-16x-linear'];
 

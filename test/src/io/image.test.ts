@@ -177,3 +177,23 @@ t.test('imageFromRgbBytes / imageToRgbBytes: exact inverse on bytes, clamped and
   t.throws(() => imageFromRgbBytes(new Uint8Array(5), 2, 1), { code: 'WALLOC_ERR_FRAME_SHAPE' });
   t.throws(() => imageToRgbBytes(makeFrame('image', [2, 1, 1], new Float32Array(2))), { code: 'WALLOC_ERR_FRAME_SHAPE' });
 });
+
+t.test('readImagePages: every page of an animation in one pass, equal to reading each page alone', async (t) => {
+  const { readImagePages } = await import('../../../src/io/image.js');
+  const { runFfmpeg, noFfmpeg } = await import('./util.js');
+  if (noFfmpeg) return t.skip('no ffmpeg');
+  const gif = join(tmp, 'anim70.gif');
+  await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=24x16:rate=25', '-frames:v', '70', gif]);
+  const frames = [];
+  for await (const f of readImagePages(gif)) frames.push(f);
+  t.equal(frames.length, 70, 'a block of 64 pages and one of 6');
+  for (const p of [0, 1, 63, 64, 69]) {
+    const one = await readImage(gif, {}, p);
+    t.same(frames[p]!.shape, one.shape);
+    t.ok(sameBytes(imageToRgbBytes(frames[p]!), imageToRgbBytes(one)), `page ${p}`);
+    t.equal(frames[p]!.meta.pts, p);
+  }
+  const still = [];
+  for await (const f of readImagePages(join(IMAGES, 'chelsea_128x96.png'))) still.push(f);
+  t.equal(still.length, 1);
+});

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { werr } from '../src/errors.js';
 import { expectKind, makeFrame, type Frame } from '../src/frame.js';
 import { frameTransform } from '../src/streams.js';
+import { checkImageSize, resolveImageLimits } from '../src/io/limits.js';
 import { defineFilter } from './definition.js';
 
 export const SCALE_KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
@@ -41,6 +42,8 @@ export async function scaleImage(frame: Frame, w: number, h: number, kernel: Sca
   if (c !== 1 && c !== 3 && c !== 4) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `scale: resizes gray, rgb or rgba images (1, 3 or 4 channels), got ${c}` });
   const [ow, oh] = scaledSize(iw, ih, w, h);
   if (ow === iw && oh === ih) return f;
+  // The same bounds as any decoded frame: 65535×65535 would ask libvips for 24 GB.
+  checkImageSize(ow, oh, resolveImageLimits({}), 'scale output');
   const n = iw * ih;
   // Interleaved 16-bit samples: libvips keeps them exact when told the space is grey16/rgb16
   // (float input is reinterpreted as scRGB and comes back gamma-shifted). 1/65535 steps are far

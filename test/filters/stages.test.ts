@@ -51,4 +51,5 @@ t.test('scale: ffmpeg size conventions and a float-precision sharp resize', asyn
   const flat = makeFrame('image', [1, 4, 4], new Float32Array(16).fill(0.1234567));
   const up = await scaleImage(flat, 8, 8, 'linear');
   tt.ok(up.data.every((v) => Math.abs(v - 0.1234567) < 2e-5), 'no 8-bit rounding');
+  await tt.rejects(scaleImage(img, 65535, 65535), { code: 'WALLOC_ERR_LIMIT_EXCEEDED' }, 'a size over the frame limits is refused before libvips allocates it');
 });

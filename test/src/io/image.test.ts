@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { crc32 } from '../../../src/container/crc32.js';
 import { makeFrame } from '../../../src/frame.js';
 import { imageFromRgbBytes, imageToRgbBytes, readImage, writeImage } from '../../../src/io/image.js';
-import { IMAGES, maxAbsDiff, psnr8, sameBytes } from './util.js';
+import { IMAGES, maxAbsDiff, noFfmpeg, psnr8, runFfmpeg, sameBytes } from './util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'walloc-image-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
@@ -178,10 +178,8 @@ t.test('imageFromRgbBytes / imageToRgbBytes: exact inverse on bytes, clamped and
   t.throws(() => imageToRgbBytes(makeFrame('image', [2, 1, 1], new Float32Array(2))), { code: 'WALLOC_ERR_FRAME_SHAPE' });
 });
 
-t.test('readImagePages: every page of an animation in one pass, equal to reading each page alone', async (t) => {
+t.test('readImagePages: every page of an animation in one pass, equal to reading each page alone', { skip: noFfmpeg }, async (t) => {
   const { readImagePages } = await import('../../../src/io/image.js');
-  const { runFfmpeg, noFfmpeg } = await import('./util.js');
-  if (noFfmpeg) return t.skip('no ffmpeg');
   const gif = join(tmp, 'anim70.gif');
   await runFfmpeg(['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=24x16:rate=25', '-frames:v', '70', gif]);
   const frames = [];

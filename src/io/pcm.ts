@@ -141,19 +141,34 @@ export async function* pcmChunks(bytes: AsyncIterable<Uint8Array>, layout: PcmLa
   let pending: Buffer = Buffer.alloc(0);
   let total = 0;
   const limit = opts.maxBytes ?? Infinity;
+  // Float samples can be NaN or infinite, which no codec can code: say which sample, here.
+  const isFloat = layout.format === 'f32le' || layout.format === 'f64le';
+  let frames = 0;
+  const checked = (planar: Float32Array[]): Float32Array[] => {
+    if (isFloat) {
+      for (const [c, ch] of planar.entries()) {
+        for (let i = 0; i < ch.length; i++) {
+          const v = ch[i]!;
+          if (v - v !== 0) throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `sample ${frames + i} of channel ${c + 1} is ${v} (float audio must be finite)` });
+        }
+      }
+    }
+    frames += planar[0]?.length ?? 0;
+    return planar;
+  };
   for await (const raw of bytes) {
     let b = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (total + b.length > limit) b = b.subarray(0, limit - total);
     total += b.length;
     pending = pending.length ? Buffer.concat([pending, b]) : b;
     while (pending.length >= chunkBytes) {
-      yield decodePcm(pending.subarray(0, chunkBytes), layout.format, layout.channels);
+      yield checked(decodePcm(pending.subarray(0, chunkBytes), layout.format, layout.channels));
       pending = pending.subarray(chunkBytes);
     }
     if (total >= limit) break;
   }
   const whole = pending.length - (pending.length % frameBytes);
-  if (whole > 0) yield decodePcm(pending.subarray(0, whole), layout.format, layout.channels);
+  if (whole > 0) yield checked(decodePcm(pending.subarray(0, whole), layout.format, layout.channels));
   if (opts.requireAll && total < limit) {
     throw werr('WALLOC_ERR_AUDIO_TRUNCATED', { source, reason: `the header announces ${limit} bytes of samples but the input ends after ${total}` });
   }

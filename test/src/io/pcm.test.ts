@@ -66,3 +66,12 @@ t.test('pcmChunks: a partial sample frame at the end, or fewer bytes than requir
   await t.rejects(collect(pcmChunks(pieces(Buffer.alloc(40), [5]), { format: 's16le', channels: 2, sampleRate: 44100 }, { maxBytes: 400, requireAll: true })), { code: 'WALLOC_ERR_AUDIO_TRUNCATED' });
   t.throws(() => parseSampleFormat('s12le'), { code: 'WALLOC_ERR_AUDIO_FORMAT' });
 });
+
+t.test('pcmChunks: a NaN or infinite float sample is named (the codec cannot code it)', async (t) => {
+  for (const [format, bad] of [['f32le', NaN], ['f64le', Infinity], ['f32le', -Infinity]] as const) {
+    const planar = [new Float32Array([0.1, 0.2, 0.3]), new Float32Array([0.1, bad, 0.3])];
+    const bytes = format === 'f32le' ? encodePcm(planar, 'f32le') : (() => { const b = Buffer.alloc(6 * 8); [0.1, 0.1, 0.2, bad, 0.3, 0.3].forEach((v, i) => b.writeDoubleLE(v, i * 8)); return b; })();
+    await t.rejects(collect(pcmChunks(pieces(bytes, [7]), { format, channels: 2, sampleRate: 44100 }, { source: 'x.wav' })), { code: 'WALLOC_ERR_AUDIO_FORMAT', message: /x\.wav.*sample 1 of channel 2 is (NaN|-?Infinity)/ });
+  }
+  t.equal((await collect(pcmChunks(pieces(encodePcm([new Float32Array([0.5, -0.5])], 'f32le'), [3]), { format: 'f32le', channels: 1, sampleRate: 8000 }))).length > 0, true, 'finite floats pass');
+});

@@ -98,6 +98,12 @@ function clip(name: string, bytes: number): string {
  * checkOutputFolder('nodir/x.png'); // throws: nodir/x.png: cannot write (the folder nodir does not exist)
  */
 export function checkOutputFolder(path: string): void {
+  if (path === '') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the output name is empty' });
+  let isFolderItself = false;
+  try {
+    isFolderItself = statSync(path).isDirectory();
+  } catch { /* does not exist yet: the usual case */ }
+  if (isFolderItself) throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: 'it is a folder; name a file in it' });
   const dir = dirname(path);
   let isDir = false;
   try {

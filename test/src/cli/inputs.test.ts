@@ -53,3 +53,18 @@ t.test('an output that is the input file itself is refused, by any name', async 
   t.equal(g.code, 2, g.stderr);
   t.same(read(photo), before, 'the photo is untouched');
 });
+
+t.test('an empty output name or a folder as output is refused up front', async (t) => {
+  const { mkdirSync, readdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-outname-'));
+  mkdirSync(join(dir, 'taken.png'));
+  const wlc = join(dir, 'c.wlc');
+  t.equal((await runBin('walloc-encode', [fixture('chelsea_128x96.png'), ...MODEL, '-o', wlc])).code, 0);
+  const folder = await runBin('walloc-decode', [wlc, '-o', join(dir, 'taken.png')]);
+  t.equal(folder.code, 1);
+  t.match(folder.stderr, /it is a folder.*\[WALLOC_ERR_FILE_WRITE\]/);
+  const empty = await runBin('walloc-decode', [wlc, '-o', '']);
+  t.equal(empty.code, 2);
+  t.match(empty.stderr, /output name is empty/);
+  t.same(readdirSync(dir).sort(), ['c.wlc', 'taken.png'], 'no temporary left');
+});

@@ -133,6 +133,8 @@ async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterab
       pixels += f.data.length / (f.shape[0] ?? 1);
       yield f;
     }
+    // A y4m header with no FRAME (or a video with no picture) is not an empty success.
+    if (count === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: String(extra.source ?? 'input'), reason: 'it holds no frames; nothing was written' });
   };
   const writer = new WlcWriter({ header: codec.header(extra) });
   let bytes = 0;

@@ -68,3 +68,14 @@ t.test('an empty output name or a folder as output is refused up front', async (
   t.match(empty.stderr, /output name is empty/);
   t.same(readdirSync(dir).sort(), ['c.wlc', 'taken.png'], 'no temporary left');
 });
+
+t.test('a y4m header with no frame is refused, and nothing is written', async (t) => {
+  const { existsSync, readFileSync: read } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-noframe-'));
+  const y4m = read(join(packageRoot(), 'fixtures', 'video', 'chelsea_pan_96x64.y4m'));
+  const headerOnly = y4m.subarray(0, y4m.indexOf(0x0a) + 1);
+  const r = await runBin('walloc-encode', ['-', ...MODEL, '-o', join(dir, 'e.wlc')], { input: headerOnly });
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stderr, /holds no frames.*\[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
+  t.notOk(existsSync(join(dir, 'e.wlc')));
+});

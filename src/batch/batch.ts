@@ -188,9 +188,14 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       next = tasks.next();
     }
     await Promise.all(inflight);
-  } finally {
+  } catch (e) {
+    // The input failed mid-way (a damaged archive): stop the threads, then remove the temporary
+    // files of writes they were in the middle of, so a failed run leaves none.
     await pool.close();
+    if (existsSync(opts.output)) sweepStaleTemps(opts.output, { ownProcess: true });
+    throw e;
   }
+  await pool.close();
   if (opts.signal?.aborted) s.interrupted = true;
 
   if (opts.archive && !s.interrupted) {

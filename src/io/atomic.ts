@@ -247,13 +247,13 @@ const alive = (pid: number): boolean => {
 
 /**
  * Removes temporary files that a killed batch on this host left under `root` (those whose process
- * is gone). Temporaries of live processes and of other hosts are left alone, so it is safe while
+ * is gone; with `ownProcess`, this process's too, once its writers have stopped). Temporaries of live processes and of other hosts are left alone, so it is safe while
  * other shards write into the same tree. Returns how many were removed.
  *
  * @example
  * sweepStaleTemps('out'); // after a kill -9, before the rerun
  */
-export function sweepStaleTemps(root: string): number {
+export function sweepStaleTemps(root: string, opts: { ownProcess?: boolean } = {}): number {
   let removed = 0;
   const walk = (dir: string) => {
     let entries;
@@ -269,7 +269,7 @@ export function sweepStaleTemps(root: string): number {
         continue;
       }
       const m = TEMP_RE.exec(e.name);
-      if (m && m[1] === HOST && !alive(Number(m[2]))) {
+      if (m && m[1] === HOST && ((opts.ownProcess && Number(m[2]) === process.pid) || !alive(Number(m[2])))) {
         rmSync(p, { force: true });
         removed++;
       }

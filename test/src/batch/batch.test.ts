@@ -244,3 +244,17 @@ t.test('archive entries cannot write outside OUT ("zip slip"), repeat a name, or
   writeFileSync(join(root, 'big.tar'), big);
   t.throws(() => [...readArchive(join(root, 'big.tar'))], { code: 'WALLOC_ERR_ARCHIVE', message: /truncated/ });
 });
+
+t.test('a .wlc archive damaged mid-way stops the extraction with a coded error and leaves no temporary file', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const root = tempDir('cut');
+  const whole = readFileSync(join(dir, 'dataset.wlc'));
+  const cut = join(root, 'cut.wlc');
+  writeFileSync(cut, whole.subarray(0, whole.length - 20));
+  const out = join(root, 'out');
+  await t.rejects(runBatch({ input: cut, output: out, jobs: 2 }), { code: /^WALLOC_ERR_CONTAINER_/ });
+  const all: string[] = [];
+  const walk = (d: string) => { for (const e of readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(join(d, e.name)) : all.push(e.name); };
+  walk(out);
+  t.same(all.filter((n) => n.includes('.wtmp-')), [], 'no temporaries');
+});

@@ -62,6 +62,31 @@ t.test('trainer with --expand: saves the plain net, keeps the factors beside the
   await t.rejects(trainClassifier({ ...o, epochs: 3, resume: true }), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /factors/ });
 });
 
+t.test('trainer with --decompand: the classifier reads the projection values, and classify applies the same map', { skip: FMNIST ? (existsSync(join('fixtures', 'models', 'fmnist-gray-j2')) ? false : 'fmnist-gray-j2 is not bundled') : NO_FMNIST }, async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'walloc-cls-decompand-')), 'm');
+  const o = { ...CLASSIFIER_TRAIN_DEFAULTS, data: 'fashion-mnist', codec: 'fmnist-gray-j2', out, name: 'tiny', limit: 1500, valLimit: 300, batch: 32, lr: 5e-3, warmupSteps: 5, decompand: true, log: () => {} };
+  const r = await trainClassifier({ ...o, epochs: 1 });
+  t.ok(r.accuracy > 0.3, `held-out accuracy after one small epoch: ${r.accuracy}`);
+  const m = loadClassifier(out);
+  const { Codec } = await import('../../../src/codec/codec.js');
+  const codec = Codec.load('fmnist-gray-j2');
+  t.same(m.config.decompand, { bits: 8, scale: Array.from(codec.model.weights.get('encoder.scale')!) }, 'the map is recorded: classify needs no codec');
+  // classify's input path equals the trainer's: the inverse companding of the stream's int8 latents.
+  const { Classifier } = await import('../../../src/classify/classifier.js');
+  const { InputMaker } = await import('../../../src/classify/inputs.js');
+  const { loadFashionMnist, greyFrame } = await import('../../../src/classify/fashion-mnist.js');
+  const test = loadFashionMnist('test', { limit: 1 });
+  const img = greyFrame(test, 0);
+  const c = await Classifier.load(out);
+  const viaClassifier = await c.inputOf(codec.latents(img));
+  const viaTrainer = new InputMaker(codec, { decompand: true }).build(1, () => img, () => 0);
+  t.same(viaClassifier.data, viaTrainer.data);
+  const raw = new InputMaker(codec).build(1, () => img, () => 0);
+  t.notSame(raw.data, viaTrainer.data, 'and it is not the companded integers');
+  c.dispose();
+  await t.rejects(trainClassifier({ ...o, decompand: false, epochs: 2, resume: true }), { message: /--decompand/ });
+});
+
 t.test('class folders: held-out classes must match, a broken image is skipped and named', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'walloc-cls-folders-'));
   const photo = (name: string) => join('fixtures', 'images', name);

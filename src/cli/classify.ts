@@ -150,6 +150,8 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     // An audio stream shorter than one window has nothing to classify: say so rather than print nothing.
     if (windower && windows === 0) {
       io.stderr.write(`classify: the stream is shorter than one ${((windower.window * windower.samplesPerColumn) / sampleRate).toFixed(2)} s window: no line to print\n`);
+    } else if (!windower && index === 0) {
+      io.stderr.write('classify: the stream holds no frames: no line to print\n');
     }
     if (out.stream !== io.stdout) out.stream.end();
     await out.commit();

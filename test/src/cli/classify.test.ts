@@ -163,3 +163,12 @@ t.test('classify: a token classifier on a latent stream is WALLOC_ERR_CLASSIFIER
   t.equal(await runCommand(classifyCommand, [join(dir, 'c.wlc'), '--top', '-1'], io), 2);
   t.match(io.err(), /--top needs a value; a value starting with a dash is written --top=-1 \[WALLOC_ERR_INVALID_ARGUMENT\]/);
 });
+
+t.test('classify on a stream with a header and no frame says there is nothing to classify', async (t) => {
+  const codec = Codec.load(defaultModel('image'));
+  const empty = writeWlc(codec.header({ frames: 0 }), []);
+  const r = await runBin('classify', ['-'], { input: empty });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.length, 0);
+  t.match(r.stderr, /holds no frames: no line to print/);
+});

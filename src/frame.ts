@@ -19,6 +19,9 @@ import { werr } from './errors.js';
 export type MediaKind = 'image' | 'audio' | 'volume';
 export type FrameKind = MediaKind | 'coeffs' | 'latent' | 'tokens' | 'packed';
 
+/** Every frame kind, for checks at the API's edge. */
+export const FRAME_KINDS: readonly FrameKind[] = ['image', 'audio', 'volume', 'coeffs', 'latent', 'tokens', 'packed'];
+
 /** Number of spatial axes of each media kind (1-D audio, 2-D images, 3-D volumes). */
 export const SPATIAL_DIMS: Readonly<Record<MediaKind, 1 | 2 | 3>> = { audio: 1, image: 2, volume: 3 };
 
@@ -83,6 +86,7 @@ export function sizeOf(shape: readonly number[]): number {
 export function makeFrame<K extends FrameKind, D extends FrameData>(
   kind: K, shape: readonly number[], data: D, meta: FrameMeta = {},
 ): Frame<K, D> {
+  if (!FRAME_KINDS.includes(kind)) throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'makeFrame', expected: FRAME_KINDS.join(', '), actual: JSON.stringify(kind) });
   for (const d of shape) {
     if (!Number.isInteger(d) || d <= 0) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `dimension ${d} in [${shape.join(', ')}] is not a positive integer` });
   }

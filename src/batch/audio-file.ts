@@ -12,7 +12,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Codec } from '../codec/codec.js';
-import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStream, planFromHeader } from '../codec/audio-stream.js';
+import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStream, planFromHeader, sourceRateOf } from '../codec/audio-stream.js';
 import { readWlcSync, writeWlc, type WlcHeader, type WlcMeta } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
@@ -124,7 +124,7 @@ export async function decodeAudioFile(wlc: Uint8Array, codecFor: (model: string)
   const dec = new AudioStreamDecoder(codec, plan);
   const mono = header.sourceChannels === 1;
   const channels = mono ? 1 : 2;
-  const outRate = typeof header.sourceRate === 'number' && Number.isSafeInteger(header.sourceRate) && header.sourceRate > 0 ? header.sourceRate : plan.sampleRate;
+  const outRate = sourceRateOf(header as Record<string, unknown>, plan.sampleRate);
   const wav = memoryWav(outRate, channels);
   const sink = outRate !== plan.sampleRate ? resampleInto(wav, { from: plan.sampleRate, to: outRate, channels }) : wav;
   let samples = 0;

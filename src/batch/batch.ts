@@ -83,13 +83,19 @@ function sourceTasks(opts: BatchOptions, refusedOut: TaskResult[]): { total?: nu
   if (isArchiveFile(opts.input)) {
     const mode = opts.decode ? 'decode' : 'extract';
     const items = (function* () {
-      const seen = new Set<string>();
+      // Output stems already taken, with the entry that took them (every shard reads every entry,
+      // so all agree on which of two colliding entries wins: the first).
+      const taken = new Map<string, string>();
       for (const e of readArchive(opts.input)) {
-        if (opts.shard && shardOf(e.name, opts.shard.count) !== opts.shard.index) continue;
         // Entry names come from the archive, so from whoever made it: one that would write outside
-        // OUT, or a second entry of the same name, fails on its own and the rest go on.
-        const bad = unsafeRelativeName(e.name) ?? (seen.has(e.name) ? 'an earlier entry has the same name (it was kept)' : undefined);
-        seen.add(e.name);
+        // OUT, or one whose output an earlier entry already writes (`a.wlc`, `a.WLC`, `a`), fails
+        // on its own and the rest go on.
+        let bad = unsafeRelativeName(e.name);
+        const stem = bad ? undefined : outputPath(e.name, opts.output, mode, '');
+        const first = stem === undefined ? undefined : taken.get(stem);
+        if (first !== undefined) bad = `entry ${JSON.stringify(first)} writes the same output (it was kept)`;
+        else if (stem !== undefined) taken.set(stem, e.name);
+        if (opts.shard && shardOf(e.name, opts.shard.count) !== opts.shard.index) continue;
         if (bad) {
           const err = werr('WALLOC_ERR_ARCHIVE', { path: opts.input, reason: `entry ${JSON.stringify(e.name)} is refused: ${bad}` });
           yield { mode, input: resolve(opts.input), rel: e.name, output: resolve(opts.output), refused: { code: err.code, message: err.message } } satisfies WorkItem;

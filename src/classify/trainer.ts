@@ -193,6 +193,8 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   o.log(`preparing ${o.data} ${codec ? `latents of ${codec.model.id}` : 'pixels'} …`);
   const ds = await buildDatasets(o, maker);
   const { train, val } = ds;
+  // Audio windows are cut from a stream's latents by classify itself, without this map.
+  if (o.decompand && ds.window) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--decompand is for image latents; audio window classifiers read the latents as streams carry them' });
   const prepSeconds = (Date.now() - t0) / 1000;
   o.log(`${train.n} training and ${val.n} held-out inputs of [${train.h}, ${train.w}, ${train.c}] (NHWC) in ${prepSeconds.toFixed(1)} s; backend ${backend}`);
 

@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
-import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, modelSampleRate, planAudioStream, planFromHeader } from '../codec/audio-stream.js';
+import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, modelSampleRate, planAudioStream, planFromHeader, sourceRateOf } from '../codec/audio-stream.js';
 import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
@@ -127,11 +127,11 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
   const dec = plan
     ? new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true })
     : clipDecoder(codec);
-  const sampleRate = plan?.sampleRate ?? (typeof header.sampleRate === 'number' ? header.sampleRate : modelSampleRate(codec));
+  const sampleRate = plan?.sampleRate ?? sourceRateOf(header as Record<string, unknown>, modelSampleRate(codec), 'sampleRate');
   const mono = header.sourceChannels === 1;
   const sink = await openAudioSink(outPath, {
     sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
-    outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : typeof header.sourceRate === 'number' ? header.sourceRate : undefined,
+    outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : sourceRateOf(header as Record<string, unknown>, sampleRate),
   });
   let samples = 0;
   const write = async (frames: Frame[]) => { samples += await writeAudioFrames(frames, sink, mono); };

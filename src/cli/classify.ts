@@ -11,7 +11,7 @@
 import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcParser, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import { openInput } from '../io/input.js';
-import { openOutput } from '../io/output.js';
+import { checkNotInput, openOutput } from '../io/output.js';
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { Classifier, predictionOf } from '../classify/classifier.js';
 import { LatentWindower } from '../classify/audio-windows.js';
@@ -72,6 +72,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
     input.stream.destroy();
     throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath === '-' ? 'stdin' : inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
   }
+  checkNotInput(inPath, (values.output as string | undefined) ?? '-');
   const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, binary: false });
   const { signal, release } = interruptSignal();
   const parser = new WlcParser(maxRecordBytes !== undefined ? { maxRecordBytes } : {});

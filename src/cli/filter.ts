@@ -89,7 +89,11 @@ export const filterCommand: CommandSpec = {
     }
     const graph = FilterGraph.parse(text);
     const files = mapPorts(graph, (values.input as string[] | undefined) ?? [], (values.output as string[] | undefined) ?? []);
-    for (const i of (values.input as string[] | undefined) ?? []) for (const o of (values.output as string[] | undefined) ?? []) checkNotInput(i, o);
+    // Every file read (-i, load=) against every file written (-o, save=): none may be the same file.
+    const fileOf = (name: string) => graph.nodes.filter((n) => n.def.name === name).map((n) => n.options.file).filter((f): f is string => typeof f === 'string');
+    const reads = [...((values.input as string[] | undefined) ?? []), ...fileOf('load')];
+    const writes = [...((values.output as string[] | undefined) ?? []), ...fileOf('save')];
+    for (const i of reads) for (const o of writes) checkNotInput(i, o);
     const base = processFilterIo({ stdin: io.stdin, stdout: io.stdout });
     const fio = { openInput: base.openInput, openOutput: (p: string, o?: { binary?: boolean }) => (values.force && p === '-' ? base.openOutput(p, { binary: false }) : base.openOutput(p, o)) };
     const ac = new AbortController();

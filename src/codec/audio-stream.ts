@@ -113,6 +113,25 @@ export function modelSampleRate(codec: Codec): number {
   return typeof r === 'number' && r > 0 ? r : 44100;
 }
 
+/**
+ * The rate a stream's audio goes back to: the header's `sourceRate` (what the recording had), or
+ * the codec's when the header has none. A rate no recording has (outside 1 kHz..768 kHz, or not
+ * an integer) is a damaged or hostile header, which would otherwise make the resampler write
+ * gigabytes from a few bytes.
+ *
+ * @throws WALLOC_ERR_CONTAINER_HEADER
+ * @example
+ * sourceRateOf({ sourceRate: 48000 }, 44100); // 48000
+ */
+export function sourceRateOf(header: Record<string, unknown>, codecRate: number, key: 'sourceRate' | 'sampleRate' = 'sourceRate'): number {
+  const r = header[key];
+  if (r === undefined) return codecRate;
+  if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 1000 || r > 768_000) {
+    throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${key} ${JSON.stringify(r)} is not a sample rate from 1000 to 768000 Hz` });
+  }
+  return r;
+}
+
 /** Reads and checks the plan a stream header carries. */
 export function planFromHeader(header: Record<string, unknown>): AudioStreamPlan {
   const p = header[AUDIO_STREAM_KEY] as Partial<AudioStreamPlan> | undefined;

@@ -1,7 +1,7 @@
 /**
  * One policy for the odd broken file in an eval folder (images, recordings, volumes): a file that
- * fails with a coded error is reported and skipped, so one bad file does not end a long run; any
- * other error (a bug) still ends it. Each eval refuses a folder where nothing could be read.
+ * fails with a coded error is reported and skipped, so one bad file does not end a long run; with
+ * no one to report it to, and for any other error (a bug), it ends the run. Each eval refuses a folder where nothing could be read.
  */
 import { isWallocError } from '../errors.js';
 
@@ -19,8 +19,9 @@ export async function readOrSkip<T>(file: string, read: () => T | Promise<T>, on
   try {
     return await read();
   } catch (e) {
-    if (!isWallocError(e)) throw e;
-    onSkip?.(file, e.message);
+    // Without a listener nobody would learn a file was dropped: the error stands.
+    if (!isWallocError(e) || !onSkip) throw e;
+    onSkip(file, e.message);
     return undefined;
   }
 }

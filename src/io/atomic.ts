@@ -9,7 +9,7 @@
  * shared file system) never share one, and a later run can tell which leftovers belong to dead
  * processes on this host and remove them.
  */
-import { accessSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -21,30 +21,23 @@ const TEMP_RE = /^\..+\.wtmp-([A-Za-z0-9_]+)-(\d+)-(\d+)(\.[A-Za-z0-9]+)?$/;
 let counter = 0;
 
 /**
- * Where an output really goes. A name that is a FIFO, a device or a socket (`-o /dev/null`, a named
- * pipe another program reads) is written directly: a temporary file renamed over it would replace
- * the special file with a regular one (and, as root, break /dev/null for the whole machine). A
- * symbolic link to a file is followed, so the link stays and its target gets the new contents.
+ * Where an output really goes. A name that is, or links to, a FIFO, a device or a socket
+ * (`-o /dev/null`, `-o /dev/stdout`, a named pipe another program reads, `>(cmd)`) is written
+ * directly: a temporary file renamed over it would replace the special file with a regular one
+ * (and, as root, break /dev/null for the whole machine). Anything else, a link to a file included,
+ * gets the usual temporary file and rename: a link is replaced, not followed, so a link planted in
+ * a shared folder cannot redirect the write into someone else's file.
  *
  * @example
  * outputTarget('/dev/null');   // { path: '/dev/null', direct: true }
- * outputTarget('latest.png');  // { path: '/data/run-7/out.png', direct: false } (a link)
+ * outputTarget('out.png');     // { path: 'out.png', direct: false }
  */
 export function outputTarget(path: string): { path: string; direct: boolean } {
   let st;
   try {
-    st = lstatSync(path);
+    st = statSync(path); // follows links: /dev/stdout → a pipe, /dev/fd/63 → a FIFO
   } catch {
-    return { path, direct: false };
-  }
-  if (st.isSymbolicLink()) {
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch {
-      return { path, direct: false }; // a dangling link: replaced like a missing file
-    }
-    return outputTarget(real);
+    return { path, direct: false }; // missing (or a dangling link): a new file
   }
   return { path, direct: !st.isFile() && !st.isDirectory() };
 }

@@ -140,10 +140,12 @@ export async function readImage(pathOrBuffer: string | Uint8Array, limits: Image
 export async function* readImagePages(pathOrBuffer: string | Uint8Array, limits: ImageLimits = {}, bufferName = 'image buffer'): AsyncGenerator<ImageFrame> {
   const src = await openImage(pathOrBuffer, limits, bufferName);
   const pages = Math.max(1, src.meta.pages ?? 1);
-  // A rotated page (EXIF orientation) cannot be cut out of a rotated strip: those go one by one.
-  const oriented = (src.meta.orientation ?? 1) !== 1;
+  // One by one where a strip does not work: a rotated page (EXIF orientation) cannot be cut out of
+  // a rotated strip, and a multi-page TIFF's pages may differ in size. A block also stays under the
+  // pixel limit, which libvips applies to the whole strip.
+  const oneByOne = (src.meta.orientation ?? 1) !== 1 || src.meta.format === 'tiff';
   const perPage = Math.max(1, (src.meta.width ?? 1) * (src.meta.pageHeight ?? src.meta.height ?? 1));
-  const block = oriented ? 1 : Math.max(1, Math.min(64, Math.floor(16e6 / perPage)));
+  const block = oneByOne ? 1 : Math.max(1, Math.min(64, Math.floor(Math.min(16e6, src.resolved.maxPixels) / perPage)));
   for (let p = 0; p < pages; p += block) yield* await decodePages(src, p, Math.min(block, pages - p));
 }
 

@@ -51,6 +51,13 @@ t.test('an output that is the input file itself is refused, by any name', async 
   t.equal(f.code, 2, f.stderr);
   const g = await runBin('walloc', ['filter', '-i', photo, 'scale=10:10', '-o', join(dir, 'alias.png')]);
   t.equal(g.code, 2, g.stderr);
+  const h = await runBin('walloc', ['filter', '-i', photo, `scale=10:10,save=file=${photo}`]);
+  t.equal(h.code, 2, `-i against save=: ${h.stderr}`);
+  const wlc = join(dir, 'c.wlc');
+  t.equal((await runBin('walloc-encode', [photo, ...MODEL, '-o', wlc])).code, 0);
+  const c = await runBin('classify', [wlc, '-o', wlc]);
+  t.equal(c.code, 2, `classify -o onto its input: ${c.stderr}`);
+  t.equal(read(wlc).subarray(0, 4).toString(), 'WLOC');
   t.same(read(photo), before, 'the photo is untouched');
 });
 

@@ -191,6 +191,10 @@ t.test('readImagePages: every page of an animation in one pass, equal to reading
     t.ok(sameBytes(imageToRgbBytes(frames[p]!), imageToRgbBytes(one)), `page ${p}`);
     t.equal(frames[p]!.meta.pts, p);
   }
+  // A pixel limit holds per page, not per block of pages.
+  let n = 0;
+  for await (const f of readImagePages(gif, { maxPixels: 24 * 16 * 2 })) n += f.shape[1] === 16 ? 1 : 0;
+  t.equal(n, 70, 'every page under a limit of two pages\' pixels');
   const still = [];
   for await (const f of readImagePages(join(IMAGES, 'chelsea_128x96.png'))) still.push(f);
   t.equal(still.length, 1);

@@ -54,15 +54,23 @@ t.test('a FIFO, a device or a link as output: written through, never replaced', 
   dev.stream.write('x');
   await dev.commit();
   t.ok(lstatSync('/dev/null').isCharacterDevice());
-  // A link to a file: the target gets the bytes, the link stays a link.
+  // A link to a file is replaced, not followed: a link planted in a shared folder must not
+  // redirect the write into another file.
   writeFileSync(join(dir, 'real.txt'), 'old');
   symlinkSync(join(dir, 'real.txt'), join(dir, 'link.txt'));
   const viaLink = openOutput(join(dir, 'link.txt'), { stdout: new PassThrough() });
   viaLink.stream.write('new');
   await viaLink.commit();
-  t.ok(lstatSync(join(dir, 'link.txt')).isSymbolicLink());
-  t.equal(readFileSync(join(dir, 'real.txt'), 'utf8'), 'new');
-  t.same(readdirSync(dir).sort(), ['link.txt', 'pipe.bin', 'real.txt'], 'no temporary files');
+  t.ok(lstatSync(join(dir, 'link.txt')).isFile());
+  t.equal(readFileSync(join(dir, 'link.txt'), 'utf8'), 'new');
+  t.equal(readFileSync(join(dir, 'real.txt'), 'utf8'), 'old', 'the file the link pointed at is untouched');
+  // A link to a device (/dev/stdout is one when stdout is a pipe) is written through.
+  symlinkSync('/dev/null', join(dir, 'null-link'));
+  const viaDevLink = openOutput(join(dir, 'null-link'), { stdout: new PassThrough() });
+  viaDevLink.stream.write('x');
+  await viaDevLink.commit();
+  t.ok(lstatSync(join(dir, 'null-link')).isSymbolicLink(), 'the link to a device stays');
+  t.same(readdirSync(dir).sort(), ['link.txt', 'null-link', 'pipe.bin', 'real.txt'], 'no temporary files');
   const { writeFileAtomic, openAtomic } = await import('../../../src/io/atomic.js');
   writeFileAtomic('/dev/null', Buffer.from('y'));
   const a = openAtomic('/dev/null');

@@ -43,6 +43,9 @@ export class Codec {
   /** The decoder net, built on first use (a promise, so that concurrent first calls share it). */
   private synth?: Promise<Synthesizer>;
   private net?: Synthesizer;
+  /** Nets given up by dispose() that decodes in flight may still be using. */
+  private readonly retired: Synthesizer[] = [];
+  private inflight = 0;
   private readonly opts: CodecOptions;
 
   private constructor(model: Model, opts: CodecOptions) {
@@ -138,9 +141,17 @@ export class Codec {
       // walloc-encode's audio records are overlapping chunks, not clips: they decode as a stream.
       throw werr('WALLOC_ERR_FRAME_KIND', { stage: `decoder ${this.model.config.name}`, expected: 'whole-clip audio', actual: 'a chunk of a streamed audio .wlc', hint: '; decode such a stream with new AudioStreamDecoder(codec, planFromHeader(reader.header)), or walloc-decode' });
     }
-    const synth = await this.synthesizer();
-    const q = frame.kind === 'packed' ? await unpackFrame(frame, { maxValues }) : frame;
-    const coeffs = synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
+    // Counted in flight: a dispose() meanwhile frees the net only once no decode is using it.
+    this.inflight++;
+    let coeffs;
+    try {
+      const synth = await this.synthesizer();
+      const q = frame.kind === 'packed' ? await unpackFrame(frame, { maxValues }) : frame;
+      coeffs = synth.decode(dequantizeFrame(q, { bits: this.model.config.bits }));
+    } finally {
+      this.inflight--;
+      this.freeRetired();
+    }
     const media = wptInverse(coeffs);
     const lo = media.kind === 'audio' ? -1 : -0.5;
     const hi = media.kind === 'audio' ? 1 : 0.5;
@@ -200,6 +211,7 @@ export class Codec {
     const p: Promise<Synthesizer> = Synthesizer.create(this.model, { backend: this.opts.backend }).then(
       (s) => {
         if (this.synth === p) this.net = s;
+        else this.retired.push(s); // disposed while it was being built: freed after the decode
         return s;
       },
       (e: unknown) => {
@@ -211,10 +223,19 @@ export class Codec {
     return p;
   }
 
-  /** Frees the decoder net's TensorFlow.js tensors; a later decode builds it again. */
+  /**
+   * Frees the decoder net's TensorFlow.js tensors (at once, or when the decodes in flight end); a
+   * later decode builds it again.
+   */
   dispose(): void {
-    this.net?.dispose();
+    if (this.net) this.retired.push(this.net);
     this.net = undefined;
     this.synth = undefined;
+    this.freeRetired();
+  }
+
+  private freeRetired(): void {
+    if (this.inflight > 0) return;
+    for (const s of this.retired.splice(0)) s.dispose();
   }
 }

@@ -4,7 +4,7 @@
  * chosen by the output's extension. File outputs are written atomically: a temporary name, then a
  * rename once complete.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { isWallocError, werr } from '../errors.js';
@@ -80,21 +80,28 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
     // Numbered images, each written atomically as it is decoded.
     checkOutputFolder(path);
     let n = 1;
-    const written: string[] = [];
+    // Frames this decode created (not ones that replaced a file already there), for abort.
+    const created: string[] = [];
+    let aborted = false;
     const stream = new Writable({
       objectMode: true,
       write(f: ImageFrame, _e, cb) {
         const name = frameName(path, n++);
         const tmp = tempPathFor(name, true);
-        // The rename inside the chain, so that its failure (a folder of that name) is this frame's error.
-        writeImage(f, tmp).then(() => renameSync(tmp, name)).then(() => { written.push(name); cb(); }, (e: unknown) => {
+        const existed = existsSync(name);
+        // The rename inside the chain, so that its failure (a folder of that name) is this frame's
+        // error; a frame still being written when the decode failed is dropped, not renamed.
+        writeImage(f, tmp).then(() => {
+          if (aborted) throw werr('WALLOC_ERR_INTERRUPTED', { signal: 'abort' });
+          renameSync(tmp, name);
+        }).then(() => { if (!existed) created.push(name); cb(); }, (e: unknown) => {
           rmSync(tmp, { force: true });
           cb(isWallocError(e) ? e : werr('WALLOC_ERR_FILE_WRITE', { path: name, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e));
         });
       },
     });
-    // A failed decode leaves no numbered frames behind, as a failed single file leaves no file.
-    return { stream, commit: async () => {}, abort: () => { for (const name of written.splice(0)) rmSync(name, { force: true }); } };
+    // A failed decode leaves no new numbered frames behind, as a failed single file leaves no file.
+    return { stream, commit: async () => {}, abort: () => { aborted = true; for (const name of created.splice(0)) rmSync(name, { force: true }); } };
   }
   if (ext === '.y4m' || (path === '-' && (opts.format ?? 'y4m') === 'y4m')) return bytesSink(new Y4mWriter(), path, opts);
   if (path === '-') {

@@ -97,6 +97,12 @@ t.test('the decoder net: built once for concurrent first calls, freed by dispose
   t.same(again.data, outs[0]!.data, 'a decode after dispose builds the net again');
   codec.dispose();
   t.equal(tf.memory().numTensors, before);
+  // dispose() while the first decode is building the net, or using it: the decode finishes, and
+  // the net is freed once it has.
+  const during = codec.decodeFrame(packed);
+  codec.dispose();
+  t.same((await during).data, outs[0]!.data, 'a decode in flight finishes');
+  t.equal(tf.memory().numTensors, before, 'and its net is freed afterwards');
 });
 
 t.test('wrong arguments are coded errors when the codec or stage is made, not on the first frame', async (t) => {

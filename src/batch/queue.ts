@@ -20,10 +20,11 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve, sep } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { werr } from '../errors.js';
 import { ErrorsFile, JsonLinesFile } from './manifest.js';
-import type { BatchTask } from './plan.js';
+import { unsafeRelativeName, type BatchTask } from './plan.js';
 import { TaskPool } from './pool.js';
 import type { TaskResult, TaskSettings } from './task.js';
 
@@ -237,6 +238,12 @@ export interface WorkerOptions {
   exitWhenIdle?: boolean;
   manifest?: string;
   errors?: string;
+  /**
+   * Confine writes to this folder: a job whose output lies outside it fails (permanently) instead of
+   * writing there. Anyone who can add jobs to the queue chooses the paths, so set it wherever the
+   * queue is not trusted as much as the worker's account.
+   */
+  outRoot?: string;
   signal?: AbortSignal;
   onResult?: (r: TaskResult, job: Job<BatchJobData>) => void;
   /** Called when a job failed for the last time (dead-lettered). */
@@ -271,6 +278,10 @@ export async function runQueueWorker(opts: WorkerOptions): Promise<WorkerSummary
   const s: WorkerSummary = { done: 0, skipped: 0, failed: 0, retried: 0, wallSeconds: 0 };
 
   const worker = new Worker<BatchJobData, TaskResult>(name, async (job) => {
+    if (opts.outRoot !== undefined) {
+      const bad = jobOutputOutside(job.data.task, opts.outRoot);
+      if (bad) throw new UnrecoverableError(`WALLOC_ERR_INVALID_ARGUMENT: ${bad}`);
+    }
     const r = await pool.run({ ...job.data.task, settings: job.data.settings });
     manifest?.append({ time: new Date().toISOString(), by, job: job.id, attempt: job.attemptsMade + 1, ...r });
     opts.onResult?.(r, job);
@@ -341,4 +352,19 @@ export async function runQueueWorker(opts: WorkerOptions): Promise<WorkerSummary
   }
   s.wallSeconds = (performance.now() - t0) / 1000;
   return s;
+}
+
+/**
+ * Why a job's output may not be written under `root` (it lies outside, or its name climbs out), or
+ * undefined when it may.
+ *
+ * @example
+ * jobOutputOutside({ mode: 'encode', input: '/in/a.png', rel: 'a.png', output: '/etc/x.wlc' }, '/out'); // '… is not under /out'
+ */
+export function jobOutputOutside(task: Pick<BatchTask, 'output' | 'rel'>, root: string): string | undefined {
+  const base = resolve(root);
+  const out = resolve(task.output);
+  if (!out.startsWith(base + sep)) return `the job's output ${task.output} is not under ${base} (walloc worker --out-root)`;
+  const bad = unsafeRelativeName(task.rel);
+  return bad ? `the job's file name ${JSON.stringify(task.rel)} is refused: ${bad}` : undefined;
 }

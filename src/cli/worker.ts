@@ -29,6 +29,7 @@ export const workerCommand: CommandSpec = {
     'stalled-ms': { type: 'string', arg: 'MS', help: 'how often to check for jobs of dead workers (default: 30000)' },
     failed: { type: 'boolean', help: 'list the dead-lettered jobs as JSON lines and exit' },
     'retry-failed': { type: 'boolean', help: 'move the dead-lettered jobs back to the queue and exit' },
+    'out-root': { type: 'string', arg: 'DIR', help: 'write only under this folder: a job whose output lies elsewhere fails instead (use it wherever others can add jobs to the queue)' },
     quiet: { type: 'boolean', short: 'q', help: 'no per-job lines and no summary' },
   },
   examples: [
@@ -62,6 +63,7 @@ export const workerCommand: CommandSpec = {
         ...(stalled !== undefined ? { stalledIntervalMs: stalled } : {}),
         ...(values.manifest !== undefined ? { manifest: values.manifest as string } : {}),
         ...(values.errors !== undefined ? { errors: values.errors as string } : {}),
+        ...(values['out-root'] !== undefined ? { outRoot: values['out-root'] as string } : {}),
         onResult: (r) => {
           const msg = r.error?.message ?? 'failed';
           if (!quiet && r.status === 'failed') io.stderr.write(`walloc worker: ${msg.includes(r.rel) ? '' : `${r.rel}: `}${msg} [${r.error?.code ?? 'WALLOC_ERR_INTERNAL'}]\n`);

@@ -5,7 +5,7 @@
  */
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
-import type { AudioSink } from './wav.js';
+import type { AudioSink } from './audio-sink.js';
 
 /**
  * Planar chunk → stereo (mono duplicated); more than two channels is a coded error.

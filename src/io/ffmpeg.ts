@@ -44,3 +44,19 @@ export function findFfmpeg(): FfmpegInfo | null {
   }
   return (cached = null);
 }
+
+/**
+ * Writes to an ffmpeg child's stdin and, when its buffer is full, waits for 'drain' or 'close',
+ * whichever comes first (the other listener is removed, or one would pile up per wait).
+ *
+ * @example
+ * await writeToChild(child.stdin!, encodePcm(planar, 'f32le'));
+ */
+export async function writeToChild(stdin: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> {
+  if (stdin.write(bytes)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => { stdin.off('drain', done); stdin.off('close', done); resolve(); };
+    stdin.once('drain', done);
+    stdin.once('close', done);
+  });
+}

@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { werr } from '../errors.js';
-import type { AudioSink } from './wav.js';
+import type { AudioSink } from './audio-sink.js';
 import { decodePcm, encodePcm } from './pcm.js';
-import { findFfmpeg } from './ffmpeg.js';
+import { findFfmpeg, writeToChild } from './ffmpeg.js';
 import { ffmpegErrorLine } from './video.js';
 
 /**
@@ -60,13 +60,7 @@ export function resampleInto(inner: AudioSink, o: { from: number; to: number; ch
     async write(planar) {
       if (failure) throw failure;
       if (child.stdin!.destroyed) throw await fail();
-      if (!child.stdin!.write(encodePcm(planar, 'f32le'))) {
-        await new Promise<void>((resolve) => {
-          const done = () => { child.stdin!.off('drain', done); child.stdin!.off('close', done); resolve(); };
-          child.stdin!.once('drain', done);
-          child.stdin!.once('close', done);
-        });
-      }
+      await writeToChild(child.stdin!, encodePcm(planar, 'f32le'));
     },
     async commit() {
       child.stdin!.end();

@@ -17,6 +17,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { werr } from '../errors.js';
 import { bytesPerSample, pcmChunks, type SampleFormat } from './pcm.js';
+import type { AudioSink } from './audio-sink.js';
 
 /** What a WAV header says. */
 export interface WavInfo {
@@ -249,17 +250,7 @@ export function patchWavSizes(path: string, dataBytes: number): void {
   }
 }
 
-/** Where decoded audio goes: a WAV or raw PCM file or stdout, or any format ffmpeg writes. */
-export interface AudioSink {
-  /** Writes one planar chunk (resolves when the bytes are accepted: backpressure). */
-  write(planar: readonly Float32Array[]): Promise<void>;
-  /** Finishes and makes the output visible (rename into place, WAV sizes patched). */
-  commit(): Promise<void>;
-  /** Removes any partial output. */
-  abort(): void;
-  /** What is written, for messages: 'wav s16le', 'raw f32le', 'ffmpeg .flac'. */
-  kind: string;
-}
+export type { AudioSink } from './audio-sink.js';
 
 export interface AudioSinkOptions {
   sampleRate: number;
@@ -339,7 +330,7 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   // Anything else: ffmpeg encodes f32le from a pipe into a temporary file that keeps the extension.
   const { spawn } = await import('node:child_process');
   const { renamedOutput } = await import('./atomic.js');
-  const { findFfmpeg } = await import('./ffmpeg.js');
+  const { findFfmpeg, writeToChild } = await import('./ffmpeg.js');
   const { ffmpegErrorLine } = await import('./video.js');
   const ff = findFfmpeg();
   if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
@@ -356,16 +347,8 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   return {
     kind: `ffmpeg ${ext}`,
     async write(planar) {
-      const b = encodePcm(planar, 'f32le');
       if (child.stdin!.destroyed) throw await fail();
-      if (!child.stdin!.write(b)) {
-        // Whichever comes first; the other listener is removed, or one would pile up per wait.
-        await new Promise<void>((resolve) => {
-          const done = () => { child.stdin!.off('drain', done); child.stdin!.off('close', done); resolve(); };
-          child.stdin!.once('drain', done);
-          child.stdin!.once('close', done);
-        });
-      }
+      await writeToChild(child.stdin!, encodePcm(planar, 'f32le'));
     },
     async commit() {
       child.stdin!.end();

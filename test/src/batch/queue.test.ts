@@ -131,3 +131,11 @@ if (!hasRedis()) {
     }
   });
 }
+
+t.test('walloc worker --out-root: a job may write only under the root', async (t) => {
+  const { jobOutputOutside } = await import('../../../src/batch/queue.js');
+  t.equal(jobOutputOutside({ rel: 'a/b.png', output: '/data/out/a/b.wlc' }, '/data/out'), undefined);
+  t.match(jobOutputOutside({ rel: 'b.png', output: '/home/u/.bashrc' }, '/data/out'), /not under \/data\/out/);
+  t.match(jobOutputOutside({ rel: 'x.png', output: '/data/out-evil/x.wlc' }, '/data/out'), /not under/, 'a sibling with the same prefix is outside');
+  t.match(jobOutputOutside({ rel: '../x.png', output: '/data/out/sub/../x.wlc' }, '/data/out'), /\.\." segment/);
+});

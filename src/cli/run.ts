@@ -34,6 +34,13 @@ export function reportError(prog: string, e: unknown, stderr: NodeJS.WritableStr
     if (env.WALLOC_DEBUG) stderr.write(`${e.stack ?? ''}\n`);
     return e.exitCode;
   }
+  // An operating-system error writing an output (a full disk, a pipe or device whose reader went
+  // away, a permission taken away mid-run) is the output's failure, not a bug.
+  const sys = e as NodeJS.ErrnoException;
+  if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string' && ['write', 'open', 'close', 'fsync', 'rename'].includes(sys.syscall)) {
+    stderr.write(`${prog}: ${sys.path ?? 'output'}: cannot write (${sys.code}) [WALLOC_ERR_FILE_WRITE]\n`);
+    return 1;
+  }
   const err = e as Error;
   stderr.write(`${prog}: internal error: ${err?.message ?? String(e)} [WALLOC_ERR_INTERNAL]\n`);
   stderr.write(env.WALLOC_DEBUG ? `${err?.stack ?? ''}\n` : `${prog}: this is a bug in walloc; rerun with WALLOC_DEBUG=1 for details and please report it\n`);

@@ -11,10 +11,9 @@ import { assembleVolume, encodeVolumeFrame, volumeHeader } from '../codec/volume
 import { readWlcSync, writeWlc, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import { detectInput } from '../io/detect.js';
-import { isGzippedDicom, parseDicom } from '../io/dicom.js';
 import type { ImageLimits } from '../io/limits.js';
-import { encodeNifti, isNotNifti, parseNifti } from '../io/nifti.js';
-import type { Volume } from '../io/volume.js';
+import { encodeNifti } from '../io/nifti.js';
+import { parseVolumeFile } from '../io/volume-file.js';
 import type { SourceFields } from './encode-file.js';
 
 /** An encoded volume. */
@@ -26,24 +25,6 @@ export interface EncodedVolume {
   shape: [number, number, number];
 }
 
-/** Reads a volume file's bytes as walloc-encode does for a file: NIfTI (plain or gzip) or DICOM. */
-function readVolume(bytes: Buffer, rel: string, limits: ImageLimits): Volume {
-  const kind = detectInput(bytes.subarray(0, 4096));
-  if (kind === 'dicom') return parseDicom(bytes, { limits, source: rel });
-  if (kind === 'nifti') return parseNifti(bytes, { source: rel, limits });
-  if (kind === 'gzip') {
-    if (isGzippedDicom(bytes)) return parseDicom(bytes, { limits, source: rel });
-    try {
-      return parseNifti(bytes, { source: rel, limits });
-    } catch (e) {
-      // A gzip file that is not a NIfTI volume (a .tar.gz, a gzipped WAV) is not ours at all.
-      if (isNotNifti(e)) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: rel, reason: 'a gzip file that does not hold a NIfTI volume' });
-      throw e;
-    }
-  }
-  throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: rel, reason: `it is ${kind === 'wlc' ? 'already a .wlc stream' : kind === 'unknown' ? 'not a NIfTI or DICOM volume' : `a ${kind} file, not a volume`}` });
-}
-
 /**
  * Encodes one volume file with a volume codec into one record.
  *
@@ -52,7 +33,7 @@ function readVolume(bytes: Buffer, rel: string, limits: ImageLimits): Volume {
  * const { wlc } = await encodeVolumeFile(readFileSync('mri/s1.nii.gz'), 'mri/s1.nii.gz', Codec.load('volume-mri'), fields);
  */
 export async function encodeVolumeFile(bytes: Buffer, rel: string, codec: Codec, fields: SourceFields, opts: { limits?: ImageLimits } = {}): Promise<EncodedVolume> {
-  const vol = readVolume(bytes, rel, opts.limits ?? {});
+  const vol = parseVolumeFile(bytes, detectInput(bytes.subarray(0, 4096)), { source: rel, limits: opts.limits ?? {} });
   const info = { spacing: vol.spacing, dtype: vol.dtype, ...(vol.nifti ? { nifti: vol.nifti } : {}), slab: 0 };
   const header = volumeHeader(codec, info, vol.shape, { source: fields.source, sourceBytes: fields.sourceBytes, sourceSha256: fields.sourceSha256, frames: 1 });
   const record = await encodeVolumeFrame(codec, vol);

@@ -22,8 +22,9 @@ import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import type { OpenedInput } from '../io/input.js';
 import type { ImageLimits } from '../io/limits.js';
-import { encodeNifti, isNotNifti, parseNifti } from '../io/nifti.js';
-import { isDicomFolder, isGzippedDicom, listDicomFiles, parseDicom, readDicomSeries } from '../io/dicom.js';
+import { encodeNifti } from '../io/nifti.js';
+import { isDicomFolder, listDicomFiles, readDicomSeries } from '../io/dicom.js';
+import { parseVolumeFile } from '../io/volume-file.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../io/png-stack.js';
 import { isFramePattern } from '../io/frame-sink.js';
@@ -122,18 +123,9 @@ export async function encodeVolumeMain(values: Record<string, unknown>, inPath: 
     let vol: Volume;
     if (dicomDir) vol = readDicomSeries(listDicomFiles(inPath), { limits, source });
     else if (input === undefined) vol = await readPngStack(listSliceFiles(inPath), { spacing, limits, source });
-    else if (input.kind === 'dicom' && !raw) vol = parseDicom(await input.readAll(), { limits, source });
     else if (raw) vol = parseRawVolume(await input.readAll(), parseShape3(values.shape as string), parseVoxelType(values.dtype as string), { spacing, limits, source });
-    else {
-      const bytes = await input.readAll();
-      try {
-        vol = input.kind === 'gzip' && isGzippedDicom(bytes) ? parseDicom(bytes, { limits, source }) : parseNifti(bytes, { source, limits });
-      } catch (e) {
-        // A gzip file that is not a NIfTI volume (a .tar.gz, a gzipped WAV) is not ours at all.
-        if (input.kind === 'gzip' && isNotNifti(e)) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: source, reason: 'a gzip file that does not hold a NIfTI volume' });
-        throw e;
-      }
-    }
+    // Volume flags make any other input a NIfTI to try (its parser says what is wrong).
+    else vol = parseVolumeFile(await input.readAll(), input.kind === 'dicom' || input.kind === 'gzip' ? input.kind : 'nifti', { source, limits });
     voxels = vol.data.length;
     const info = { spacing: vol.spacing, dtype: vol.dtype, ...(vol.nifti ? { nifti: vol.nifti } : {}), slab: slab ?? 0 };
     header = volumeHeader(codec, info, vol.shape, { source: basename(source), frames: slab ? Math.ceil(vol.shape[0] / slab) : 1 });

@@ -30,6 +30,7 @@ import { wptForward, wptInverse } from '../stages/wpt.js';
 import { quantizeFrame, dequantizeArray } from '../stages/quantize.js';
 import { packFrame, packInfoOf, unpackFrame, resolveMaxLatentValues, type PackOptions } from '../stages/pack.js';
 import { Synthesizer } from '../stages/synthesis.js';
+import { trainedSampleRate } from '../models/model-file.js';
 import type { Codec } from './codec.js';
 
 /** Where the stream layout lives in the .wlc header. */
@@ -109,8 +110,8 @@ export function planAudioStream(codec: Codec, opts: { latencyMs?: number; chunk?
 
 /** The rate an audio model was trained at (config.training.sampleRate, else 44.1 kHz). */
 export function modelSampleRate(codec: Codec): number {
-  const r = (codec.model.config.training as { sampleRate?: unknown } | undefined)?.sampleRate;
-  return typeof r === 'number' && r > 0 ? r : 44100;
+  const r = trainedSampleRate(codec.model.config);
+  return r !== undefined && r > 0 ? r : 44100;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
 import { werr } from '../errors.js';
 import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type LatentFrame, type MediaFrame } from '../frame.js';
 import type { WlcHeader } from '../container/index.js';
-import { checkMadeBy, loadModel, type Model } from '../models/model-file.js';
+import { checkMadeBy, loadModel, trainedSampleRate, type Model } from '../models/model-file.js';
 import { frameTransform } from '../streams.js';
 import { wptForward, wptInverse } from '../stages/wpt.js';
 import { Analysis } from '../stages/analysis.js';
@@ -118,8 +118,8 @@ export class Codec {
     if (media.shape[0] !== c.channels) {
       throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `model ${c.name} codes ${c.channels}-channel ${c.modality}s, got ${media.shape[0]} channels` });
     }
-    const rate = (c.training as { sampleRate?: unknown } | undefined)?.sampleRate;
-    if (media.kind === 'audio' && typeof rate === 'number' && typeof media.meta.sampleRate === 'number' && media.meta.sampleRate !== rate) {
+    const rate = trainedSampleRate(c);
+    if (media.kind === 'audio' && rate !== undefined && typeof media.meta.sampleRate === 'number' && media.meta.sampleRate !== rate) {
       throw werr('WALLOC_ERR_MODEL_INPUT', { model: c.name, reason: `it codes ${rate} Hz audio, the frame is at ${media.meta.sampleRate} Hz (resample first: walloc-encode does, and so does a resample=${rate} filter before wpt)` });
     }
     const coeffs = wptForward(media, { levels: c.levels, wavelet: c.wavelet });

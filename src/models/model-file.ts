@@ -88,6 +88,17 @@ export const sha256 = (...parts: Uint8Array[]): string => {
 };
 
 /**
+ * The sample rate an audio model records it was trained at (`training.sampleRate`), if it does.
+ *
+ * @example
+ * trainedSampleRate(loadModel('stereo-5x').config); // 44100
+ */
+export function trainedSampleRate(config: ModelConfig): number | undefined {
+  const r = (config.training as { sampleRate?: unknown } | undefined)?.sampleRate;
+  return typeof r === 'number' ? r : undefined;
+}
+
+/**
  * Resolves a model argument: a bundled name (`rgb-16x`), a model id as frames carry it
  * (`rgb-16x@3f2a…`, the bundled model before the '@') or a folder path. WALLOC_ERR_MODEL_NOT_FOUND
  * when there is no model.json, listing the bundled models of `kind` (all kinds when absent).

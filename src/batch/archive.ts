@@ -19,7 +19,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
-  WlcParser, decodeHeader, framesOf, encodeHeader, encodeRecord, encodeFramePayload, encodeMetaPayload, readWlcSync, writeWlc,
+  WlcParser, decodeHeader, inStreamOrder, framesOf, encodeHeader, encodeRecord, encodeFramePayload, encodeMetaPayload, readWlcSync, writeWlc,
   RecordType, type WlcHeader,
 } from '../container/index.js';
 import { isWallocError, werr } from '../errors.js';
@@ -299,7 +299,7 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
         pending.frames.push(ev.frame!);
         if (pending.frames.length < pending.records) continue;
         const source = pending.header.source;
-        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, withMeta(pending.frames, pending.meta)) };
+        yield { name: pending.path, ...(typeof source === 'string' ? { source } : {}), wlc: writeWlc(pending.header, inStreamOrder(pending.frames, pending.meta)) };
         pending = undefined;
       }
     }
@@ -317,11 +317,3 @@ function* readWlcArchive(fd: number, path: string): Generator<ArchiveEntry> {
   if (pending) throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `entry ${pending.path} lacks ${pending.records - pending.frames.length} of its frames` });
 }
 
-/** An entry's frames with its meta records put back where they were (before frame `before`). */
-function* withMeta(frames: Frame[], meta: ReadonlyArray<{ before: number; data: unknown }>): Generator<Frame | { type: 'meta'; data: unknown }> {
-  let m = 0;
-  for (let i = 0; i <= frames.length; i++) {
-    for (; m < meta.length && meta[m]!.before === i; m++) yield { type: 'meta', data: meta[m]!.data };
-    if (i < frames.length) yield frames[i]!;
-  }
-}

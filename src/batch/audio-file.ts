@@ -13,7 +13,7 @@
 import { Readable } from 'node:stream';
 import type { Codec } from '../codec/codec.js';
 import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStream, planFromHeader, sourceRateOf } from '../codec/audio-stream.js';
-import { readWlcSync, writeWlc, type WlcHeader, type WlcMeta } from '../container/index.js';
+import { inStreamOrder, isWlcMeta, readWlcSync, writeWlc, type WlcHeader, type WlcMeta } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
@@ -130,11 +130,9 @@ export async function decodeAudioFile(wlc: Uint8Array, codecFor: (model: string)
   let samples = 0;
   const write = async (out: Frame[]) => { samples += await writeAudioFrames(out, sink, mono); };
   try {
-    // Records in stream order: each meta record goes in after the frames that preceded it.
-    let m = 0;
-    for (let i = 0; i <= frames.length; i++) {
-      for (; m < meta.length && meta[m]!.before === i; m++) await dec.push({ type: 'meta', data: meta[m]!.data });
-      if (i < frames.length) await write(await dec.push(frames[i]!));
+    for (const item of inStreamOrder(frames, meta)) {
+      if (isWlcMeta(item)) await dec.push(item);
+      else await write(await dec.push(item));
     }
     await write(await dec.end());
     if (samples === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: name, reason: 'no audio decoded from the stream' });

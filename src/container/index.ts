@@ -14,5 +14,5 @@ export {
   type Dtype,
 } from './payload.js';
 export { WlcParser, type WlcCorruption, type WlcEvent, type WlcExpectModel, type WlcParserOptions } from './parser.js';
-export { WlcReader, readWlc, readWlcSync, isWlcMeta, type WlcContents, type WlcMeta, type WlcReaderOptions } from './reader.js';
+export { WlcReader, readWlc, readWlcSync, isWlcMeta, inStreamOrder, type WlcContents, type WlcMeta, type WlcReaderOptions } from './reader.js';
 export { WlcWriter, writeWlc, type WlcWriterOptions } from './writer.js';

@@ -25,6 +25,22 @@ export function isWlcMeta(item: unknown): item is WlcMeta {
   return typeof item === 'object' && item !== null && (item as { type?: unknown }).type === 'meta' && !('kind' in item);
 }
 
+/**
+ * Frames and meta records back in stream order, from what {@link readWlcSync} returns (each meta
+ * record goes in before frame `before`): what a writer or a stream decoder takes.
+ *
+ * @example
+ * const c = readWlcSync(bytes);
+ * const copy = writeWlc(c.header, inStreamOrder(c.frames, c.meta));
+ */
+export function* inStreamOrder(frames: readonly Frame[], meta: ReadonlyArray<{ before: number; data: unknown }>): Generator<Frame | WlcMeta> {
+  let m = 0;
+  for (let i = 0; i <= frames.length; i++) {
+    for (; m < meta.length && meta[m]!.before === i; m++) yield { type: 'meta', data: meta[m]!.data };
+    if (i < frames.length) yield frames[i]!;
+  }
+}
+
 export interface WlcReaderOptions extends WlcParserOptions {
   /**
    * Where meta records go. 'event' (default): a `'meta'` event, so a plain frame pipeline sees only

@@ -4,25 +4,27 @@
  * sourceChannels, sourceRate, sampleRate, the `audioStream` plan; same chunked records; the same
  * trailer meta record), except the batch's source fields (`source` is the path relative to the
  * batch root, plus `sourceBytes` and `sourceSha256`), so walloc-decode and classify read batch
- * outputs like any other. Outputs are small, so they are built in memory and written atomically
- * by the caller.
+ * outputs like any other. Encoded outputs are small, so they are built in memory and written
+ * atomically by the caller; decoded WAVs stream to their file.
  *
  * Nothing about where or when the file was encoded goes into the bytes: a resumed batch ends
  * byte-identical to an uninterrupted one.
  */
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Codec } from '../codec/codec.js';
-import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, planAudioStream, planFromHeader, sourceRateOf } from '../codec/audio-stream.js';
-import { inStreamOrder, isWlcMeta, readWlcSync, writeWlc, type WlcHeader, type WlcMeta } from '../container/index.js';
+import { AudioFileDecoder } from '../codec/audio-decode.js';
+import { AUDIO_STREAM_KEY, AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
+import { inStreamOrder, readWlcSync, writeWlc, type WlcHeader, type WlcMeta } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
 import { detectInput } from '../io/detect.js';
 import type { OpenedInput } from '../io/input.js';
-import { encodePcm } from '../io/pcm.js';
-import { toStereo, writeAudioFrames } from '../io/audio-channels.js';
-import { resampleInto } from '../io/resample.js';
-import { wavHeader, type AudioSink } from '../io/wav.js';
+import { toStereo } from '../io/audio-channels.js';
+import { makeFolders } from '../io/atomic.js';
+import { writeAtomically } from '../io/output.js';
+import { openAudioSink } from '../io/wav.js';
 import type { SourceFields } from './encode-file.js';
 
 /** An encoded recording. */
@@ -80,68 +82,31 @@ export async function encodeAudioFile(bytes: Buffer, rel: string, path: string, 
   }
 }
 
-/** An audio sink that keeps a 16-bit WAV in memory (sizes known at the end, written into the header). */
-function memoryWav(sampleRate: number, channels: number): AudioSink & { bytes(): Buffer } {
-  const parts: Buffer[] = [];
-  let data = 0;
-  let done: Buffer | undefined;
-  return {
-    kind: 'wav s16le',
-    async write(planar) {
-      const b = encodePcm(planar, 's16le');
-      data += b.length;
-      parts.push(b);
-    },
-    async commit() {
-      done = Buffer.concat([wavHeader({ sampleRate, channels, format: 's16le', dataBytes: data }), ...parts]);
-    },
-    abort() {
-      parts.length = 0;
-    },
-    bytes() {
-      if (!done) throw werr('WALLOC_ERR_INTERNAL', { reason: 'WAV read before it was finished' });
-      return done;
-    },
-  };
-}
-
 /**
- * Decodes a complete audio .wlc file into a 16-bit WAV at the source's rate (the header's
- * `sourceRate`; ffmpeg resamples from the codec's), mono when the source was mono: what
- * `walloc-decode x.wlc -o x.wav` writes.
+ * Decodes a complete audio .wlc file into a 16-bit WAV at `output`, at the source's rate (the
+ * header's `sourceRate`; ffmpeg resamples from the codec's), mono when the source was mono: what
+ * `walloc-decode x.wlc -o x.wav` writes, through the same decoder (chunked streams and the whole
+ * clips graphs write). The WAV streams to a temporary file renamed into place when complete, so a
+ * long recording never sits in memory.
  *
  * @throws WALLOC_ERR_CONTAINER_* for a damaged file, WALLOC_ERR_CONTAINER_MODEL for the wrong model
  * @example
- * const { wav } = await decodeAudioFile(readFileSync('rec/a.wlc'), (name) => Codec.load(name), 'rec/a.wlc');
+ * const { seconds } = await decodeAudioFile(readFileSync('rec/a.wlc'), (name) => Codec.load(name), 'out/a.wav', { name: 'rec/a.wlc' });
  */
-export async function decodeAudioFile(wlc: Uint8Array, codecFor: (model: string) => Codec, name = 'input'): Promise<{ wav: Buffer; seconds: number; header: WlcHeader }> {
+export async function decodeAudioFile(wlc: Uint8Array, codecFor: (model: string) => Codec, output: string, opts: { name?: string; fsync?: boolean } = {}): Promise<{ seconds: number; header: WlcHeader }> {
+  const name = opts.name ?? 'input';
   const { header, frames, meta, terminated } = readWlcSync(wlc, { strict: true });
   if (!terminated) throw werr('WALLOC_ERR_CONTAINER_TRUNCATED', { at: name, reason: 'no end record' });
   if (typeof header.model !== 'string') throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${name}: the header names no model` });
   const codec = codecFor(header.model);
   codec.checkHeader(header);
-  const plan = planFromHeader(header as Record<string, unknown>);
-  const dec = new AudioStreamDecoder(codec, plan);
-  const mono = header.sourceChannels === 1;
-  const channels = mono ? 1 : 2;
-  const outRate = sourceRateOf(header as Record<string, unknown>, plan.sampleRate);
-  const wav = memoryWav(outRate, channels);
-  const sink = outRate !== plan.sampleRate ? resampleInto(wav, { from: plan.sampleRate, to: outRate, channels }) : wav;
-  let samples = 0;
-  const write = async (out: Frame[]) => { samples += await writeAudioFrames(out, sink, mono); };
+  const dec = new AudioFileDecoder(codec, header);
   try {
-    for (const item of inStreamOrder(frames, meta)) {
-      if (isWlcMeta(item)) await dec.push(item);
-      else await write(await dec.push(item));
-    }
-    await write(await dec.end());
-    if (samples === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: name, reason: 'no audio decoded from the stream' });
-    await sink.commit();
-  } catch (e) {
-    sink.abort();
-    throw e;
+    makeFolders(dirname(output));
+    const sink = await openAudioSink(output, { sampleRate: dec.sampleRate, channels: dec.channels, outputRate: dec.sourceRate, stdout: process.stdout, fsync: opts.fsync });
+    await writeAtomically(sink, () => dec.decodeInto(inStreamOrder(frames, meta), sink, name));
+    return { seconds: dec.samples / dec.sampleRate, header };
   } finally {
     dec.dispose();
   }
-  return { wav: wav.bytes(), seconds: samples / plan.sampleRate, header };
 }

@@ -5,6 +5,7 @@
  * with exactly the bytes an uninterrupted one would have written.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Codec } from '../codec/codec.js';
 import { readWlcSync, writeWlc, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
@@ -14,6 +15,17 @@ import type { ImageLimits } from '../io/limits.js';
 
 /** Lower-case hex sha256 of some bytes. */
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** A file's size and SHA-256, read in chunks (for outputs written as streams, too big to hold). */
+export async function fileSha256(path: string): Promise<{ bytes: number; sha256: string }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    h.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: h.digest('hex') };
+}
 
 /** The header fields a batch adds to each single-image .wlc file (beside the codec's own). */
 export interface SourceFields {

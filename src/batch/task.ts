@@ -10,7 +10,7 @@ import { isWallocError, werr } from '../errors.js';
 import type { ImageLimits } from '../io/limits.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeAudioFile, encodeAudioFile } from './audio-file.js';
-import { decodeImageFile, encodeImageFile, sha256Hex, type SourceFields } from './encode-file.js';
+import { decodeImageFile, encodeImageFile, fileSha256, sha256Hex, type SourceFields } from './encode-file.js';
 import { checkDecodedName, modalityOfHeader } from './media.js';
 import type { BatchMode, BatchTask, Modality } from './plan.js';
 import { decodeVolumeFile, encodeVolumeFile } from './volume-file.js';
@@ -223,10 +223,12 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
   let out: Buffer;
   let facts: Pick<TaskResult, 'width' | 'height' | 'seconds' | 'shape'>;
   if (modality === 'audio') {
-    const dec = await decodeAudioFile(bytes, codecFor, task.rel);
-    out = dec.wav;
-    facts = { seconds: dec.seconds };
-  } else if (modality === 'volume') {
+    // Recordings can be long: the WAV streams to its file instead of being built in memory.
+    const dec = await decodeAudioFile(bytes, codecFor, task.output, { name: task.rel, fsync });
+    const written = await fileSha256(task.output);
+    return { status: 'done', modality, inBytes: bytes.length, outBytes: written.bytes, inSha256, outSha256: written.sha256, seconds: dec.seconds };
+  }
+  if (modality === 'volume') {
     const dec = await decodeVolumeFile(bytes, codecFor, task.rel);
     out = dec.nifti;
     facts = { shape: dec.shape };

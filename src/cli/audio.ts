@@ -12,12 +12,13 @@ import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
-import { AUDIO_STREAM_KEY, AudioStreamDecoder, AudioStreamEncoder, modelSampleRate, planAudioStream, planFromHeader, sourceRateOf } from '../codec/audio-stream.js';
-import { WlcWriter, isWlcMeta, type WlcHeader, type WlcReader } from '../container/index.js';
+import { AudioFileDecoder } from '../codec/audio-decode.js';
+import { AUDIO_STREAM_KEY, AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
+import { WlcWriter, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
-import { toStereo, writeAudioFrames } from '../io/audio-channels.js';
+import { toStereo } from '../io/audio-channels.js';
 import { SAMPLE_FORMATS } from '../io/pcm.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -120,49 +121,20 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
 
 /** walloc-decode's audio path: the header is read, the codec loaded and checked. */
 export async function decodeAudioMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
-  // A stream from walloc-encode carries its chunk layout; one written by a filter graph or the
-  // API (save=x.wlc) does not: its records are whole clips, decoded one by one.
-  const streamed = header[AUDIO_STREAM_KEY] !== undefined;
-  const plan = streamed ? planFromHeader(header as Record<string, unknown>) : undefined;
-  const dec = plan
-    ? new AudioStreamDecoder(codec, plan, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true })
-    : clipDecoder(codec);
-  const sampleRate = plan?.sampleRate ?? sourceRateOf(header as Record<string, unknown>, modelSampleRate(codec), 'sampleRate');
-  const mono = header.sourceChannels === 1;
-  const sink = await openAudioSink(outPath, {
-    sampleRate, channels: mono ? 1 : 2, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
-    outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : sourceRateOf(header as Record<string, unknown>, sampleRate),
-  });
-  let samples = 0;
-  const write = async (frames: Frame[]) => { samples += await writeAudioFrames(frames, sink, mono); };
-  reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }); });
+  const dec = new AudioFileDecoder(codec, header, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true });
   try {
-    await writeAtomically(sink, async () => {
-      for await (const item of reader) {
-        if (signal.aborted) throw signal.reason ?? new Error('interrupted');
-        if (isWlcMeta(item)) { await dec.push(item as { type: 'meta'; data: unknown }); continue; }
-        await write(await dec.push(item as Frame));
-      }
-      await write(await dec.end());
-      // Nothing decoded (an empty stream, or every record damaged and skipped): an error, not a
-      // header-only WAV.
-      if (samples === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: outPath, reason: 'no audio decoded from the stream' });
+    const sink = await openAudioSink(outPath, {
+      sampleRate: dec.sampleRate, channels: dec.channels, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
+      outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : dec.sourceRate,
     });
-    if (plan && dec.gapColumns > 0) {
-      const lost = dec.gapColumns * plan.hop;
-      io.stderr.write(`walloc-decode: ${lost} samples (${(lost / plan.sampleRate).toFixed(2)} s) of skipped records were filled with near silence; the audio after them keeps its place\n`);
+    // The reader hands meta records (the trailer) to an event, in their place among the frames.
+    reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }, sink); });
+    await writeAtomically(sink, () => dec.decodeInto(reader as AsyncIterable<Frame>, sink, outPath, signal));
+    const lost = dec.filledSamples;
+    if (lost > 0) {
+      io.stderr.write(`walloc-decode: ${lost} samples (${(lost / dec.sampleRate).toFixed(2)} s) of skipped records were filled with near silence; the audio after them keeps its place\n`);
     }
   } finally {
     dec.dispose();
   }
-}
-
-/** Records that are whole clips (a graph's or the API's audio .wlc): each decodes on its own. */
-function clipDecoder(codec: Codec): { push(item: Frame | { type: 'meta'; data: unknown }): Promise<Frame[]>; end(): Promise<Frame[]>; dispose(): void; gapColumns: number } {
-  return {
-    gapColumns: 0,
-    push: async (item) => ('kind' in item ? [await codec.decodeFrame(item)] : []),
-    end: async () => [],
-    dispose: () => {},
-  };
 }

@@ -216,8 +216,21 @@ export function writeFileAtomic(target: string, data: Uint8Array, opts: { fsync?
   }
 }
 
+/**
+ * Flushes a closed file to disk before it is renamed into place (what writeFileAtomic does with its
+ * open descriptor, for writers that stream through a WriteStream).
+ */
+export function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Makes the rename itself durable; some file systems refuse to open folders, which is harmless. */
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');

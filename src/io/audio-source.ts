@@ -74,12 +74,24 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   // probed; compressed input still needs its headers probed. (-fflags +nobuffer is not used: it
   // drops samples on a pipe.)
   const live = fromStream && opts.inputArgs ? ['-probesize', '32', '-analyzeduration', '0'] : [];
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
+  // Level-tagged info: the input's own stream line ("Audio: flac, 8000 Hz, mono") gives the
+  // source rate that -ar hides from the WAV ffmpeg writes; only [error] lines explain a failure.
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'level+info', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
     '-map', '0:a:0', '-vn', '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1'];
   const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  let described = '';
+  let onDescribed: () => void = () => {};
+  const inputDescribed = new Promise<void>((resolve) => { onDescribed = resolve; });
+  child.stderr!.on('data', (c: Buffer) => {
+    const text = c.toString('utf8');
+    if (!INPUT_DUMP_END.test(described) && described.length < 65536) {
+      described += text;
+      if (INPUT_DUMP_END.test(described) || described.length >= 65536) onDescribed();
+    }
+    stderr = (stderr + text).slice(-16384);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => { onDescribed(); resolve({ code, signal }); }));
   let spawnError: Error | undefined;
   /** A failure of the input stream itself (e.g. a truncated WAV read by ./wav.ts) is the error to report. */
   let inputError: Error | undefined;
@@ -98,7 +110,7 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     const exit = await exited;
     if (inputError) return inputError;
     if (spawnError) return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${spawnError.message}` }, spawnError);
-    const line = ffmpegErrorLine(stderr);
+    const line = ffmpegErrorLine(errorLines(stderr));
     const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
     return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${line ? `${line} (${status})` : status}; ${source}`, exitCode: exit.code }, cause);
   };
@@ -112,6 +124,14 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     throw e;
   }
   const w = wav;
+  // ffmpeg describes its input before it writes a byte of output, so this waits for data already
+  // in the pipe (or for the exit).
+  await inputDescribed;
+  const sourceRate = inputRateOf(described);
+  if (sourceRate !== undefined && sourceRate < MIN_SOURCE_RATE) {
+    kill();
+    checkSourceRate(sourceRate, source);
+  }
   async function* chunks(): AsyncGenerator<Float32Array[]> {
     let done = false;
     try {
@@ -129,7 +149,21 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
       if (!done) kill();
     }
   }
-  return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', chunks: chunks(), dispose: () => { kill(); child.stdout?.destroy(); } };
+  return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', ...(sourceRate ? { sourceRate } : {}), chunks: chunks(), dispose: () => { kill(); child.stdout?.destroy(); } };
+}
+
+/** Where ffmpeg's description of its input ends (the output's, or the stream mapping, begins). */
+const INPUT_DUMP_END = /^\[info\] (Stream mapping:|Output #0)/m;
+
+/** The first audio stream's rate in ffmpeg's input description ("Stream #0:1(eng): Audio: aac, 48000 Hz, …"). */
+function inputRateOf(described: string): number | undefined {
+  const m = /^\[info\]\s+Stream #0:\d+[^:]*: Audio: .*?, (\d+) Hz/m.exec(described);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Only the lines ffmpeg logged as errors (its info and warnings are not the reason it failed), untagged. */
+function errorLines(stderr: string): string {
+  return stderr.split(/\r\n|\r|\n/).filter((l) => /\[(error|fatal|panic)\] /.test(l)).map((l) => l.replace(/\[(error|fatal|panic)\] /, '')).join('\n');
 }
 
 export interface OpenAudioOptions {

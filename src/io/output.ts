@@ -5,8 +5,9 @@
  * for binary data unless forced.
  */
 import { createWriteStream, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { werr } from '../errors.js';
-import { outputTarget, outputTempPath } from './atomic.js';
+import { fsyncDir, fsyncFile, outputTarget, outputTempPath } from './atomic.js';
 
 export interface Output {
   stream: NodeJS.WritableStream;
@@ -19,13 +20,14 @@ export interface Output {
 }
 
 /**
- * Opens an output: a file path (atomic) or `-` for stdout.
+ * Opens an output: a file path (atomic) or `-` for stdout. `fsync` flushes the file and its folder
+ * to disk around the rename (batches, where a machine crash must not leave an empty file behind).
  *
  * @example
  * const out = openOutput('photo.wlc', { stdout: process.stdout });
  * try { await pipeline(src, encoder, writer, out.stream); await out.commit(); } catch (e) { out.abort(); throw e; }
  */
-export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream & { isTTY?: boolean }; binary?: boolean; force?: boolean }): Output {
+export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream & { isTTY?: boolean }; binary?: boolean; force?: boolean; fsync?: boolean }): Output {
   if (path === '-') {
     if (opts.binary !== false && opts.stdout.isTTY && !opts.force) throw werr('WALLOC_ERR_BINARY_TO_TTY');
     return { stream: opts.stdout, commit: async () => {}, abort: () => {}, label: '-' };
@@ -65,7 +67,9 @@ export function openOutput(path: string, opts: { stdout: NodeJS.WritableStream &
     async commit() {
       if (!file.closed) await new Promise<void>((resolve, reject) => file.close((err) => (err ? reject(err) : resolve())));
       try {
+        if (opts.fsync) fsyncFile(tmp);
         renameSync(tmp, path);
+        if (opts.fsync) fsyncDir(dirname(path));
       } catch (e) {
         rmSync(tmp, { force: true });
         throw werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as Error).message }, e);

@@ -261,6 +261,8 @@ export interface AudioSinkOptions {
   force?: boolean;
   /** Write at this rate (ffmpeg resamples from `sampleRate`; default: `sampleRate`). */
   outputRate?: number;
+  /** Flush a WAV or raw file to disk before it is renamed into place (batches). */
+  fsync?: boolean;
 }
 
 /**
@@ -297,7 +299,7 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   if (isWav || isRaw) {
     const sample = (fmt === undefined || fmt === 'wav' ? 's16le' : fmt) as SampleFormat;
     if (isWav && !['s16le', 's24le', 's32le', 'f32le'].includes(sample)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `a WAV output holds s16le, s24le, s32le or f32le, not ${sample}` });
-    const out = openOutput(path, { stdout: o.stdout, force: o.force });
+    const out = openOutput(path, { stdout: o.stdout, force: o.force, fsync: o.fsync });
     // A pipe or device is written in place and cannot be seeked back to patch the WAV sizes.
     const special = path !== '-' && (await import('./atomic.js')).outputTarget(path).direct;
     const stream = out.stream as NodeJS.WritableStream & { path?: string; once: (e: string, f: () => void) => void };

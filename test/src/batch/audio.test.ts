@@ -156,14 +156,21 @@ t.test('a file of the wrong kind, or a damaged .wlc, is a coded error of its own
   writeFileSync(join(wlcs, 'bad-header.wlc'), badHeader);
   writeFileSync(join(wlcs, 'cut.wlc'), good.subarray(0, good.length - 40));
   writeFileSync(join(wlcs, 'not-wlc.wlc'), 'hello');
+  // A filter graph's audio .wlc (whole clips, no chunk layout in the header) decodes like walloc-decode's.
+  const { runGraph } = await import('../../../filters/graph.js');
+  await runGraph(`load=file=${MUSIC},wpt=levels=8,analysis=model=stereo-5x,quantize,pack,save=file=${join(wlcs, 'graph.wlc')}`);
   const d = await runBatch({ input: wlcs, output: join(dir, 'damaged-back'), decode: true, jobs: 0, errors: join(dir, 'dec.tsv') });
-  t.match(d, { files: 4, done: 1, failed: 3 });
+  t.match(d, { files: 5, done: 2, failed: 3 });
+  const ref = join(dir, 'graph-ref.wav');
+  const r = await runBin('walloc-decode', [join(wlcs, 'graph.wlc'), '-o', ref]);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(readFileSync(join(dir, 'damaged-back', 'graph.wav')).equals(readFileSync(ref)), 'a graph-made .wlc: the WAV walloc-decode writes');
   const dec = Object.fromEntries(readFileSync(join(dir, 'dec.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t').slice(0, 2)));
   t.same(Object.keys(dec).sort(), ['bad-header.wlc', 'cut.wlc', 'not-wlc.wlc']);
   t.equal(dec['bad-header.wlc'], 'WALLOC_ERR_CONTAINER_HEADER');
   t.equal(dec['not-wlc.wlc'], 'WALLOC_ERR_CONTAINER_MAGIC');
   t.match(dec['cut.wlc'], /^WALLOC_ERR_CONTAINER_/);
-  t.same(listFiles(join(dir, 'damaged-back')), ['good.wav'], 'only the good file written, no temporaries');
+  t.same(listFiles(join(dir, 'damaged-back')), ['good.wav', 'graph.wav'], 'only the good files written, no temporaries');
 });
 
 t.test('resume: complete outputs are skipped, damaged ones redone to the same bytes; threads write the same bytes', async (t) => {

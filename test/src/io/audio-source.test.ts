@@ -1,0 +1,54 @@
+/**
+ * Audio sources read through ffmpeg (FLAC, Ogg, MP4 …): the rate the input had before ffmpeg
+ * resampled it is known (it goes into the .wlc header as sourceRate, and walloc-decode writes it
+ * back), inputs below the rate floor are refused as WAV and raw PCM are, and a failure still names
+ * ffmpeg's own error line, not its stream description.
+ */
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openAudio, MIN_SOURCE_RATE } from '../../../src/io/audio-source.js';
+import { findFfmpeg } from '../../../src/io/ffmpeg.js';
+import { openInput } from '../../../src/io/input.js';
+
+const ff = findFfmpeg();
+const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-source-'));
+
+/** Makes a short test file with the real ffmpeg. */
+function make(name: string, args: string[]): string {
+  const path = join(dir, name);
+  execFileSync(ff!.path, ['-v', 'error', ...args, '-y', path]);
+  return path;
+}
+
+async function read(path: string): Promise<{ sampleRate: number; sourceRate?: number; channels: number; via: string; frames: number }> {
+  const a = await openAudio(await openInput(path, process.stdin), { sampleRate: 44100 });
+  let frames = 0;
+  for await (const c of a.chunks) frames += c[0]!.length;
+  return { sampleRate: a.sampleRate, sourceRate: a.sourceRate, channels: a.channels, via: a.via, frames };
+}
+
+t.test('ffmpeg inputs keep their own rate as sourceRate while the samples come at the codec rate', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const flac = make('speech.flac', ['-f', 'lavfi', '-i', 'sine=f=440:r=8000:d=0.5', '-c:a', 'flac']);
+  t.match(await read(flac), { via: 'ffmpeg', sampleRate: 44100, sourceRate: 8000, channels: 1, frames: 22050 });
+  // A video file with its audio as the second stream: the audio stream's rate, not the first stream's.
+  const mp4 = make('clip.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:d=0.5', '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=0.5', '-ac', '2', '-c:v', 'mpeg4', '-c:a', 'aac', '-shortest']);
+  const m = await read(mp4);
+  t.match(m, { via: 'ffmpeg', sampleRate: 44100, sourceRate: 48000, channels: 2 });
+});
+
+t.test('below the rate floor through ffmpeg: WALLOC_ERR_AUDIO_FORMAT, as for WAV', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const low = make('low.flac', ['-f', 'lavfi', '-i', 'sine=f=100:r=800:d=0.5', '-c:a', 'flac']);
+  t.ok(800 < MIN_SOURCE_RATE);
+  await t.rejects(read(low), { code: 'WALLOC_ERR_AUDIO_FORMAT', message: /800 Hz/ });
+});
+
+t.test('not media: ffmpeg\'s error line, without its stream description', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const junk = join(dir, 'junk.flac');
+  writeFileSync(junk, 'this is not audio at all\n'.repeat(40));
+  const e = await read(junk).then(() => undefined, (err: Error & { code?: string }) => err);
+  t.equal(e?.code, 'WALLOC_ERR_FFMPEG_FAILED');
+  t.notMatch(e?.message ?? '', /\[(info|error)\]|Stream #/, e?.message);
+});

@@ -136,6 +136,16 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const refused: TaskResult[] = [];
   // Plan before starting threads so that a bad input folder or list fails fast.
   const { total, items: tasks } = sourceTasks(opts, refused);
+  try {
+    return await runPlanned(opts, t0, total, tasks, refused);
+  } finally {
+    // An archive's reader holds the file open until its generator ends or is returned: an
+    // interrupted or failed batch returns it here.
+    tasks.return?.();
+  }
+}
+
+async function runPlanned(opts: BatchOptions, t0: number, total: number | undefined, tasks: Iterator<WorkItem>, refused: TaskResult[]): Promise<BatchSummary> {
   const first = tasks.next();
   const staleTemps = existsSync(opts.output) ? sweepStaleTemps(opts.output) : 0;
   const manifest = opts.manifest ? new JsonLinesFile(opts.manifest) : undefined;

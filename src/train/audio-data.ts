@@ -1,6 +1,6 @@
 /**
  * Training data for audio codecs: a folder tree of real recordings (scripts/fetch-audio.sh), each
- * decoded once by ffmpeg to stereo at the model's rate (44.1 kHz; mono is duplicated, other rates
+ * decoded once (WAV natively, other formats by ffmpeg) to stereo at the model's rate (44.1 kHz; mono is duplicated, other rates
  * resampled, more than two channels keep the first two) and kept in memory as 16-bit integers,
  * then sampled as random crops with a seeded generator, like ./photos.ts for images.
  *
@@ -15,7 +15,9 @@
 import { listFiles } from '../io/walk.js';
 import { werr } from '../errors.js';
 import { makeFrame, type AudioFrame } from '../frame.js';
-import { ffmpegAudio } from '../io/audio-source.js';
+import { Readable } from 'node:stream';
+import { openAudio } from '../io/audio-source.js';
+import { openInput } from '../io/input.js';
 
 export const AUDIO_EXTENSIONS = new Set(['.wav', '.ogg', '.oga', '.flac', '.mp3', '.opus', '.m4a', '.aiff', '.aif']);
 
@@ -54,14 +56,25 @@ export async function decodeClip(path: string, opts: LoadClipsOptions = {}): Pro
   const rate = opts.sampleRate ?? 44100;
   const max = Math.round((opts.maxSeconds ?? 40) * rate);
   const skip = Math.round((opts.skipSeconds ?? 5) * rate);
-  const audio = await ffmpegAudio(path, { sampleRate: rate, source: path });
+  // The path walloc-encode reads recordings by: WAV natively (its checks, NaN samples and the
+  // rate floor included), anything else through ffmpeg.
+  const input = await openInput(path, Readable.from([]));
   // Keep [skip, skip + max) when the recording is long; a short one is kept from its start.
   const ring: Float32Array[][] = [];
   let got = 0;
-  for await (const chunk of audio.chunks) {
-    ring.push(chunk);
-    got += chunk[0]!.length;
-    if (got >= skip + max) break;
+  try {
+    const audio = await openAudio(input, { sampleRate: rate });
+    try {
+      for await (const chunk of audio.chunks) {
+        ring.push(chunk);
+        got += chunk[0]!.length;
+        if (got >= skip + max) break;
+      }
+    } finally {
+      audio.dispose?.();
+    }
+  } finally {
+    input.stream.destroy();
   }
   if (got === 0) throw werr('WALLOC_ERR_DATASET', { path, reason: 'no audio' });
   const start = got >= skip + max ? skip : Math.max(0, Math.min(skip, got - max));

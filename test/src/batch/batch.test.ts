@@ -4,7 +4,7 @@
  * read back to the very same files, and worker threads giving the same bytes as the inline path.
  */
 import t from 'tap';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeHeader, encodeHeader, readWlcSync } from '../../../src/container/index.js';
@@ -124,6 +124,13 @@ for (const ext of ['wlc', 'tar'] as const) {
     const png = join(dir, `from-archive-${ext}`);
     t.match(await runBatch({ input: archive, output: png, jobs: 0, decode: true }), { done: 9 });
     t.same(listFiles(png), listFiles(join(dir, 'decoded')));
+    // An interrupted extraction, or one that fails before its first task, closes the archive.
+    const openHere = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === archive; } catch { return false; } }).length;
+    const stop = new AbortController();
+    stop.abort();
+    t.match(await runBatch({ input: archive, output: join(dir, `stopped-${ext}`), jobs: 0, signal: stop.signal }), { interrupted: true, done: 0 });
+    await t.rejects(runBatch({ input: archive, output: join(dir, `failed-${ext}`), jobs: 0, manifest: dir }), { code: 'WALLOC_ERR_FILE_WRITE' }, 'a manifest that is a folder');
+    t.equal(openHere(), 0, 'the archive is not left open');
   });
 }
 

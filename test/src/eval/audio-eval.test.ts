@@ -26,3 +26,18 @@ t.test('an audio folder picks the audio path on its own; a bad --compare is a us
   t.equal(await wallocMain(['eval', dir, '--compare', 'webp'], io), 2);
   t.match(io.err(), /--compare supports opus for audio/);
 });
+
+t.test('a recording with NaN samples is skipped with its reason, not scored as silence', async (t) => {
+  const { copyFileSync, mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { wavHeader } = await import('../../../src/io/wav.js');
+  const d = mkdtempSync(join(tmpdir(), 'walloc-eval-nan-'));
+  copyFileSync(join(dir, 'music_stereo_44k_1s.wav'), join(d, 'good.wav'));
+  const samples = new Float32Array(2 * 8192).map((_, i) => Math.sin(i / 10) * 0.3);
+  samples[1000] = Number.NaN;
+  writeFileSync(join(d, 'nan.wav'), Buffer.concat([wavHeader({ sampleRate: 44100, channels: 2, format: 'f32le', dataBytes: samples.byteLength }), Buffer.from(samples.buffer)]));
+  const io = memoryIo();
+  t.equal(await wallocMain(['eval', d, '--model', 'stereo-20x', '--json'], io), 0, io.err());
+  t.equal((JSON.parse(io.out()) as { recordings: number }).recordings, 1, 'only the good recording is scored');
+  t.match(io.err(), /nan\.wav.*(NaN|not a number)/i);
+});

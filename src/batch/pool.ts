@@ -5,10 +5,10 @@
  *
  * How the thread finds its code: the worker module is `worker-thread.js` beside this file in the
  * compiled package (`dist/`), and `worker-thread.ts` when the sources run under a TypeScript
- * loader (tests, `npm run bench`). The extension is taken from this module's own URL, and the
- * thread inherits the parent's `execArgv` (Node's default), so whatever loader ran the parent
- * (`--import @tapjs/typescript/import` with `TS_NODE_TRANSPILE_ONLY=1`) also runs the thread. No
- * build step is needed for tests, and the built package needs no loader.
+ * loader (tests, `npm run bench`: `--import tsx`); the extension is taken from this module's own
+ * URL. tsx's loader does not reach worker threads by itself (privatenumber/tsx#354), so a thread
+ * of the sources registers it first and then imports the .ts module. No build step is needed for
+ * tests, and the built package needs no loader.
  */
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
@@ -18,6 +18,13 @@ import { codes, werr, WallocError, type ErrorCode } from '../errors.js';
 import { CodecCache, runTask, type TaskResult, type TaskSettings, type WorkItem } from './task.js';
 
 const WORKER_URL = new URL(`./worker-thread${extname(fileURLToPath(import.meta.url)) || '.js'}`, import.meta.url);
+
+/** What a thread runs: the built module, or (from the .ts sources) a bootstrap that loads it through tsx. */
+function workerScript(): { script: URL | string; eval: boolean } {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return { script: WORKER_URL, eval: false };
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return { script: `import(${api}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, eval: true };
+}
 
 /** The default `--jobs`: one thread per core the process may use. */
 export function defaultJobs(): number {
@@ -77,7 +84,8 @@ export class TaskPool {
     // Parallelism comes from files: libvips is held to one thread per process here, so that
     // `--jobs N` means N cores (libvips's own pool would otherwise use every core on top of ours,
     // oversubscribing with N > 1 and making `--jobs 1` not mean one core).
-    const worker = new Worker(WORKER_URL, { workerData: { settings: this.opts.settings, vipsThreads: 1 } });
+    const { script, eval: isEval } = workerScript();
+    const worker = new Worker(script, { eval: isEval, workerData: { settings: this.opts.settings, vipsThreads: 1 } });
     const slot: Slot = { worker };
     return new Promise<void>((resolve, reject) => {
       let ready = false;

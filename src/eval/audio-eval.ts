@@ -4,7 +4,6 @@
  * time, through the same streaming path walloc-encode uses; optionally Opus (ffmpeg's libopus) at
  * the same bitrate beside it. `walloc eval` and `npm run bench -- audio` both use it.
  */
-import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { Codec } from '../codec/codec.js';
 import { AudioStreamDecoder, AudioStreamEncoder, AUDIO_STREAM_KEY, planAudioStream } from '../codec/audio-stream.js';
@@ -12,25 +11,20 @@ import { readWlcSync, writeWlc } from '../container/index.js';
 import { werr } from '../errors.js';
 import { readOrSkip, type OnSkip } from './skip.js';
 import type { Frame } from '../frame.js';
-import { findFfmpeg } from '../io/ffmpeg.js';
+import { spawnFfmpeg } from '../io/ffmpeg.js';
 import { decodePcm, encodePcm } from '../io/pcm.js';
 import { audioQuality, decodeClip, listAudio } from '../train/audio-data.js';
 
 const RATE = 44100;
 
-function ffmpegPipe(args: string[], input: Buffer): Promise<Buffer> {
-  const ff = findFfmpeg();
-  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
-  return new Promise((resolve, reject) => {
-    const p = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    p.stdout.on('data', (c: Buffer) => out.push(c));
-    p.stderr.on('data', (c: Buffer) => { err += c; });
-    p.stdin.on('error', () => {});
-    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(werr('WALLOC_ERR_FFMPEG_FAILED', { reason: err.trim().split('\n').pop() ?? `exit ${code}` }))));
-    p.stdin.end(input);
-  });
+/** Runs ffmpeg on `input` (its stdin) and returns its stdout. */
+async function ffmpegPipe(args: string[], input: Buffer): Promise<Buffer> {
+  const ff = spawnFfmpeg(args);
+  const out: Buffer[] = [];
+  ff.child.stdout!.on('data', (c: Buffer) => out.push(c));
+  ff.child.stdin!.end(input);
+  if ((await ff.exited) !== 0) throw await ff.failure('in the Opus comparison');
+  return Buffer.concat(out);
 }
 
 export interface Recording { name: string; x: Float32Array[]; seconds: number }

@@ -4,7 +4,8 @@
  * install, 2 ms to spawn), then `ffmpeg` on PATH. fluent-ffmpeg is driven from this module only:
  * its upstream was archived in 2025, so it stays behind one small door.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { werr, type WallocError } from '../errors.js';
 import { createRequire } from 'node:module';
 
 export interface FfmpegInfo {
@@ -59,4 +60,71 @@ export async function writeToChild(stdin: NodeJS.WritableStream, bytes: Uint8Arr
     stdin.once('drain', done);
     stdin.once('close', done);
   });
+}
+
+/**
+ * Lines ffmpeg prints after the real error, which say nothing about the cause (measured with a text
+ * file named .png: "Invalid PNG signature" first, then three of these).
+ */
+const GENERIC_LINE = new RegExp('^(' + [
+  'Conversion failed!?', 'Exiting normally.*', 'Error initializing output stream.*', 'Could not write header.*',
+  'Error while (opening|filtering|decoding).*', 'Error closing .*', 'Error marking filters as finished',
+  'Cannot determine format of input stream.*', 'Nothing was written into output file.*',
+].join('|') + ')$', 'i');
+
+/**
+ * Picks the line of ffmpeg's stderr that explains a failure: the last line that is not one of its
+ * generic epilogues ("Conversion failed!"), with the `[demuxer @ 0x…]` prefix removed.
+ *
+ * @example
+ * ffmpegErrorLine('x.mp4: No such file or directory\n'); // 'x.mp4: No such file or directory'
+ */
+export function ffmpegErrorLine(stderr: string): string {
+  const lines = stderr.split(/\r\n|\r|\n/).map((l) => l.replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/i, '').trim()).filter(Boolean);
+  return lines.filter((l) => !GENERIC_LINE.test(l)).at(-1) ?? lines.at(-1) ?? '';
+}
+
+/** A spawned ffmpeg: its exit, and the coded error that explains a failure. */
+export interface FfmpegProcess {
+  child: ChildProcess;
+  /** The exit status, once the process has closed (its pipes included). */
+  exited: Promise<number | null>;
+  /** WALLOC_ERR_FFMPEG_FAILED with ffmpeg's own reason and what it was doing (after it exited). */
+  failure(doing: string): Promise<WallocError>;
+  /** Kills the process if it still runs. */
+  kill(): void;
+}
+
+/**
+ * Runs ffmpeg with `args` (after `-hide_banner -nostdin -v error`), keeping the tail of its stderr
+ * for the error message; spawn and pipe errors are left to the exit status, so a dead ffmpeg is one
+ * failure, not an unhandled 'error' event.
+ *
+ * @throws WALLOC_ERR_FFMPEG_NOT_FOUND
+ * @example
+ * const ff = spawnFfmpeg(['-f', 'f32le', '-ar', '44100', '-ac', '2', '-i', 'pipe:0', '-y', 'out.flac'], { stdout: 'ignore' });
+ * ff.child.stdin!.end(pcm);
+ * if ((await ff.exited) !== 0) throw await ff.failure('writing out.flac');
+ */
+export function spawnFfmpeg(args: readonly string[], opts: { stdout?: 'pipe' | 'ignore' } = {}): FfmpegProcess {
+  const ff = findFfmpeg();
+  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
+  const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', ...args], { stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'], windowsHide: true });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-8192); });
+  let spawnError: Error | undefined;
+  child.on('error', (e) => { spawnError = e; });
+  child.stdin!.on('error', () => {}); // ffmpeg may stop reading first: its exit status decides
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return {
+    child, exited,
+    async failure(doing) {
+      const code = await exited;
+      if (spawnError) return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${spawnError.message} (${doing})` }, spawnError);
+      return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${ffmpegErrorLine(stderr) || 'ffmpeg stopped'} (exit status ${code}) ${doing}`, exitCode: code });
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }

@@ -4,12 +4,9 @@
  * converts float samples here; the sink still writes the file (its header, sizes, atomic rename,
  * the terminal check), so a resampled output behaves like any other.
  */
-import { spawn } from 'node:child_process';
-import { werr } from '../errors.js';
 import type { AudioSink } from './audio-sink.js';
 import { decodePcm, encodePcm } from './pcm.js';
-import { findFfmpeg, writeToChild } from './ffmpeg.js';
-import { ffmpegErrorLine } from './video.js';
+import { spawnFfmpeg, writeToChild } from './ffmpeg.js';
 
 /**
  * Wraps `inner` (which writes at `to` Hz) so that it takes planar float audio at `from` Hz.
@@ -23,17 +20,10 @@ import { ffmpegErrorLine } from './video.js';
  * await sink.write([left, right]); await sink.commit();
  */
 export function resampleInto(inner: AudioSink, o: { from: number; to: number; channels: number }): AudioSink {
-  const ff = findFfmpeg();
-  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
   const ch = String(o.channels);
-  const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'f32le', '-ar', String(o.from), '-ac', ch, '-i', 'pipe:0',
-    '-f', 'f32le', '-ar', String(o.to), '-ac', ch, 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8192); });
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  child.on('error', () => {});
-  child.stdin!.on('error', () => {});
-  const fail = async () => werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${ffmpegErrorLine(stderr) || 'ffmpeg stopped'} (exit status ${await exited}) resampling to ${o.to} Hz` });
+  const ff = spawnFfmpeg(['-f', 'f32le', '-ar', String(o.from), '-ac', ch, '-i', 'pipe:0', '-f', 'f32le', '-ar', String(o.to), '-ac', ch, 'pipe:1']);
+  const child = ff.child;
+  const fail = () => ff.failure(`resampling to ${o.to} Hz`);
 
   // ffmpeg's output, in order, into the sink; a partial sample frame waits for the next chunk.
   const frameBytes = 4 * o.channels;
@@ -50,7 +40,7 @@ export function resampleInto(inner: AudioSink, o: { from: number; to: number; ch
     out.pause();
     chain = chain.then(() => inner.write(planar)).then(() => { out.resume(); }, (e) => {
       failure ??= e;
-      if (child.exitCode === null) child.kill('SIGKILL');
+      ff.kill();
     });
   });
   const drained = new Promise<void>((resolve) => out.once('close', () => resolve()));
@@ -64,7 +54,7 @@ export function resampleInto(inner: AudioSink, o: { from: number; to: number; ch
     },
     async commit() {
       child.stdin!.end();
-      const code = await exited;
+      const code = await ff.exited;
       await drained;
       await chain;
       if (failure) throw failure;
@@ -72,7 +62,7 @@ export function resampleInto(inner: AudioSink, o: { from: number; to: number; ch
       await inner.commit();
     },
     abort() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      ff.kill();
       inner.abort();
     },
   };

@@ -19,9 +19,11 @@ import { Readable, Writable, type Readable as ReadableType } from 'node:stream';
 import { werr, type WallocError } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
 import { FRAME_HIGH_WATER_MARK } from '../streams.js';
-import { findFfmpeg, type FfmpegInfo } from './ffmpeg.js';
+import { ffmpegErrorLine, findFfmpeg, type FfmpegInfo } from './ffmpeg.js';
 import type { ImageLimits } from './limits.js';
 import { Y4mEncoder, Y4mParser, type ChromaUpsampling, type ColorRange, type Y4mWriterOptions } from './y4m.js';
+
+export { ffmpegErrorLine };
 
 /** How an ffmpeg process ended. */
 export interface FfmpegExit {
@@ -31,28 +33,6 @@ export interface FfmpegExit {
 
 /** ffmpeg's stderr kept for error messages: the tail is where the reason is. */
 const STDERR_TAIL_BYTES = 16 * 1024;
-
-/**
- * Lines ffmpeg prints after the real error, which say nothing about the cause (measured with a text
- * file named .png: "Invalid PNG signature" first, then three of these).
- */
-const GENERIC_LINE = new RegExp('^(' + [
-  'Conversion failed!?', 'Exiting normally.*', 'Error initializing output stream.*', 'Could not write header.*',
-  'Error while (opening|filtering|decoding).*', 'Error closing .*', 'Error marking filters as finished',
-  'Cannot determine format of input stream.*', 'Nothing was written into output file.*',
-].join('|') + ')$', 'i');
-
-/**
- * Picks the line of ffmpeg's stderr that explains a failure: the last line that is not one of its
- * generic epilogues ("Conversion failed!"), with the `[demuxer @ 0x…]` prefix removed.
- *
- * @example
- * ffmpegErrorLine('x.mp4: No such file or directory\n'); // 'x.mp4: No such file or directory'
- */
-export function ffmpegErrorLine(stderr: string): string {
-  const lines = stderr.split(/\r\n|\r|\n/).map((l) => l.replace(/^\[[^\]]* @ 0x[0-9a-f]+\]\s*/i, '').trim()).filter(Boolean);
-  return lines.filter((l) => !GENERIC_LINE.test(l)).at(-1) ?? lines.at(-1) ?? '';
-}
 
 class StderrTail {
   #chunks: Buffer[] = [];

@@ -330,22 +330,13 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
     };
   }
   // Anything else: ffmpeg encodes f32le from a pipe into a temporary file that keeps the extension.
-  const { spawn } = await import('node:child_process');
   const { renamedOutput } = await import('./atomic.js');
-  const { findFfmpeg, writeToChild } = await import('./ffmpeg.js');
-  const { ffmpegErrorLine } = await import('./video.js');
-  const ff = findFfmpeg();
-  if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
+  const { spawnFfmpeg, writeToChild } = await import('./ffmpeg.js');
   const target = renamedOutput(path);
-  const tmp = target.tmp;
-  const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', '-f', 'f32le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:0',
-    ...(o.outputRate && o.outputRate !== o.sampleRate ? ['-ar', String(o.outputRate)] : []), '-y', tmp], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-8192); });
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  child.on('error', () => {});
-  child.stdin!.on('error', () => {});
-  const fail = async () => werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${ffmpegErrorLine(stderr) || 'ffmpeg stopped'} (exit status ${await exited}) writing ${path}` });
+  const ff = spawnFfmpeg(['-f', 'f32le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:0',
+    ...(o.outputRate && o.outputRate !== o.sampleRate ? ['-ar', String(o.outputRate)] : []), '-y', target.tmp], { stdout: 'ignore' });
+  const child = ff.child;
+  const fail = () => ff.failure(`writing ${path}`);
   return {
     kind: `ffmpeg ${ext}`,
     async write(planar) {
@@ -354,12 +345,12 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
     },
     async commit() {
       child.stdin!.end();
-      const code = await exited;
+      const code = await ff.exited;
       if (code !== 0) { target.abort(); throw await fail(); }
       target.commit();
     },
     abort() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      ff.kill();
       target.abort();
     },
   };

@@ -3,7 +3,7 @@
  * manifest.json saying what a reader must make of each. Deterministic, so the golden test can
  * regenerate them in memory and compare with the committed bytes.
  *
- *   node --import @tapjs/typescript/import test/fixtures-gen/container.ts
+ *   node --import tsx test/fixtures-gen/container.ts
  *
  * The broken files are built by hand from raw fields (not by the writer, which refuses to make
  * them), with correct CRCs wherever the point is to reach a check that comes after the CRC.

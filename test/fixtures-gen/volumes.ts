@@ -2,7 +2,7 @@
  * Regenerates fixtures/volumes/ch2-crop.nii.gz: a 36×48×40 (z, y, x) crop of the Colin27 T1
  * template `ch2.nii.gz` from Debian's mricron-data (BSD-3-Clause), through the centre of the
  * brain and out into the background, with the sform translated so the crop keeps its place in
- * world space. Run: TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import test/fixtures-gen/volumes.ts
+ * world space. Run: node --import tsx test/fixtures-gen/volumes.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeNifti, parseNifti } from '../../src/io/nifti.js';

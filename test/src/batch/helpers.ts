@@ -74,13 +74,13 @@ export function treeBytes(dir: string): Map<string, Buffer> {
   return new Map(listFiles(dir).map((f) => [f, readFileSync(join(dir, f))]));
 }
 
-const WALLOC_ARGS = ['--import', '@tapjs/typescript/import', join(packageRoot(), 'src', 'cli', 'bin', 'walloc.ts')];
+const WALLOC_ARGS = ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'bin', 'walloc.ts')];
 
 /** Starts `walloc ARGS...` from the TypeScript sources. */
 export function spawnWalloc(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => string; done: Promise<number | null> } {
   const p = spawn(process.execPath, [...WALLOC_ARGS, ...args], {
     cwd: packageRoot(),
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

@@ -75,7 +75,12 @@ t.test('Ctrl-C on a live encode: exit 130, one coded line, no output file; a fai
   let err = '';
   enc.stderr.on('data', (c: Buffer) => { err += c; });
   enc.stdin.write(Buffer.alloc(4 * 44100)); // one second, then the producer stalls as a live source does
-  await new Promise((r) => setTimeout(r, 2500));
+  // Interrupt once records reach the (temporary) output, i.e. the encoder runs: a fixed delay was
+  // too short on a loaded machine, where Node and TensorFlow.js take longer to start.
+  const { statSync } = await import('node:fs');
+  const written = () => readdirSync(dir).some((f) => statSync(join(dir, f)).size > 0);
+  for (let i = 0; i < 600 && !written(); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(written(), 'records reach the temporary output while the input stalls');
   enc.kill('SIGINT');
   const code = await new Promise((r) => enc.on('close', r));
   t.equal(code, 130, err);

@@ -86,8 +86,8 @@ t.test('the input is not modified and repeated calls give identical results (mem
 
 t.test('WALLOC_NO_SIMD=1 falls back to the JS kernels', async (tt) => {
   const code = "import('./src/simd/kernels.ts').then((m) => console.log(m.simdAvailable()))";
-  const r = spawnSync(process.execPath, ['--import', '@tapjs/typescript/import', '-e', code], {
-    cwd: packageRoot(), env: { ...process.env, WALLOC_NO_SIMD: '1', TS_NODE_TRANSPILE_ONLY: '1' }, encoding: 'utf8',
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
+    cwd: packageRoot(), env: { ...process.env, WALLOC_NO_SIMD: '1' }, encoding: 'utf8',
   });
   tt.equal(r.stdout.trim(), 'false', r.stderr);
 });

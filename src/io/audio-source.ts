@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { werr } from '../errors.js';
 import { findFfmpeg } from './ffmpeg.js';
 import type { OpenedInput } from './input.js';
@@ -77,7 +78,7 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   // Level-tagged info: the input's own stream line ("Audio: flac, 8000 Hz, mono") gives the
   // source rate that -ar hides from the WAV ffmpeg writes; only [error] lines explain a failure.
   const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'level+info', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
-    '-map', '0:a:0', '-vn', '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1'];
+    '-map', '0:a:0', '-map_metadata', '-1', '-vn', '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1'];
   const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
   let stderr = '';
   let described = '';
@@ -118,15 +119,18 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   try {
     wav = await readWav(child.stdout!, { source });
   } catch (e) {
-    const exit = await exited;
+    // ffmpeg failed (and closed its output), or it runs on and its WAV was refused: it must not be
+    // waited for then, as nobody reads what it still has to write.
+    const exit = await Promise.race([exited, delay(1000)]);
     kill();
-    if (exit.code !== 0 || spawnError || inputError) throw await failure(e);
+    child.stdout!.destroy();
+    if ((exit && exit.code !== 0) || spawnError || inputError) throw await failure(e);
     throw e;
   }
   const w = wav;
   // ffmpeg describes its input before it writes a byte of output, so this waits for data already
   // in the pipe (or for the exit).
-  await inputDescribed;
+  await Promise.race([inputDescribed, delay(1000)]);
   const sourceRate = inputRateOf(described);
   if (sourceRate !== undefined && sourceRate < MIN_SOURCE_RATE) {
     kill();
@@ -157,14 +161,23 @@ const INPUT_DUMP_END = /^\[info\] (Stream mapping:|Output #0)/m;
 
 /** The first audio stream's rate in ffmpeg's input description ("Stream #0:1(eng): Audio: aac, 48000 Hz, …"). */
 function inputRateOf(described: string): number | undefined {
-  const m = /^\[info\]\s+Stream #0:\d+[^:]*: Audio: .*?, (\d+) Hz/m.exec(described);
+  const end = INPUT_DUMP_END.exec(described);
+  const input = end ? described.slice(0, end.index) : described;
+  const m = /^\[info\]\s+Stream #0:\d+[^:]*: Audio: [^\n]*?, (\d+) Hz/m.exec(input);
   return m ? Number(m[1]) : undefined;
 }
 
-/** Only the lines ffmpeg logged as errors (its info and warnings are not the reason it failed), untagged. */
+/**
+ * Only the lines ffmpeg logged as errors (its info and warnings are not the reason it failed),
+ * untagged; all of stderr from an ffmpeg that does not tag its lines.
+ */
 function errorLines(stderr: string): string {
-  return stderr.split(/\r\n|\r|\n/).filter((l) => /\[(error|fatal|panic)\] /.test(l)).map((l) => l.replace(/\[(error|fatal|panic)\] /, '')).join('\n');
+  const lines = stderr.split(/\r\n|\r|\n/);
+  if (!lines.some((l) => /\[(info|warning|error|fatal|panic|verbose|debug)\] /.test(l))) return stderr;
+  return lines.filter((l) => /\[(error|fatal|panic)\] /.test(l)).map((l) => l.replace(/\[(error|fatal|panic)\] /, '')).join('\n');
 }
+
+const delay = (ms: number): Promise<undefined> => sleep(ms, undefined, { ref: false });
 
 export interface OpenAudioOptions {
   /** Raw PCM layout (`--format --rate --channels`): the input is headerless samples. */

@@ -79,6 +79,9 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
     }
   }
   const stream = Readable.from(rest(), { objectMode: false });
+  // A reader that stops early destroys this stream: the file under it is closed with it (stdin is
+  // the process's, and stays open).
+  if (path !== '-') stream.once('close', () => src.destroy());
   return {
     kind,
     label: path,

@@ -15,7 +15,7 @@
  * `wavefile` (DESIGN) reads whole buffers only; it stays the cross-check in the tests.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { werr } from '../errors.js';
+import { isWallocError, werr } from '../errors.js';
 import { bytesPerSample, pcmChunks, type SampleFormat } from './pcm.js';
 import type { AudioSink } from './audio-sink.js';
 
@@ -302,12 +302,23 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
     const out = openOutput(path, { stdout: o.stdout, force: o.force, fsync: o.fsync });
     // A pipe or device is written in place and cannot be seeked back to patch the WAV sizes.
     const special = path !== '-' && (await import('./atomic.js')).outputTarget(path).direct;
-    const stream = out.stream as NodeJS.WritableStream & { path?: string; once: (e: string, f: () => void) => void };
+    const stream = out.stream as NodeJS.WritableStream & { path?: string };
     let bytes = 0;
+    // A write error can come after write() returned true (a full disk, a file size limit): it is
+    // kept, so the next write or the commit fails with it instead of waiting for a 'drain' that
+    // never comes, or renaming a short file into place.
+    let failed: Error | undefined;
+    const onError = (e: Error) => { failed ??= e; };
+    stream.on('error', onError);
+    const writeError = (e: Error) => (isWallocError(e) ? e : werr('WALLOC_ERR_FILE_WRITE', { path: path === '-' ? 'stdout' : path, reason: (e as NodeJS.ErrnoException).code ?? e.message }, e));
     const put = (b: Buffer) => new Promise<void>((resolve, reject) => {
-      const onErr = (e: Error) => reject(e);
-      stream.once('error', onErr as () => void);
-      if (stream.write(b)) { stream.removeListener('error', onErr); resolve(); } else stream.once('drain', () => { stream.removeListener('error', onErr); resolve(); });
+      if (failed) { reject(writeError(failed)); return; }
+      if (stream.write(b)) { resolve(); return; }
+      const done = () => {
+        stream.off('drain', done); stream.off('error', done); stream.off('close', done);
+        if (failed) reject(writeError(failed)); else resolve();
+      };
+      stream.on('drain', done); stream.on('error', done); stream.on('close', done);
     });
     if (isWav) await put(wavHeader({ sampleRate: o.sampleRate, channels: o.channels, format: sample as WavSampleFormat }));
     return {
@@ -318,15 +329,25 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
         await put(b);
       },
       async commit() {
-        if (path !== '-') {
-          await new Promise<void>((resolve) => (stream as unknown as { end(cb: () => void): void }).end(() => resolve()));
-          const fileStream = stream as unknown as { closed?: boolean; once(e: string, f: () => void): void; path: string };
-          if (!fileStream.closed) await new Promise<void>((resolve) => fileStream.once('close', resolve));
-          if (isWav && !special) patchWavSizes(fileStream.path, bytes);
+        try {
+          if (path !== '-') {
+            const file = stream as unknown as NodeJS.WritableStream & { closed?: boolean; path: string };
+            if (!failed) await new Promise<void>((resolve) => { file.end(() => resolve()); file.once('error', () => resolve()); });
+            if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
+            if (failed) throw writeError(failed);
+            if (isWav && !special) patchWavSizes(file.path, bytes);
+          } else if (failed) {
+            throw writeError(failed);
+          }
+          await out.commit();
+        } finally {
+          stream.off('error', onError);
         }
-        await out.commit();
       },
-      abort: () => out.abort(),
+      abort: () => {
+        stream.off('error', onError);
+        out.abort();
+      },
     };
   }
   // Anything else: ffmpeg encodes f32le from a pipe into a temporary file that keeps the extension.

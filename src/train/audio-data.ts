@@ -16,7 +16,7 @@ import { listFiles } from '../io/walk.js';
 import { werr } from '../errors.js';
 import { makeFrame, type AudioFrame } from '../frame.js';
 import { Readable } from 'node:stream';
-import { openAudio } from '../io/audio-source.js';
+import { ffmpegAudio, openAudio } from '../io/audio-source.js';
 import { openInput } from '../io/input.js';
 
 export const AUDIO_EXTENSIONS = new Set(['.wav', '.ogg', '.oga', '.flac', '.mp3', '.opus', '.m4a', '.aiff', '.aif']);
@@ -63,7 +63,14 @@ export async function decodeClip(path: string, opts: LoadClipsOptions = {}): Pro
   const ring: Float32Array[][] = [];
   let got = 0;
   try {
-    const audio = await openAudio(input, { sampleRate: rate });
+    let audio;
+    try {
+      audio = await openAudio(input, { sampleRate: rate });
+    } catch (e) {
+      // WAV codings the native reader leaves to ffmpeg (µ-law, A-law, ADPCM …) are read by ffmpeg.
+      if (input.kind !== 'wav' || (e as { code?: string }).code !== 'WALLOC_ERR_AUDIO_FORMAT') throw e;
+      audio = await ffmpegAudio(path, { sampleRate: rate, source: path });
+    }
     try {
       for await (const chunk of audio.chunks) {
         ring.push(chunk);

@@ -39,6 +39,11 @@ t.test('ffmpeg inputs keep their own rate as sourceRate while the samples come a
   t.match(m, { via: 'ffmpeg', sampleRate: 44100, sourceRate: 48000, channels: 2 });
 });
 
+t.test('a file with large tags (70 KB of comment): ffmpeg\'s tags stay out of its WAV, the audio is read', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const tagged = make('tagged.flac', ['-f', 'lavfi', '-i', 'sine=f=440:r=8000:d=0.5', '-metadata', `comment=${'x'.repeat(70_000)}`, '-c:a', 'flac']);
+  t.match(await read(tagged), { via: 'ffmpeg', sampleRate: 44100, sourceRate: 8000, frames: 22050 });
+});
+
 t.test('below the rate floor through ffmpeg: WALLOC_ERR_AUDIO_FORMAT, as for WAV', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
   const low = make('low.flac', ['-f', 'lavfi', '-i', 'sine=f=100:r=800:d=0.5', '-c:a', 'flac']);
   t.ok(800 < MIN_SOURCE_RATE);

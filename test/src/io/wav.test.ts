@@ -126,3 +126,20 @@ t.test('WAVE_FORMAT_EXTENSIBLE float and RF64 headers', async (t) => {
   t.match(info, { container: 'RF64', format: 'f32le', sampleRate: 48000, frames: 2 });
   t.same(samples.map((c) => [...c]), x.map((c) => [...c]));
 });
+
+t.test('a WAV output whose writes fail later (a full disk) fails with WALLOC_ERR_FILE_WRITE: no hang, no short file kept', { skip: process.platform === 'linux' ? false : '/dev/full is Linux' }, async (t) => {
+  const { openAudioSink } = await import('../../../src/io/wav.js');
+  const { readdirSync, symlinkSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-wav-full-'));
+  const full = join(dir, 'full.wav');
+  symlinkSync('/dev/full', full); // a device: written in place, every write fails with ENOSPC
+  const sink = await openAudioSink(full, { sampleRate: 8000, channels: 1, stdout: process.stdout });
+  const chunk = [new Float32Array(8000).fill(0.25)];
+  const failure = (async () => {
+    for (let i = 0; i < 64; i++) await sink.write(chunk); // 1 MB: past any pipe or stream buffer
+    await sink.commit();
+  })();
+  await t.rejects(failure, { code: 'WALLOC_ERR_FILE_WRITE', message: /ENOSPC/ });
+  sink.abort();
+  t.same(readdirSync(dir), ['full.wav'], 'nothing else written beside it');
+});

@@ -61,3 +61,21 @@ t.test('a tiny real audio training run: linear floor then a learned 1-D decoder;
   t.ok(audioQuality(x.data, y.data as Float32Array).psnr > 15);
   codec.dispose();
 });
+
+t.test('decodeClip: a µ-law WAV is read through ffmpeg; stopping early closes the file', { skip: findFfmpeg() && process.platform === 'linux' ? false : 'needs ffmpeg and /proc' }, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { readdirSync, readlinkSync } = await import('node:fs');
+  const { decodeClip } = await import('../../../src/train/audio-data.js');
+  const tmp = mkdtempSync(join(tmpdir(), 'walloc-clip-'));
+  const mulaw = join(tmp, 'mulaw.wav');
+  execFileSync(findFfmpeg()!.path, ['-v', 'error', '-i', join(dir, 'speech_mono_8k_2s.wav'), '-c:a', 'pcm_mulaw', '-y', mulaw]);
+  const c = await decodeClip(mulaw, { skipSeconds: 0 });
+  t.equal(c.length, 88200, 'the 2 s recording at 44.1 kHz');
+  const open = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir) || readlinkSync(`/proc/self/fd/${fd}`).startsWith(tmp); } catch { return false; } }).length;
+  for (let i = 0; i < 5; i++) {
+    await decodeClip(join(dir, 'music_stereo_44k_1s.wav'), { skipSeconds: 0, maxSeconds: 0.1 }); // stops early
+    await decodeClip(mulaw, { skipSeconds: 0, maxSeconds: 0.1 });
+  }
+  await new Promise((r) => setTimeout(r, 200)); // closes are asynchronous
+  t.equal(open(), 0, 'no recording left open');
+});

@@ -11,7 +11,7 @@
  * byte-identical to an uninterrupted one.
  */
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { Codec } from '../codec/codec.js';
 import { AudioFileDecoder } from '../codec/audio-decode.js';
 import { AUDIO_STREAM_KEY, AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
@@ -82,6 +82,9 @@ export async function encodeAudioFile(bytes: Buffer, rel: string, path: string, 
   }
 }
 
+/** The sink's stdout, never used for a file path (process.stdout would make a stdio proxy in a worker thread). */
+const NO_STDOUT = new Writable({ write: (_c, _e, cb) => cb(new Error('a batch never writes to stdout')) });
+
 /**
  * Decodes a complete audio .wlc file into a 16-bit WAV at `output`, at the source's rate (the
  * header's `sourceRate`; ffmpeg resamples from the codec's), mono when the source was mono: what
@@ -103,7 +106,7 @@ export async function decodeAudioFile(wlc: Uint8Array, codecFor: (model: string)
   const dec = new AudioFileDecoder(codec, header);
   try {
     makeFolders(dirname(output));
-    const sink = await openAudioSink(output, { sampleRate: dec.sampleRate, channels: dec.channels, outputRate: dec.sourceRate, stdout: process.stdout, fsync: opts.fsync });
+    const sink = await openAudioSink(output, { sampleRate: dec.sampleRate, channels: dec.channels, outputRate: dec.sourceRate, stdout: NO_STDOUT, fsync: opts.fsync });
     await writeAtomically(sink, () => dec.decodeInto(inStreamOrder(frames, meta), sink, name));
     return { seconds: dec.samples / dec.sampleRate, header };
   } finally {

@@ -141,7 +141,9 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   } finally {
     // An archive's reader holds the file open until its generator ends or is returned: an
     // interrupted or failed batch returns it here.
-    tasks.return?.();
+    try {
+      tasks.return?.();
+    } catch { /* closing the archive failed: the batch's own outcome is what to report */ }
   }
 }
 

@@ -224,6 +224,7 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
   let facts: Pick<TaskResult, 'width' | 'height' | 'seconds' | 'shape'>;
   if (modality === 'audio') {
     // Recordings can be long: the WAV streams to its file instead of being built in memory.
+    if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
     const dec = await decodeAudioFile(bytes, codecFor, task.output, { name: task.rel, fsync });
     const written = await fileSha256(task.output);
     return { status: 'done', modality, inBytes: bytes.length, outBytes: written.bytes, inSha256, outSha256: written.sha256, seconds: dec.seconds };

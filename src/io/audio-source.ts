@@ -13,10 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { werr } from '../errors.js';
-import { findFfmpeg } from './ffmpeg.js';
+import { ffmpegErrorLine, findFfmpeg } from './ffmpeg.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
-import { ffmpegErrorLine } from './video.js';
 import { readWav } from './wav.js';
 
 export interface AudioSource {

@@ -130,7 +130,7 @@ for (const ext of ['wlc', 'tar'] as const) {
     stop.abort();
     t.match(await runBatch({ input: archive, output: join(dir, `stopped-${ext}`), jobs: 0, signal: stop.signal }), { interrupted: true, done: 0 });
     await t.rejects(runBatch({ input: archive, output: join(dir, `failed-${ext}`), jobs: 0, manifest: dir }), { code: 'WALLOC_ERR_FILE_WRITE' }, 'a manifest that is a folder');
-    t.equal(openHere(), 0, 'the archive is not left open');
+    if (process.platform === 'linux') t.equal(openHere(), 0, 'the archive is not left open');
   });
 }
 

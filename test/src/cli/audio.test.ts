@@ -122,6 +122,22 @@ t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back
   t.same(readdirSync(dir).sort(), ['s.wav', 's.wlc']);
 });
 
+t.test('a 48 kHz FLAC: its rate is recorded as the source rate and walloc-decode gives 48 kHz back', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-flac-'));
+  const flac = join(dir, 'tone.flac');
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(ff!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=0.5', '-ac', '2', '-c:a', 'flac', '-y', flac]);
+  const enc = await runBin('walloc-encode', [flac, '-o', join(dir, 'tone.wlc')]);
+  t.equal(enc.code, 0, enc.stderr);
+  const { readWlcSync } = await import('../../../src/container/index.js');
+  t.match(readWlcSync(readFileSync(join(dir, 'tone.wlc'))).header, { sourceRate: 48000, sampleRate: 44100, container: 'ffmpeg' });
+  const dec = await runBin('walloc-decode', [join(dir, 'tone.wlc'), '-o', join(dir, 'back.wav')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const b = await wavSamples(readFileSync(join(dir, 'back.wav')));
+  t.same([b.rate, b.channels], [48000, 2]);
+  t.ok(Math.abs(b.data[0]!.length - 24000) < 64, `${b.data[0]!.length} samples`);
+});
+
 t.test('audio .wlc crosses between the API / filter graphs and the CLI both ways', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-'));
   const { runGraph } = await import('../../../filters/graph.js');

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { openAudio, MIN_SOURCE_RATE } from '../../../src/io/audio-source.js';
 import { findFfmpeg } from '../../../src/io/ffmpeg.js';
 import { openInput } from '../../../src/io/input.js';
@@ -24,9 +25,13 @@ function make(name: string, args: string[]): string {
 }
 
 async function read(path: string): Promise<{ sampleRate: number; sourceRate?: number; channels: number; via: string; frames: number }> {
-  const a = await openAudio(await openInput(path, process.stdin), { sampleRate: 44100 });
+  const a = await openAudio(await openInput(path, Readable.from([])), { sampleRate: 44100 });
   let frames = 0;
-  for await (const c of a.chunks) frames += c[0]!.length;
+  try {
+    for await (const c of a.chunks) frames += c[0]!.length;
+  } finally {
+    a.dispose?.();
+  }
   return { sampleRate: a.sampleRate, sourceRate: a.sourceRate, channels: a.channels, via: a.via, frames };
 }
 

@@ -14,14 +14,14 @@ import { dirname } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { Codec } from '../codec/codec.js';
 import { AudioFileDecoder } from '../codec/audio-decode.js';
-import { AUDIO_STREAM_KEY, AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
+import { audioRecords, audioStreamHeader } from '../codec/audio-encode.js';
+import { AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
 import { inStreamOrder, readWlcSync, writeWlc, type WlcHeader, type WlcMeta } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
 import { detectInput } from '../io/detect.js';
 import type { OpenedInput } from '../io/input.js';
-import { toStereo } from '../io/audio-channels.js';
 import { makeFolders } from '../io/atomic.js';
 import { writeAtomically } from '../io/output.js';
 import { openAudioSink } from '../io/wav.js';
@@ -67,15 +67,9 @@ export async function encodeAudioFile(bytes: Buffer, rel: string, path: string, 
     if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source: rel, channels: audio.channels });
     const enc = new AudioStreamEncoder(codec, plan, { pack: {} });
     const items: Array<Frame | WlcMeta> = [];
-    for await (const chunk of audio.chunks) items.push(...await enc.push(toStereo(chunk, rel)));
-    items.push(...await enc.end());
-    items.push({ type: 'meta', data: enc.trailer() });
+    for await (const item of audioRecords(audio, enc, rel)) items.push(item);
     // Field order as walloc-encode writes it, with the batch's source fields in `source`'s place.
-    const header = codec.header({
-      source: fields.source, sourceBytes: fields.sourceBytes, sourceSha256: fields.sourceSha256,
-      container: audio.via, sourceChannels: audio.channels, sourceRate: audio.sourceRate ?? audio.sampleRate,
-      sampleRate: plan.sampleRate, [AUDIO_STREAM_KEY]: plan,
-    });
+    const header = audioStreamHeader(codec, plan, audio, { source: fields.source, sourceBytes: fields.sourceBytes, sourceSha256: fields.sourceSha256 });
     return { wlc: writeWlc(header, items), header, seconds: enc.samples / plan.sampleRate };
   } finally {
     audio.dispose?.();

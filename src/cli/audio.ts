@@ -13,12 +13,12 @@ import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { AudioFileDecoder } from '../codec/audio-decode.js';
-import { AUDIO_STREAM_KEY, AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
+import { audioRecords, audioStreamHeader } from '../codec/audio-encode.js';
+import { AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
 import { WlcWriter, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
 import { openAudio } from '../io/audio-source.js';
-import { toStereo } from '../io/audio-channels.js';
 import { SAMPLE_FORMATS } from '../io/pcm.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -83,23 +83,15 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
     const source = inPath === '-' ? 'stdin' : inPath;
     if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source, channels: audio.channels });
     const enc = new AudioStreamEncoder(codec, plan, { pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) } });
-    const header = codec.header({
-      source: inPath === '-' ? 'stdin' : basename(inPath), container: audio.via, sourceChannels: audio.channels, sourceRate: audio.sourceRate ?? audio.sampleRate,
-      sampleRate: plan.sampleRate, [AUDIO_STREAM_KEY]: plan,
-    });
+    const header = audioStreamHeader(codec, plan, audio, { source: inPath === '-' ? 'stdin' : basename(inPath) });
     const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, force: values.force === true });
     const { signal, release } = interruptSignal();
     const t0 = performance.now();
-    const records = async function* (): AsyncGenerator<Frame | { type: 'meta'; data: unknown }> {
-      for await (const chunk of audio.chunks) yield* await enc.push(toStereo(chunk, source));
-      yield* await enc.end();
-      yield { type: 'meta', data: enc.trailer() };
-    };
     const writer = new WlcWriter({ header });
     let bytes = 0;
     writer.on('data', (c: Buffer) => { bytes += c.length; });
     try {
-      await writeAtomically(out, () => pipeline(records(), writer, out.stream, { signal }));
+      await writeAtomically(out, () => pipeline(audioRecords(audio, enc, source), writer, out.stream, { signal }));
     } finally {
       release();
       codec.dispose();

@@ -227,7 +227,20 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
     };
   }
   if (input.kind === 'wav') {
-    const wav = await readWav(input.stream, { source, totalBytes: opts.totalBytes });
+    let wav;
+    try {
+      wav = await readWav(input.stream, { source, totalBytes: opts.totalBytes });
+    } catch (e) {
+      // WAV codings read natively are PCM and float; the others (µ-law, A-law, ADPCM, GSM …) are
+      // ffmpeg's to decode, from a file it can open again. If it cannot either, the reason is ours.
+      if ((e as { code?: string }).code !== 'WALLOC_ERR_AUDIO_FORMAT' || !input.seekable) throw e;
+      input.stream.destroy();
+      try {
+        return await ffmpegAudio(input.label, { sampleRate: want, source, chunkFrames: opts.chunkFrames });
+      } catch {
+        throw e;
+      }
+    }
     checkSourceRate(wav.info.sampleRate, source);
     if (want !== undefined && want !== wav.info.sampleRate) {
       // Resample through ffmpeg, but read the WAV here: its checks (truncation, empty data) hold

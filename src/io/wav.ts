@@ -55,7 +55,7 @@ function sampleFormat(tag: number, bits: number, source: string): SampleFormat {
     throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `${bits}-bit float (supported: 32, 64)` });
   }
   const names: Record<number, string> = { 2: 'MS ADPCM', 6: 'A-law', 7: 'µ-law', 0x11: 'IMA ADPCM', 0x55: 'MP3', 0x50: 'MPEG' };
-  throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `WAV format tag 0x${tag.toString(16)}${names[tag] ? ` (${names[tag]})` : ''}; only PCM and IEEE float are read directly (convert with ffmpeg -c:a pcm_s16le)` });
+  throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `WAV format tag 0x${tag.toString(16)}${names[tag] ? ` (${names[tag]})` : ''}; only PCM and IEEE float are read from a pipe; a file is decoded through ffmpeg (or convert with ffmpeg -c:a pcm_s16le)` });
 }
 
 /**

@@ -16,7 +16,7 @@ import { listFiles } from '../io/walk.js';
 import { werr } from '../errors.js';
 import { makeFrame, type AudioFrame } from '../frame.js';
 import { Readable } from 'node:stream';
-import { ffmpegAudio, openAudio } from '../io/audio-source.js';
+import { openAudio } from '../io/audio-source.js';
 import { openInput } from '../io/input.js';
 
 export const AUDIO_EXTENSIONS = new Set(['.wav', '.ogg', '.oga', '.flac', '.mp3', '.opus', '.m4a', '.aiff', '.aif']);
@@ -56,21 +56,14 @@ export async function decodeClip(path: string, opts: LoadClipsOptions = {}): Pro
   const rate = opts.sampleRate ?? 44100;
   const max = Math.round((opts.maxSeconds ?? 40) * rate);
   const skip = Math.round((opts.skipSeconds ?? 5) * rate);
-  // The path walloc-encode reads recordings by: WAV natively (its checks, NaN samples and the
-  // rate floor included), anything else through ffmpeg.
+  // The path walloc-encode reads recordings by: PCM and float WAV natively (its checks, NaN
+  // samples and the rate floor included), anything else (µ-law WAV too) through ffmpeg.
   const input = await openInput(path, Readable.from([]));
   // Keep [skip, skip + max) when the recording is long; a short one is kept from its start.
   const ring: Float32Array[][] = [];
   let got = 0;
   try {
-    let audio;
-    try {
-      audio = await openAudio(input, { sampleRate: rate });
-    } catch (e) {
-      // WAV codings the native reader leaves to ffmpeg (µ-law, A-law, ADPCM …) are read by ffmpeg.
-      if (input.kind !== 'wav' || (e as { code?: string }).code !== 'WALLOC_ERR_AUDIO_FORMAT') throw e;
-      audio = await ffmpegAudio(path, { sampleRate: rate, source: path });
-    }
+    const audio = await openAudio(input, { sampleRate: rate });
     try {
       for await (const chunk of audio.chunks) {
         ring.push(chunk);

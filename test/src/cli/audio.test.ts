@@ -175,7 +175,8 @@ t.test('bad audio input: coded errors, exit status 1, and no output file left be
   const cases: Array<[string, Buffer, RegExp]> = [];
   cases.push(['truncated.wav', good.subarray(0, 50000), /WALLOC_ERR_AUDIO_TRUNCATED|truncated/]);
   const adpcm = Buffer.from(good); adpcm.writeUInt16LE(2, 20);
-  cases.push(['adpcm.wav', adpcm, /unsupported audio .*ADPCM/]);
+  // A file goes to ffmpeg, which fails on these fake ADPCM blocks with its own reason; a pipe gets the native refusal.
+  cases.push(['adpcm.wav', adpcm, /ffmpeg failed|unsupported audio .*ADPCM/]);
   cases.push(['empty.wav', wavHeader({ sampleRate: 44100, channels: 2, format: 's16le', dataBytes: 0 }), /no audio samples/]);
   const huge = Buffer.concat([wavHeader({ sampleRate: 8000, channels: 1, format: 's16le', dataBytes: 100 }), Buffer.alloc(100)]);
   huge.writeUInt16LE(1, 32); huge.writeUInt16LE(8, 34); huge.writeUInt32LE(2 ** 31, 40);

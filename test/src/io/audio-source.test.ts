@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { openAudio, MIN_SOURCE_RATE } from '../../../src/io/audio-source.js';
 import { findFfmpeg } from '../../../src/io/ffmpeg.js';
+import { packageRoot } from '../../../src/paths.js';
 import { openInput } from '../../../src/io/input.js';
 
 const ff = findFfmpeg();
@@ -47,6 +48,17 @@ t.test('ffmpeg inputs keep their own rate as sourceRate while the samples come a
 t.test('a file with large tags (70 KB of comment): ffmpeg\'s tags stay out of its WAV, the audio is read', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
   const tagged = make('tagged.flac', ['-f', 'lavfi', '-i', 'sine=f=440:r=8000:d=0.5', '-metadata', `comment=${'x'.repeat(70_000)}`, '-c:a', 'flac']);
   t.match(await read(tagged), { via: 'ffmpeg', sampleRate: 44100, sourceRate: 8000, frames: 22050 });
+});
+
+t.test('WAV codings other than PCM and float (µ-law, IMA ADPCM): a file goes through ffmpeg, a pipe is refused with a hint', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const speech = join(packageRoot(), 'fixtures', 'audio', 'speech_mono_8k_2s.wav');
+  const mulaw = make('mulaw.wav', ['-i', speech, '-c:a', 'pcm_mulaw']);
+  t.match(await read(mulaw), { via: 'ffmpeg', sampleRate: 44100, sourceRate: 8000, channels: 1, frames: 88200 });
+  const ima = make('ima.wav', ['-i', speech, '-c:a', 'adpcm_ima_wav']);
+  t.match(await read(ima), { via: 'ffmpeg', sourceRate: 8000, channels: 1 });
+  const { readFileSync } = await import('node:fs');
+  const piped = await openInput('-', Readable.from([readFileSync(mulaw)]));
+  await t.rejects(openAudio(piped, { sampleRate: 44100 }), { code: 'WALLOC_ERR_AUDIO_FORMAT', message: /µ-law.*a file is decoded through ffmpeg/ });
 });
 
 t.test('below the rate floor through ffmpeg: WALLOC_ERR_AUDIO_FORMAT, as for WAV', { skip: ff ? false : 'no ffmpeg' }, async (t) => {

@@ -92,7 +92,8 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
       let n = 0;
       for await (const c of stream) {
         n += (c as Buffer).length;
-        if (n > limit) throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `input ${path} size`, value: n, limit, flag: '--max-input-bytes', cap: 2 ** 31 - 1 });
+        // Not an option to raise (there is no --max-input-bytes): 2 GiB is the most read whole.
+        if (n > limit) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `more than ${limit} bytes, too many to read whole from a pipe; give the file's path instead` });
         parts.push(c as Buffer);
       }
       return Buffer.concat(parts);

@@ -7,7 +7,9 @@
 import { basename } from 'node:path';
 import { Codec } from '../codec/codec.js';
 import { AudioStreamDecoder, AudioStreamEncoder, AUDIO_STREAM_KEY, planAudioStream } from '../codec/audio-stream.js';
-import { readWlcSync, writeWlc } from '../container/index.js';
+import { inStreamOrder, readWlcSync, writeWlc } from '../container/index.js';
+import { AudioFileDecoder } from '../codec/audio-decode.js';
+import type { AudioSink } from '../io/audio-sink.js';
 import { werr } from '../errors.js';
 import { readOrSkip, type OnSkip } from './skip.js';
 import type { Frame } from '../frame.js';
@@ -43,6 +45,7 @@ export async function runWalloc(model: string, recs: Recording[]): Promise<{ byt
     const d = new AudioStreamDecoder(codec, plan);
     for (const f of r) await d.push(f);
     await d.end();
+    d.dispose();
   }
   for (const rec of recs) {
     let t = performance.now();
@@ -55,17 +58,28 @@ export async function runWalloc(model: string, recs: Recording[]): Promise<{ byt
     encS += (performance.now() - t) / 1000;
     bytes += wlc.length;
     t = performance.now();
-    const dec = new AudioStreamDecoder(codec, plan);
+    // Decoded as walloc-decode decodes the file: records in stream order, into a sink.
+    const contents = readWlcSync(wlc);
+    const dec = new AudioFileDecoder(codec, contents.header);
     const y = [new Float32Array(n), new Float32Array(n)];
     let o = 0;
-    const contents = readWlcSync(wlc);
-    for (const m of contents.meta) await dec.push({ type: 'meta', data: m.data });
-    for (const item of contents.frames) {
-      for (const f of await dec.push(item)) { const k = f.shape[1]!; y[0]!.set((f.data as Float32Array).subarray(0, k), o); y[1]!.set((f.data as Float32Array).subarray(k), o); o += k; }
+    const sink: AudioSink = {
+      kind: 'memory',
+      async write(planar) {
+        const k = Math.min(planar[0]!.length, n - o);
+        y[0]!.set(planar[0]!.subarray(0, k), o);
+        y[1]!.set(planar[1]!.subarray(0, k), o);
+        o += k;
+      },
+      async commit() {},
+      abort() {},
+    };
+    try {
+      await dec.decodeInto(inStreamOrder(contents.frames, contents.meta), sink, rec.name);
+    } finally {
+      dec.dispose();
     }
-    for (const f of await dec.end()) { const k = f.shape[1]!; y[0]!.set((f.data as Float32Array).subarray(0, k), o); y[1]!.set((f.data as Float32Array).subarray(k), o); o += k; }
     decS += (performance.now() - t) / 1000;
-    dec.dispose();
     const q = audioQuality(flat(rec.x), flat(y));
     psnr.push(q.psnr);
     snr.push(q.snr);

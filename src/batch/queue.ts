@@ -21,12 +21,15 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { ConnectionOptions, Job, Queue } from 'bullmq';
 import { werr } from '../errors.js';
 import { ErrorsFile, JsonLinesFile } from './manifest.js';
 import { unsafeRelativeName, type BatchTask } from './plan.js';
 import { TaskPool } from './pool.js';
 import type { TaskResult, TaskSettings } from './task.js';
+
+/** bullmq (and Redis's client under it) is loaded when a queue is used: other commands do not pay ~0.2 s for it. */
+const bullmq = () => import('bullmq');
 
 /** The queue name used when none is given. */
 export const DEFAULT_QUEUE = 'walloc-batch';
@@ -106,6 +109,7 @@ export interface EnqueueOptions {
  * await enqueueBatch(plan.tasks, { url: 'redis://queue:6379', settings: { model: 'rgb-16x' } });
  */
 export async function enqueueBatch(tasks: Iterable<BatchTask>, opts: EnqueueOptions): Promise<{ submitted: number; added: number }> {
+  const { Queue } = await bullmq();
   const queue = new Queue<BatchJobData>(opts.queue ?? DEFAULT_QUEUE, { connection: parseQueueUrl(opts.url) });
   queue.on('error', () => {});
   try {
@@ -143,6 +147,7 @@ export async function enqueueBatch(tasks: Iterable<BatchTask>, opts: EnqueueOpti
 
 /** Jobs per state (waiting, active, delayed, completed, failed, …). */
 export async function queueCounts(url: string, name = DEFAULT_QUEUE): Promise<Record<string, number>> {
+  const { Queue } = await bullmq();
   const queue = new Queue(name, { connection: parseQueueUrl(url) });
   queue.on('error', () => {});
   try {
@@ -169,6 +174,7 @@ export interface FailedJob {
  * for (const f of await listFailed('redis://queue:6379')) console.log(f.rel, f.reason);
  */
 export async function listFailed(url: string, name = DEFAULT_QUEUE): Promise<FailedJob[]> {
+  const { Queue } = await bullmq();
   const queue = new Queue<BatchJobData>(name, { connection: parseQueueUrl(url) });
   queue.on('error', () => {});
   try {
@@ -182,6 +188,7 @@ export async function listFailed(url: string, name = DEFAULT_QUEUE): Promise<Fai
 
 /** Moves every failed job back to waiting (after fixing the inputs); returns how many. */
 export async function retryFailed(url: string, name = DEFAULT_QUEUE): Promise<number> {
+  const { Queue } = await bullmq();
   const queue = new Queue<BatchJobData>(name, { connection: parseQueueUrl(url) });
   queue.on('error', () => {});
   try {
@@ -201,6 +208,7 @@ export async function retryFailed(url: string, name = DEFAULT_QUEUE): Promise<nu
  * await enqueueBatch(tasks, opts); const counts = await waitForQueue(opts.url);
  */
 export async function waitForQueue(url: string, name = DEFAULT_QUEUE, opts: { pollMs?: number; signal?: AbortSignal; onPoll?: (c: Record<string, number>) => void } = {}): Promise<Record<string, number>> {
+  const { Queue } = await bullmq();
   const queue = new Queue(name, { connection: parseQueueUrl(url) });
   queue.on('error', () => {});
   try {
@@ -277,6 +285,7 @@ export async function runQueueWorker(opts: WorkerOptions): Promise<WorkerSummary
   const by = `${hostname()}:${process.pid}`;
   const s: WorkerSummary = { done: 0, skipped: 0, failed: 0, retried: 0, wallSeconds: 0 };
 
+  const { Queue, UnrecoverableError, Worker } = await bullmq();
   const worker = new Worker<BatchJobData, TaskResult>(name, async (job) => {
     if (opts.outRoot !== undefined) {
       const bad = jobOutputOutside(job.data.task, opts.outRoot);

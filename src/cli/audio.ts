@@ -18,7 +18,7 @@ import { AudioStreamEncoder, planAudioStream } from '../codec/audio-stream.js';
 import { WlcWriter, type WlcHeader, type WlcReader } from '../container/index.js';
 import { werr } from '../errors.js';
 import type { Frame } from '../frame.js';
-import { openAudio } from '../io/audio-source.js';
+import { MAX_SOURCE_RATE, MIN_SOURCE_RATE, openAudio } from '../io/audio-source.js';
 import { SAMPLE_FORMATS } from '../io/pcm.js';
 import type { OpenedInput } from '../io/input.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -76,7 +76,7 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
   if (input.seekable) { try { totalBytes = statSync(inPath).size; } catch { /* openInput already checked it */ } }
   const audio = await openAudio(input, {
     sampleRate: plan.sampleRate, totalBytes,
-    ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', 1000, 1_536_000, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
+    ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', MIN_SOURCE_RATE, MAX_SOURCE_RATE, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
   });
   // From here on, whatever fails must not leave ffmpeg (when it reads the input) running.
   try {
@@ -117,7 +117,8 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
   try {
     const sink = await openAudioSink(outPath, {
       sampleRate: dec.sampleRate, channels: dec.channels, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
-      outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', 1000, 768_000, true) : dec.sourceRate,
+      outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', MIN_SOURCE_RATE, MAX_SOURCE_RATE, true) : dec.sourceRate,
+      exactRate: values.rate !== undefined,
     });
     // The reader hands meta records (the trailer) to an event, in their place among the frames.
     reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }, sink); });

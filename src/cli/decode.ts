@@ -26,7 +26,7 @@ import { decodeVolumeMain } from './volume.js';
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 // Extensions that cannot hold the stream's media: refused before decoding, instead of letting
 // ffmpeg fail on a temporary file. Anything else goes to ffmpeg, which knows more formats.
-const AUDIO_ONLY_EXT = [...AUDIO_EXTENSIONS, '.aac', '.wma'];
+const AUDIO_ONLY_EXT = [...AUDIO_EXTENSIONS];
 const NOT_MEDIA_EXT = ['.txt', '.json', '.jsonl', '.csv', '.wlc', '.nii', '.nii.gz', '.raw', '.dcm'];
 
 /**

@@ -16,7 +16,7 @@ import { werr } from '../errors.js';
 import { ffmpegErrorLine, findFfmpeg } from './ffmpeg.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
-import { readWav } from './wav.js';
+import { parseWavHeader, readWav } from './wav.js';
 
 export interface AudioSource {
   sampleRate: number;
@@ -74,24 +74,18 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   // probed; compressed input still needs its headers probed. (-fflags +nobuffer is not used: it
   // drops samples on a pipe.)
   const live = fromStream && opts.inputArgs ? ['-probesize', '32', '-analyzeduration', '0'] : [];
-  // Level-tagged info: the input's own stream line ("Audio: flac, 8000 Hz, mono") gives the
-  // source rate that -ar hides from the WAV ffmpeg writes; only [error] lines explain a failure.
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'level+info', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
-    '-map', '0:a:0', '-map_metadata', '-1', '-vn', '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1'];
-  const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
+  // Two outputs: the samples (resampled by -ar) on stdout, and one frame at the input's own rate
+  // on fd 3, whose WAV header gives the source rate as the decoder sees it (-ar hides it from the
+  // first; ffmpeg's text description is not used, as the file's own metadata can forge lines in it).
+  const pcm = ['-map', '0:a:0', '-map_metadata', '-1', '-vn'];
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
+    ...pcm, '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1',
+    ...pcm, '-c:a', 'pcm_s16le', '-frames:a', '1', '-f', 'wav', 'pipe:3'];
+  const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true });
   let stderr = '';
-  let described = '';
-  let onDescribed: () => void = () => {};
-  const inputDescribed = new Promise<void>((resolve) => { onDescribed = resolve; });
-  child.stderr!.on('data', (c: Buffer) => {
-    const text = c.toString('utf8');
-    if (!INPUT_DUMP_END.test(described) && described.length < 65536) {
-      described += text;
-      if (INPUT_DUMP_END.test(described) || described.length >= 65536) onDescribed();
-    }
-    stderr = (stderr + text).slice(-16384);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => { onDescribed(); resolve({ code, signal }); }));
+  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });
+  const nativeRate = readNativeRate(child.stdio[3] as Readable, source);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   let spawnError: Error | undefined;
   /** A failure of the input stream itself (e.g. a truncated WAV read by ./wav.ts) is the error to report. */
   let inputError: Error | undefined;
@@ -110,7 +104,7 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     const exit = await exited;
     if (inputError) return inputError;
     if (spawnError) return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${spawnError.message}` }, spawnError);
-    const line = ffmpegErrorLine(errorLines(stderr));
+    const line = ffmpegErrorLine(stderr);
     const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
     return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${line ? `${line} (${status})` : status}; ${source}`, exitCode: exit.code }, cause);
   };
@@ -127,13 +121,17 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     throw e;
   }
   const w = wav;
-  // ffmpeg describes its input before it writes a byte of output, so this waits for data already
-  // in the pipe (or for the exit).
-  await Promise.race([inputDescribed, delay(1000)]);
-  const sourceRate = inputRateOf(described);
-  if (sourceRate !== undefined && sourceRate < MIN_SOURCE_RATE) {
+  // The one-frame output is written with the first samples; the wait is bounded all the same.
+  const sourceRate = await Promise.race([nativeRate, delay(5000)]);
+  if (sourceRate === undefined) {
     kill();
+    throw werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `ffmpeg gave no sample rate for ${source}` });
+  }
+  try {
     checkSourceRate(sourceRate, source);
+  } catch (e) {
+    kill();
+    throw e;
   }
   async function* chunks(): AsyncGenerator<Float32Array[]> {
     let done = false;
@@ -155,25 +153,31 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', ...(sourceRate ? { sourceRate } : {}), chunks: chunks(), dispose: () => { kill(); child.stdout?.destroy(); } };
 }
 
-/** Where ffmpeg's description of its input ends (the output's, or the stream mapping, begins). */
-const INPUT_DUMP_END = /^\[info\] (Stream mapping:|Output #0)/m;
-
-/** The first audio stream's rate in ffmpeg's input description ("Stream #0:1(eng): Audio: aac, 48000 Hz, …"). */
-function inputRateOf(described: string): number | undefined {
-  const end = INPUT_DUMP_END.exec(described);
-  const input = end ? described.slice(0, end.index) : described;
-  const m = /^\[info\]\s+Stream #0:\d+[^:]*: Audio: [^\n]*?, (\d+) Hz/m.exec(input);
-  return m ? Number(m[1]) : undefined;
-}
-
 /**
- * Only the lines ffmpeg logged as errors (its info and warnings are not the reason it failed),
- * untagged; all of stderr from an ffmpeg that does not tag its lines.
+ * The sample rate in the WAV header ffmpeg writes on fd 3 (one frame at the input's own rate),
+ * as soon as it has arrived; undefined when that output ends without one (no audio, or ffmpeg
+ * failed). The rest of the output is drained (ffmpeg keeps it open until it exits).
  */
-function errorLines(stderr: string): string {
-  const lines = stderr.split(/\r\n|\r|\n/);
-  if (!lines.some((l) => /\[(info|warning|error|fatal|panic|verbose|debug)\] /.test(l))) return stderr;
-  return lines.filter((l) => /\[(error|fatal|panic)\] /.test(l)).map((l) => l.replace(/\[(error|fatal|panic)\] /, '')).join('\n');
+function readNativeRate(fd3: Readable, source: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let head: Buffer | undefined = Buffer.alloc(0);
+    fd3.on('data', (c: Buffer) => {
+      if (head === undefined) return;
+      head = Buffer.concat([head, c]);
+      let h;
+      try {
+        h = parseWavHeader(head, source);
+      } catch {
+        h = undefined; // a header cut in the middle of a chunk: wait for more
+      }
+      if (h || head.length > 65536) {
+        head = undefined;
+        resolve(h?.info.sampleRate);
+      }
+    });
+    fd3.on('error', () => resolve(undefined)); // ffmpeg killed or failed: its exit status tells why
+    fd3.on('close', () => resolve(undefined));
+  });
 }
 
 const delay = (ms: number): Promise<undefined> => sleep(ms, undefined, { ref: false });
@@ -194,8 +198,13 @@ export interface OpenAudioOptions {
  */
 export const MIN_SOURCE_RATE = 1000;
 
+/** The highest source rate taken: what a .wlc header may record and walloc-decode writes back. */
+export const MAX_SOURCE_RATE = 768_000;
+
 function checkSourceRate(rate: number, source: string): void {
-  if (!(rate >= MIN_SOURCE_RATE)) throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `a sample rate of ${rate} Hz (walloc takes ${MIN_SOURCE_RATE} Hz and up)` });
+  if (!(rate >= MIN_SOURCE_RATE && rate <= MAX_SOURCE_RATE)) {
+    throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `a sample rate of ${rate} Hz (walloc takes ${MIN_SOURCE_RATE} to ${MAX_SOURCE_RATE} Hz)` });
+  }
 }
 
 /**

@@ -69,7 +69,7 @@ export async function writeToChild(stdin: NodeJS.WritableStream, bytes: Uint8Arr
 const GENERIC_LINE = new RegExp('^(' + [
   'Conversion failed!?', 'Exiting normally.*', 'Error initializing output stream.*', 'Could not write header.*',
   'Error while (opening|filtering|decoding).*', 'Error closing .*', 'Error marking filters as finished',
-  'Cannot determine format of input stream.*', 'Nothing was written into output file.*',
+  'Cannot determine format of input stream.*', 'Nothing was written into output file.*', "To ignore this, add a trailing '\\?' to the map\\.",
 ].join('|') + ')$', 'i');
 
 /**

@@ -263,6 +263,12 @@ export interface AudioSinkOptions {
   outputRate?: number;
   /** Flush a WAV or raw file to disk before it is renamed into place (batches). */
   fsync?: boolean;
+  /**
+   * An ffmpeg output must be at exactly `outputRate` (an explicit --rate): fail if its encoder
+   * cannot. Otherwise ffmpeg resamples towards it and the encoder takes its nearest rate (MP3 and
+   * Opus have no 96 kHz).
+   */
+  exactRate?: boolean;
 }
 
 /**
@@ -355,7 +361,7 @@ export async function openAudioSink(path: string, o: AudioSinkOptions): Promise<
   const { spawnFfmpeg, writeToChild } = await import('./ffmpeg.js');
   const target = renamedOutput(path);
   const ff = spawnFfmpeg(['-f', 'f32le', '-ar', String(o.sampleRate), '-ac', String(o.channels), '-i', 'pipe:0',
-    ...(o.outputRate && o.outputRate !== o.sampleRate ? ['-ar', String(o.outputRate)] : []), '-y', target.tmp], { stdout: 'ignore' });
+    ...(o.outputRate && o.outputRate !== o.sampleRate ? (o.exactRate ? ['-ar', String(o.outputRate)] : ['-af', `aresample=${o.outputRate}`]) : []), '-y', target.tmp], { stdout: 'ignore' });
   const child = ff.child;
   const fail = () => ff.failure(`writing ${path}`);
   return {

@@ -19,7 +19,9 @@ import { Readable } from 'node:stream';
 import { openAudio } from '../io/audio-source.js';
 import { openInput } from '../io/input.js';
 
-export const AUDIO_EXTENSIONS = new Set(['.wav', '.ogg', '.oga', '.flac', '.mp3', '.opus', '.m4a', '.aiff', '.aif']);
+/** Recordings by extension (walloc-encode's audio path, batches, training sets); ffmpeg reads all but WAV. */
+export const AUDIO_EXTENSIONS = new Set(['.wav', '.w64', '.ogg', '.oga', '.flac', '.mp3', '.mp2', '.opus', '.spx', '.m4a', '.m4b', '.aac', '.alac',
+  '.aiff', '.aif', '.aifc', '.caf', '.au', '.snd', '.wma', '.amr', '.ac3', '.tta', '.wv', '.ape', '.mka']);
 
 export interface Clip {
   path: string;

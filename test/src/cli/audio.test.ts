@@ -136,6 +136,14 @@ t.test('a 48 kHz FLAC: its rate is recorded as the source rate and walloc-decode
   const b = await wavSamples(readFileSync(join(dir, 'back.wav')));
   t.same([b.rate, b.channels], [48000, 2]);
   t.ok(Math.abs(b.data[0]!.length - 24000) < 64, `${b.data[0]!.length} samples`);
+  // A source rate MP3 has no encoder for (96 kHz): ffmpeg takes its nearest; an explicit --rate must be exact.
+  execFileSync(ff!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=f=440:r=96000:d=0.5', '-c:a', 'flac', '-y', join(dir, 'hi.flac')]);
+  t.equal((await runBin('walloc-encode', [join(dir, 'hi.flac'), '-o', join(dir, 'hi.wlc')])).code, 0);
+  const mp3 = await runBin('walloc-decode', [join(dir, 'hi.wlc'), '-o', join(dir, 'hi.mp3')]);
+  t.equal(mp3.code, 0, mp3.stderr);
+  const strict = await runBin('walloc-decode', [join(dir, 'hi.wlc'), '-o', join(dir, 'strict.mp3'), '--rate', '96000']);
+  t.equal(strict.code, 1, strict.stderr);
+  t.match(strict.stderr, /WALLOC_ERR_FFMPEG_FAILED/);
 });
 
 t.test('audio .wlc crosses between the API / filter graphs and the CLI both ways', async (t) => {

@@ -61,6 +61,16 @@ t.test('WAV codings other than PCM and float (µ-law, IMA ADPCM): a file goes th
   await t.rejects(openAudio(piped, { sampleRate: 44100 }), { code: 'WALLOC_ERR_AUDIO_FORMAT', message: /µ-law.*a file is decoded through ffmpeg/ });
 });
 
+t.test('the source rate is the decoder\'s, not text a file can forge; rates over 768 kHz are refused', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  // A metadata key with a newline puts a fake stream line into ffmpeg's description of the input.
+  const forged = make('forged.flac', ['-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=0.5', '-metadata', 'x\n[info]   Stream #0:0: Audio: flac, 500 Hz=v', '-c:a', 'flac']);
+  t.match(await read(forged), { sourceRate: 48000 });
+  const fast = make('fast.wav', ['-f', 'lavfi', '-i', 'sine=f=440:r=44100:d=0.1', '-ar', '1000000', '-c:a', 'pcm_s16le']);
+  await t.rejects(read(fast), { code: 'WALLOC_ERR_AUDIO_FORMAT', message: /1000000 Hz/ });
+  const caf = make('fast.caf', ['-f', 'lavfi', '-i', 'sine=f=440:r=44100:d=0.1', '-ar', '1000000', '-c:a', 'pcm_s16le']);
+  await t.rejects(read(caf), { code: 'WALLOC_ERR_AUDIO_FORMAT', message: /1000000 Hz/ }, 'through ffmpeg too');
+});
+
 t.test('below the rate floor through ffmpeg: WALLOC_ERR_AUDIO_FORMAT, as for WAV', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
   const low = make('low.flac', ['-f', 'lavfi', '-i', 'sine=f=100:r=800:d=0.5', '-c:a', 'flac']);
   t.ok(800 < MIN_SOURCE_RATE);

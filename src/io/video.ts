@@ -91,6 +91,8 @@ export class FfmpegFrameSource extends Readable {
   #parsed = false;
   #parseError: Error | undefined;
   #killed = false;
+  /** Whether the child and its pipes currently keep the event loop alive (they do when spawned). */
+  #held = true;
 
   constructor(ff: FfmpegInfo, args: string[], input: ReadableType | undefined, parser: Y4mParser) {
     super({ objectMode: true, highWaterMark: FRAME_HIGH_WATER_MARK });
@@ -160,12 +162,19 @@ export class FfmpegFrameSource extends Readable {
     this.#parser.resume();
   }
 
-  /** Whether the ffmpeg child (and its pipes) keep the event loop alive. */
+  /**
+   * Whether the ffmpeg child (and its pipes) keep the event loop alive. Only on a change, and not
+   * on closed pipes: Socket.ref() on a pipe without a handle queues a 'connect' listener per call
+   * (_read runs per frame: a MaxListenersExceededWarning on stderr after ten).
+   */
   #hold(on: boolean): void {
+    if (this.#held === on) return;
+    this.#held = on;
     const c = this.#child;
-    for (const h of [c, c.stdout, c.stderr] as Array<{ ref?: () => void; unref?: () => void } | null>) {
-      if (on) h?.ref?.();
-      else h?.unref?.();
+    for (const h of [c, c.stdout, c.stderr] as Array<{ ref?: () => void; unref?: () => void; destroyed?: boolean } | null>) {
+      if (!h || h.destroyed) continue;
+      if (on) h.ref?.();
+      else h.unref?.();
     }
   }
 

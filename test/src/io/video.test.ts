@@ -170,3 +170,24 @@ t.test('ffmpeg output compared against ffmpeg\'s own rgb24 for a real photo', { 
   const p = psnr8(imageToRgbBytes(f!), ref);
   t.ok(p > 35, `JPEG (full-range yuvj420p source) → yuv444p → RGB: ${p.toFixed(1)} dB`);
 });
+
+t.test('reading many frames raises no process warning (a listener per frame once piled up on closed pipes)', { skip: noFfmpeg }, async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const clip = join(tmp, 'many.mp4');
+    await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc=size=32x24:rate=10:d=3', '-c:v', 'mpeg4', '-y', clip]);
+    // A slow reader, as an encoder is: the source pauses and resumes ffmpeg's pipes per frame.
+    let n = 0;
+    for await (const f of ffmpegFrames(clip)) {
+      n += f ? 1 : 0;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    t.equal(n, 30);
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  t.same(warnings, []);
+});

@@ -1,7 +1,12 @@
 /**
  * `walloc info`: what this installation can do: version, the TensorFlow.js backend that would be
- * used, ffmpeg, and the bundled models. `--json` prints the same as one JSON object on stdout.
+ * used, ffmpeg, and the bundled models. `walloc info FILE.wlc` describes a stream instead (its
+ * header, records and size), like ffprobe. `--json` prints the same as one JSON object on stdout.
  */
+import { createReadStream, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { WlcReader, type WlcHeader } from '../container/index.js';
 import { availableBackends, getTf } from '../models/backend.js';
 import { listBundledModels } from '../models/registry.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
@@ -38,15 +43,66 @@ export async function gatherInfo(opts: { backend?: string } = {}): Promise<InfoR
   };
 }
 
+/** What `walloc info FILE.wlc` reports about a stream. */
+export interface StreamReport {
+  path: string;
+  bytes: number;
+  /** Frame records (for audio: chunks of the stream, not seconds). */
+  frames: number;
+  /** Meta records (an audio stream's trailer, an archive's entry names …). */
+  metaRecords: number;
+  /** False when the stream ends without its end record (cut short). */
+  terminated: boolean;
+  header: WlcHeader;
+}
+
+/**
+ * Reads a .wlc stream through (bounded memory: one record at a time) and counts its records.
+ *
+ * @throws WALLOC_ERR_FILE_NOT_FOUND, WALLOC_ERR_CONTAINER_* for a damaged stream
+ * @example
+ * const r = await describeStream('photo.wlc'); // { frames: 1, header: { model: 'rgb-16x', … } }
+ */
+export async function describeStream(path: string): Promise<StreamReport> {
+  let bytes: number;
+  try {
+    bytes = statSync(path).size;
+  } catch {
+    throw werr('WALLOC_ERR_FILE_NOT_FOUND', { path });
+  }
+  const reader = new WlcReader();
+  let frames = 0;
+  let metaRecords = 0;
+  reader.on('meta', () => { metaRecords++; });
+  await pipeline(createReadStream(path), reader, new Writable({ objectMode: true, write: (_f, _e, cb) => { frames++; cb(); } }));
+  return { path, bytes, frames, metaRecords, terminated: reader.terminated, header: await reader.headerReady };
+}
+
 export const infoCommand: CommandSpec = {
   name: 'walloc info',
-  summary: 'show the version, TensorFlow.js backend, ffmpeg and bundled models',
-  usage: ['walloc info [--json] [--backend NAME]'],
+  summary: 'show the version, TensorFlow.js backend, ffmpeg and bundled models; or describe a .wlc stream',
+  usage: ['walloc info [--json] [--backend NAME]', 'walloc info FILE.wlc [--json]'],
+  maxPositionals: 1,
   options: {
     json: { type: 'boolean', help: 'print one JSON object on stdout' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend to try: gpu, node, wasm or cpu (or set WALLOC_BACKEND)' },
   },
-  async run({ values }, io) {
+  async run({ values, positionals }, io) {
+    if (positionals[0] !== undefined) {
+      const s = await describeStream(positionals[0]);
+      if (values.json) {
+        io.stdout.write(JSON.stringify(s) + '\n');
+        return 0;
+      }
+      const { model, modality, ...rest } = s.header as Record<string, unknown>;
+      const w = Math.max(8, ...Object.keys(rest).map((k) => k.length)) + 2;
+      io.stdout.write([
+        `${s.path}: ${s.bytes} bytes, ${s.frames} frame record${s.frames === 1 ? '' : 's'}${s.metaRecords ? `, ${s.metaRecords} meta record${s.metaRecords === 1 ? '' : 's'}` : ''}${s.terminated ? '' : ' (cut short: no end record)'}`,
+        `${'model:'.padEnd(w)}${String(model)} (${String(modality ?? 'image')})`,
+        ...Object.entries(rest).map(([k, v]) => `${`${k}:`.padEnd(w)}${typeof v === 'object' ? JSON.stringify(v) : String(v)}`),
+      ].join('\n') + '\n');
+      return 0;
+    }
     const r = await gatherInfo({ backend: values.backend as string | undefined });
     if (values.json) {
       io.stdout.write(JSON.stringify(r) + '\n');

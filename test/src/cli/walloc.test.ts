@@ -39,6 +39,33 @@ t.test('info --json reports version, backend, ffmpeg and models', async (t) => {
   t.ok(Array.isArray(r.models));
 });
 
+t.test('info FILE.wlc describes a stream: header, records, size; a cut one says so; not a stream is a coded error', async (t) => {
+  const { mkdtempSync, readFileSync, statSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../../src/paths.js');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-info-'));
+  const wlc = join(dir, 'c.wlc');
+  t.equal(await wallocMain(['encode', join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg'), '-o', wlc, '--model', 'rgb-16x-linear', '--quiet'], memoryIo()), 0);
+  const io = memoryIo();
+  t.equal(await wallocMain(['info', wlc, '--json'], io), 0, io.err());
+  const r = JSON.parse(io.out()) as { bytes: number; frames: number; terminated: boolean; header: { model: string; source: string } };
+  t.match(r, { bytes: statSync(wlc).size, frames: 1, terminated: true, header: { model: 'rgb-16x-linear', source: 'coffee_255x171.jpg' } });
+  const text = memoryIo();
+  t.equal(await wallocMain(['info', wlc], text), 0);
+  t.match(text.out(), /c\.wlc: \d+ bytes, 1 frame record\nmodel: +rgb-16x-linear \(image\)\n/);
+  const bytes = readFileSync(wlc);
+  writeFileSync(join(dir, 'cut.wlc'), bytes.subarray(0, bytes.length - 8));
+  const cut = memoryIo();
+  const code = await wallocMain(['info', join(dir, 'cut.wlc')], cut);
+  t.ok(code === 1 ? /WALLOC_ERR_CONTAINER_/.test(cut.err()) : /cut short/.test(cut.out()), `${cut.out()}${cut.err()}`);
+  const junk = memoryIo();
+  writeFileSync(join(dir, 'junk.wlc'), 'not a stream at all');
+  t.equal(await wallocMain(['info', join(dir, 'junk.wlc')], junk), 1);
+  t.match(junk.err(), /WALLOC_ERR_CONTAINER_MAGIC/);
+  t.equal(await wallocMain(['info', wlc, 'extra'], memoryIo()), 2, 'one file at a time');
+});
+
 t.test('info with an unknown backend is a coded usage error', async (t) => {
   const io = memoryIo();
   t.equal(await wallocMain(['info', '--backend', 'quantum'], io), 2);

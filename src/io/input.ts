@@ -45,7 +45,9 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
       throw code === 'ENOENT' ? werr('WALLOC_ERR_FILE_NOT_FOUND', { path }) : werr('WALLOC_ERR_FILE_READ', { path, reason: code ?? String(e) });
     }
     if (st.isDirectory()) throw werr('WALLOC_ERR_FILE_READ', { path, reason: 'it is a folder (use `walloc batch` for trees)' });
-    seekable = st.isFile();
+    // /dev/stdin, /dev/fd/N (a shell's <(…) or < file) stat as the file behind them, but a child
+    // process (ffmpeg) opening that name gets its own descriptors: they are read as streams.
+    seekable = st.isFile() && !/^\/(dev\/(stdin|fd\/)|proc\/self\/fd\/)/.test(path);
     src = createReadStream(path);
   }
   const it = src[Symbol.asyncIterator]();

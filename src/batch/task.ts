@@ -87,6 +87,11 @@ export class CodecCache {
 
 /** Test and demo hook: sleep this long inside every task, so that a run can be interrupted mid-way. */
 const slowMs = (): number => Number(process.env.WALLOC_BATCH_SLOW_MS ?? 0) || 0;
+/** Sleeps WALLOC_BATCH_SLOW_MS before an output is written (the interruption tests' hook). */
+const slowDown = async (): Promise<void> => {
+  const ms = slowMs();
+  if (ms) await new Promise((r) => setTimeout(r, ms));
+};
 
 /** The header of a .wlc file's bytes, or undefined when they do not start with a valid one. */
 function headerOf(bytes: Uint8Array): WlcHeader | undefined {
@@ -191,7 +196,7 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
       wlc = enc.wlc;
       facts = { width: enc.width, height: enc.height };
     }
-    if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
+    await slowDown();
     writeFileAtomic(task.output, wlc, { fsync });
     return { status: 'done', modality, inBytes: bytes.length, outBytes: wlc.length, inSha256: sha, outSha256: sha256Hex(wlc), ...facts };
   }
@@ -205,7 +210,7 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
       const prev = readFileSync(task.output);
       if (prev.equals(bytes)) return { status: 'skipped', inBytes: bytes.length, outBytes: prev.length, inSha256, outSha256: inSha256 };
     }
-    if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
+    await slowDown();
     writeFileAtomic(task.output, bytes, { fsync });
     return { status: 'done', inBytes: bytes.length, outBytes: bytes.length, inSha256, outSha256: inSha256 };
   }
@@ -224,7 +229,7 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
   let facts: Pick<TaskResult, 'width' | 'height' | 'seconds' | 'shape'>;
   if (modality === 'audio') {
     // Recordings can be long: the WAV streams to its file instead of being built in memory.
-    if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
+    await slowDown();
     const dec = await decodeAudioFile(bytes, codecFor, task.output, { name: task.rel, fsync });
     const written = await fileSha256(task.output);
     return { status: 'done', modality, inBytes: bytes.length, outBytes: written.bytes, inSha256, outSha256: written.sha256, seconds: dec.seconds };
@@ -238,7 +243,7 @@ async function runTaskOrThrow(task: WorkItem, settings: TaskSettings, codecs: Co
     out = dec.png;
     facts = { width: dec.width, height: dec.height };
   }
-  if (slowMs()) await new Promise((r) => setTimeout(r, slowMs()));
+  await slowDown();
   writeFileAtomic(task.output, out, { fsync });
   return { status: 'done', modality, inBytes: bytes.length, outBytes: out.length, inSha256, outSha256: sha256Hex(out), ...facts };
 }

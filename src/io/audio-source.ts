@@ -123,11 +123,8 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   const w = wav;
   // The one-frame output is written with the first samples; the wait is bounded all the same.
   const sourceRate = await Promise.race([nativeRate, delay(5000)]);
-  if (sourceRate === undefined) {
-    kill();
-    throw werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `ffmpeg gave no sample rate for ${source}` });
-  }
   try {
+    if (sourceRate === undefined) throw werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `ffmpeg gave no sample rate for ${source}` });
     checkSourceRate(sourceRate, source);
   } catch (e) {
     kill();
@@ -150,7 +147,7 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
       if (!done) kill();
     }
   }
-  return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', ...(sourceRate ? { sourceRate } : {}), chunks: chunks(), dispose: () => { kill(); child.stdout?.destroy(); } };
+  return { sampleRate: w.info.sampleRate, channels: w.info.channels, via: 'ffmpeg', sourceRate, chunks: chunks(), dispose: () => { kill(); child.stdout?.destroy(); } };
 }
 
 /**

@@ -23,8 +23,6 @@ import { ffmpegErrorLine, findFfmpeg, type FfmpegInfo } from './ffmpeg.js';
 import type { ImageLimits } from './limits.js';
 import { Y4mEncoder, Y4mParser, type ChromaUpsampling, type ColorRange, type Y4mWriterOptions } from './y4m.js';
 
-export { ffmpegErrorLine };
-
 /** How an ffmpeg process ended. */
 export interface FfmpegExit {
   code: number | null;

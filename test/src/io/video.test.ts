@@ -6,7 +6,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImageFrame } from '../../../src/frame.js';
 import { imageToRgbBytes, readImage } from '../../../src/io/image.js';
-import { ffmpegErrorLine, ffmpegFrames, ffmpegSink } from '../../../src/io/video.js';
+import { ffmpegErrorLine } from '../../../src/io/ffmpeg.js';
+import { ffmpegFrames, ffmpegSink } from '../../../src/io/video.js';
 import { readY4m } from '../../../src/io/y4m.js';
 import { IMAGES, VIDEO, noFfmpeg, processExists, psnr8, runFfmpeg } from './util.js';
 

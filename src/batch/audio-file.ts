@@ -58,10 +58,10 @@ export async function encodeAudioFile(bytes: Buffer, rel: string, path: string, 
   // The input as walloc-encode opens it, but from the bytes already read (and hashed): the label
   // is the file's path, which ffmpeg reads by itself when the input is not a WAV.
   const input: OpenedInput = {
-    kind, label: path, stream: Readable.from([bytes], { objectMode: false }), seekable: true,
+    kind, label: path, stream: Readable.from([bytes], { objectMode: false }), seekable: true, size: bytes.length,
     readAll: async () => bytes,
   };
-  const audio = await openAudio(input, { sampleRate: plan.sampleRate, totalBytes: bytes.length });
+  const audio = await openAudio(input, { sampleRate: plan.sampleRate });
   // From here on, whatever fails must not leave ffmpeg running.
   try {
     if (audio.channels > 2) throw werr('WALLOC_ERR_AUDIO_CHANNELS', { source: rel, channels: audio.channels });

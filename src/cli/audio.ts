@@ -8,7 +8,6 @@
  *   record per chunk as audio arrives, a trailer meta record with the true length.
  * - decode: records → audio as they arrive → WAV / raw PCM / ffmpeg by the output's extension.
  */
-import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
@@ -71,11 +70,8 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
   if (codec.model.config.modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `model ${codec.model.config.name} is a ${codec.model.config.modality} codec; audio needs an audio model such as stereo-5x` });
   const latencyMs = values.latency === undefined ? undefined : numberOption(values.latency, 'latency', 1, 600_000);
   const plan = planAudioStream(codec, { latencyMs });
-  let totalBytes: number | undefined;
-  // A file's size bounds a WAV's data; a pipe's (named or not) says nothing.
-  if (input.seekable) { try { totalBytes = statSync(inPath).size; } catch { /* openInput already checked it */ } }
   const audio = await openAudio(input, {
-    sampleRate: plan.sampleRate, totalBytes,
+    sampleRate: plan.sampleRate,
     ...(raw ? { raw: { format: String(values.format), sampleRate: numberOption(values.rate, 'rate', MIN_SOURCE_RATE, MAX_SOURCE_RATE, true), channels: numberOption(values.channels, 'channels', 1, 64, true) } } : {}),
   });
   // From here on, whatever fails must not leave ffmpeg (when it reads the input) running.

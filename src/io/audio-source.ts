@@ -78,7 +78,10 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   // on fd 3, whose WAV header gives the source rate as the decoder sees it (-ar hides it from the
   // first; ffmpeg's text description is not used, as the file's own metadata can forge lines in it).
   const pcm = ['-map', '0:a:0', '-map_metadata', '-1', '-vn'];
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
+  // -xerror: a decoding error (a FLAC cut short, a damaged frame) stops ffmpeg with a failure;
+  // by default it logs it and exits 0 with the audio it could decode, and a partial encode would
+  // pass for a whole one (the flac tool, too, fails on such files unless told to go on).
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-xerror', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
     ...pcm, '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1',
     ...pcm, '-c:a', 'pcm_s16le', '-frames:a', '1', '-f', 'wav', 'pipe:3'];
   const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true });
@@ -100,13 +103,19 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     if (alive(child)) { killed = true; child.kill('SIGKILL'); }
     if (fromStream && child.stdin) input.unpipe(child.stdin);
   };
+  /** Sample frames handed on, and their rate: a failure after some is a damaged input. */
+  let framesRead = 0;
+  let rate = 0;
   const failure = async (cause?: unknown) => {
     const exit = await exited;
     if (inputError) return inputError;
     if (spawnError) return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${spawnError.message}` }, spawnError);
     const line = ffmpegErrorLine(stderr);
     const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
-    return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${line ? `${line} (${status})` : status}; ${source}`, exitCode: exit.code }, cause);
+    // After samples came, a decoder's own words ("decode_frame() failed") mean little to a person:
+    // say what they imply.
+    const where = framesRead ? ` after ${(framesRead / rate).toFixed(2)} s of audio from ${source}: it is damaged or cut short` : `; ${source}`;
+    return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${line ? `${line} (${status})` : status}${where}`, exitCode: exit.code }, cause);
   };
   let wav;
   try {
@@ -134,7 +143,11 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     let done = false;
     try {
       try {
-        yield* w.chunks(opts.chunkFrames);
+        for await (const c of w.chunks(opts.chunkFrames)) {
+          framesRead += c[0]!.length;
+          rate = w.info.sampleRate;
+          yield c;
+        }
       } catch (e) {
         const exit = await exited;
         if ((exit.code !== 0 && !killed) || inputError) throw await failure(e);
@@ -185,8 +198,6 @@ export interface OpenAudioOptions {
   /** The rate the codec needs: other rates are resampled through ffmpeg. */
   sampleRate?: number;
   chunkFrames?: number;
-  /** Size of the input when it is a file (lets a short WAV fail before anything is encoded). */
-  totalBytes?: number;
 }
 
 /**
@@ -235,7 +246,7 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
   if (input.kind === 'wav') {
     let wav;
     try {
-      wav = await readWav(input.stream, { source, totalBytes: opts.totalBytes });
+      wav = await readWav(input.stream, { source, totalBytes: input.size });
     } catch (e) {
       // WAV codings read natively are PCM and float; the others (µ-law, A-law, ADPCM, GSM …) are
       // ffmpeg's to decode, from a file it can open again. If it cannot either, the reason is ours.

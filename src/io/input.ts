@@ -21,6 +21,8 @@ export interface OpenedInput {
    * false for stdin, a named pipe or a device, whose bytes exist only in `stream`.
    */
   seekable?: boolean;
+  /** Bytes in the file when it is seekable (bounds what a header such as a WAV's may announce). */
+  size?: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export interface OpenedInput {
 export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts: { ifEmpty?: () => Error } = {}): Promise<OpenedInput> {
   let src: Readable;
   let seekable = false;
+  let size: number | undefined;
   if (path === '-') {
     src = stdin instanceof Readable ? stdin : Readable.from(stdin as AsyncIterable<Buffer>);
   } else {
@@ -48,6 +51,7 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
     // /dev/stdin, /dev/fd/N (a shell's <(…) or < file) stat as the file behind them, but a child
     // process (ffmpeg) opening that name gets its own descriptors: they are read as streams.
     seekable = st.isFile() && !/^\/(dev\/(stdin|fd\/)|proc\/self\/fd\/)/.test(path);
+    if (seekable) size = st.size;
     src = createReadStream(path);
   }
   const it = src[Symbol.asyncIterator]();
@@ -89,6 +93,7 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
     label: path,
     stream,
     seekable,
+    size,
     async readAll(limit = 2 ** 31 - 1) {
       const parts: Buffer[] = [];
       let n = 0;

@@ -58,14 +58,15 @@ function sampleFormat(tag: number, bits: number, source: string): SampleFormat {
   throw werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason: `WAV format tag 0x${tag.toString(16)}${names[tag] ? ` (${names[tag]})` : ''}; only PCM and IEEE float are read from a pipe; a file is decoded through ffmpeg (or convert with ffmpeg -c:a pcm_s16le)` });
 }
 
+/** The fmt chunk as written, before any check of its coding. */
+interface RawFmt { tag: number; channels: number; rate: number; bits: number; align: number }
+
 /**
- * Parses a WAV header from the first bytes of a stream. Returns undefined when more bytes are
- * needed, else the info and the offset of the first sample byte.
- *
- * @example
- * const r = parseWavHeader(firstBytes, 'song.wav'); // { info: { sampleRate: 44100, channels: 2, format: 's16le', … }, dataOffset: 44 }
+ * Walks the RIFF chunks up to the data chunk, checking only the structure: undefined when more
+ * bytes are needed. The coding is judged apart ({@link checkFmt}), so that a file whose samples
+ * walloc does not read itself (µ-law, ADPCM: ffmpeg's) is still measured against its length.
  */
-export function parseWavHeader(b: Uint8Array, source = 'input'): { info: WavInfo; dataOffset: number } | undefined {
+function walkWav(b: Uint8Array, source: string): { container: WavInfo['container']; fmt: RawFmt; dataOffset: number; dataBytes?: number } | undefined {
   const bad = (reason: string) => werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason });
   if (b.length < 12) return undefined;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -73,7 +74,7 @@ export function parseWavHeader(b: Uint8Array, source = 'input'): { info: WavInfo
   const container = tag4(0);
   if ((container !== 'RIFF' && container !== 'RF64' && container !== 'BW64') || tag4(8) !== 'WAVE') throw bad('not a WAV file (no RIFF/WAVE header)');
   let p = 12;
-  let fmt: { tag: number; channels: number; rate: number; bits: number; align: number } | undefined;
+  let fmt: RawFmt | undefined;
   let ds64Data: number | undefined;
   for (;;) {
     if (p > MAX_WAV_HEADER_BYTES) throw bad(`no data chunk in the first ${MAX_WAV_HEADER_BYTES} bytes`);
@@ -85,13 +86,7 @@ export function parseWavHeader(b: Uint8Array, source = 'input'): { info: WavInfo
       let dataBytes: number | undefined = size;
       if (container !== 'RIFF' && size === UNKNOWN32) dataBytes = ds64Data;
       if (dataBytes === UNKNOWN32 || dataBytes === 0) dataBytes = undefined; // unknown (pipe) — read to the end
-      const format = sampleFormat(fmt.tag, fmt.bits, source);
-      const info: WavInfo = { sampleRate: fmt.rate, channels: fmt.channels, format, container };
-      if (dataBytes !== undefined) {
-        info.dataBytes = dataBytes - (dataBytes % fmt.align);
-        info.frames = info.dataBytes / fmt.align;
-      }
-      return { info, dataOffset: p + 8 };
+      return { container, fmt, dataOffset: p + 8, dataBytes };
     }
     const body = p + 8;
     const padded = size + (size & 1);
@@ -103,25 +98,52 @@ export function parseWavHeader(b: Uint8Array, source = 'input'): { info: WavInfo
       } else {
         if (size < 16) throw bad(`fmt chunk of ${size} bytes (at least 16)`);
         let tag = dv.getUint16(body, true);
-        const channels = dv.getUint16(body + 2, true);
-        const rate = dv.getUint32(body + 4, true);
-        const align = dv.getUint16(body + 12, true);
-        const bits = dv.getUint16(body + 14, true);
         if (tag === FORMAT_EXTENSIBLE) {
           if (size < 40) throw bad('WAVE_FORMAT_EXTENSIBLE fmt chunk shorter than 40 bytes');
           tag = dv.getUint16(body + 24, true); // first two bytes of the sub-format GUID
         }
-        if (channels < 1) throw bad('0 channels');
-        if (rate < 1 || rate > 1_536_000) throw bad(`sample rate ${rate} Hz`);
-        const fmtName = sampleFormat(tag, bits, source);
-        if (align !== channels * bytesPerSample(fmtName)) throw bad(`block align ${align} does not match ${channels} channels of ${bits} bits`);
-        fmt = { tag, channels, rate, bits, align };
+        fmt = { tag, channels: dv.getUint16(body + 2, true), rate: dv.getUint32(body + 4, true), bits: dv.getUint16(body + 14, true), align: dv.getUint16(body + 12, true) };
       }
     } else if (size === UNKNOWN32) {
       throw bad(`chunk "${id}" of unknown length before the data`);
     }
     p = body + padded;
   }
+}
+
+/** The sample layout of a fmt chunk walloc reads itself (PCM and float), or WALLOC_ERR_AUDIO_FORMAT. */
+function checkFmt(fmt: RawFmt, source: string): SampleFormat {
+  const bad = (reason: string) => werr('WALLOC_ERR_AUDIO_FORMAT', { source, reason });
+  if (fmt.channels < 1) throw bad('0 channels');
+  if (fmt.rate < 1 || fmt.rate > 1_536_000) throw bad(`sample rate ${fmt.rate} Hz`);
+  const format = sampleFormat(fmt.tag, fmt.bits, source);
+  if (fmt.align !== fmt.channels * bytesPerSample(format)) throw bad(`block align ${fmt.align} does not match ${fmt.channels} channels of ${fmt.bits} bits`);
+  return format;
+}
+
+/** Bytes of whole sample blocks in `dataBytes` (a trailing part block is not a sample). */
+const wholeBlocks = (dataBytes: number, align: number): number => (align > 0 ? dataBytes - (dataBytes % align) : dataBytes);
+
+/**
+ * Parses a WAV header from the first bytes of a stream. Returns undefined when more bytes are
+ * needed, else the info and the offset of the first sample byte.
+ *
+ * @example
+ * const r = parseWavHeader(firstBytes, 'song.wav'); // { info: { sampleRate: 44100, channels: 2, format: 's16le', … }, dataOffset: 44 }
+ */
+export function parseWavHeader(b: Uint8Array, source = 'input'): { info: WavInfo; dataOffset: number } | undefined {
+  const w = walkWav(b, source);
+  return w && describe(w, source);
+}
+
+/** The info of a walked header whose coding walloc reads, or WALLOC_ERR_AUDIO_FORMAT. */
+function describe(w: NonNullable<ReturnType<typeof walkWav>>, source: string): { info: WavInfo; dataOffset: number } {
+  const info: WavInfo = { sampleRate: w.fmt.rate, channels: w.fmt.channels, format: checkFmt(w.fmt, source), container: w.container };
+  if (w.dataBytes !== undefined) {
+    info.dataBytes = wholeBlocks(w.dataBytes, w.fmt.align);
+    info.frames = info.dataBytes / w.fmt.align;
+  }
+  return { info, dataOffset: w.dataOffset };
 }
 
 /** A WAV stream opened for reading: the header, then planar float chunks. */
@@ -153,10 +175,10 @@ export async function readWav(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8A
   const source = opts.source ?? 'input';
   const it = (async function* () { yield* bytes; })();
   let head = Buffer.alloc(0);
-  let parsed: ReturnType<typeof parseWavHeader>;
+  let walked: ReturnType<typeof walkWav>;
   for (;;) {
-    parsed = parseWavHeader(head, source);
-    if (parsed) break;
+    walked = walkWav(head, source);
+    if (walked) break;
     const r = await it.next();
     if (r.done) {
       if (head.length === 0) throw werr('WALLOC_ERR_AUDIO_EMPTY', { source });
@@ -164,10 +186,14 @@ export async function readWav(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8A
     }
     head = Buffer.concat([head, Buffer.from(r.value)]);
   }
-  const { info, dataOffset } = parsed;
-  if (info.dataBytes !== undefined && opts.totalBytes !== undefined && dataOffset + info.dataBytes > opts.totalBytes) {
-    throw werr('WALLOC_ERR_AUDIO_TRUNCATED', { source, reason: `the header announces ${info.frames} sample frames (${info.dataBytes} bytes) but the file holds only ${Math.max(0, opts.totalBytes - dataOffset)} bytes of samples` });
+  // The length is checked before the coding: a short µ-law file (which openAudio would hand to
+  // ffmpeg, which reads to the end without a word) is as truncated as a short PCM one.
+  const { dataOffset } = walked;
+  const announced = walked.dataBytes === undefined ? undefined : wholeBlocks(walked.dataBytes, walked.fmt.align);
+  if (announced !== undefined && opts.totalBytes !== undefined && dataOffset + announced > opts.totalBytes) {
+    throw werr('WALLOC_ERR_AUDIO_TRUNCATED', { source, reason: `the header announces ${announced} bytes of samples but the file holds only ${Math.max(0, opts.totalBytes - dataOffset)}` });
   }
+  const { info } = describe(walked, source);
   if (info.dataBytes === 0) throw werr('WALLOC_ERR_AUDIO_EMPTY', { source });
   // On a pipe, recorders that cannot seek back write a placeholder near 2^31 as the data size
   // (arecord: 0x7ffffffe), not 0xFFFFFFFF: such a stream ends when the recording stops, which is

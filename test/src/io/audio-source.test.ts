@@ -84,3 +84,19 @@ t.test('not media: ffmpeg\'s error line, without its stream description', { skip
   t.equal(e?.code, 'WALLOC_ERR_FFMPEG_FAILED');
   t.notMatch(e?.message ?? '', /\[(info|error)\]|Stream #/, e?.message ?? 'no error');
 });
+
+t.test('a FLAC or µ-law WAV cut short is refused, not encoded up to the cut (ffmpeg alone exits 0 on both)', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const cut = (path: string, fraction: number) => {
+    const bytes = readFileSync(path);
+    const short = path.replace(/(\.\w+)$/, '-cut$1');
+    writeFileSync(short, bytes.subarray(0, Math.floor(bytes.length * fraction)));
+    return short;
+  };
+  const flac = make('noise.flac', ['-f', 'lavfi', '-i', 'anoisesrc=r=44100:d=3:seed=7', '-ac', '2', '-c:a', 'flac']);
+  t.match(await read(flac), { via: 'ffmpeg', frames: 132300 }, 'the whole file reads');
+  await t.rejects(read(cut(flac, 0.6)), { code: 'WALLOC_ERR_FFMPEG_FAILED', message: /after \d+\.\d+ s of audio from .*noise-cut\.flac: it is damaged or cut short/ });
+  const speech = join(packageRoot(), 'fixtures', 'audio', 'speech_mono_8k_2s.wav');
+  const mulaw = make('speech-mulaw.wav', ['-i', speech, '-c:a', 'pcm_mulaw']);
+  await t.rejects(read(cut(mulaw, 0.5)), { code: 'WALLOC_ERR_AUDIO_TRUNCATED', message: /announces 16000 bytes of samples but the file holds only/ });
+});

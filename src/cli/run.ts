@@ -1,8 +1,9 @@
 /**
  * The process edge: the only place that turns errors into exit statuses and terminal text.
  * User errors (WallocError) print one line with their code, never a stack trace; anything else is
- * a bug in walloc and says so (set WALLOC_DEBUG=1 for the stack). EPIPE on stdout (`| head`) is a
- * normal end, not an error.
+ * a bug in walloc and says so (set WALLOC_DEBUG=1 for the stack). EPIPE on stdout (`| head`) ends
+ * quietly with status 141, what a shell reports for a tool killed by SIGPIPE (`cat big | head`):
+ * nothing to tell the person, who closed the pipe, but `set -o pipefail` sees the output unread.
  */
 import { isWallocError, werr } from '../errors.js';
 import { version } from '../paths.js';
@@ -72,10 +73,13 @@ export async function runCommand(spec: CommandSpec, argv: string[], io: CommandI
   }
 }
 
-/** Entry point for a bin script: runs, then sets the exit status; EPIPE ends quietly. */
+/** The exit status when stdout's reader went away: a shell's 128 + SIGPIPE. */
+export const EXIT_BROKEN_PIPE = 141;
+
+/** Entry point for a bin script: runs, then sets the exit status; EPIPE ends quietly (141). */
 export function main(run: (io: CommandIo) => Promise<number>): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+    if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
     // A failing pipeline destroys stdout with its own error, which the command reports; only a
     // failed write to stdout itself (EIO, ENOSPC, …) is said here.
     if (e.syscall !== 'write') return;

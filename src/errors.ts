@@ -116,7 +116,22 @@ export type ErrorCode = keyof typeof codes;
 
 // `{name?}` is optional: it renders as nothing when details lack it.
 const render = (template: string, details: Details): string =>
-  template.replace(/\{(\w+)(\?)?\}/g, (whole, key: string, optional?: string) => (key in details ? String(details[key]) : optional ? '' : whole));
+  template.replace(/\{(\w+)(\?)?\}/g, (whole, key: string, optional?: string) => (key in details ? printable(String(details[key])) : optional ? '' : whole));
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with control characters written as escapes (`\n`, `\x1b`): a file named with a newline
+ * or a terminal escape sequence stays on its one line of the message and cannot redraw the
+ * terminal. The values in `details` keep the raw text for programs.
+ *
+ * @example
+ * printable('a\nb.wav'); // 'a\\nb.wav' (prints as a\nb.wav)
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 /**
  * The one error class walloc throws for anything a user can cause. `code` is stable; `details`

@@ -5,7 +5,7 @@
  * quietly with status 141, what a shell reports for a tool killed by SIGPIPE (`cat big | head`):
  * nothing to tell the person, who closed the pipe, but `set -o pipefail` sees the output unread.
  */
-import { isWallocError, werr } from '../errors.js';
+import { isWallocError, printable, werr } from '../errors.js';
 import { version } from '../paths.js';
 import { type CommandIo, type CommandSpec, helpText, parseCommandArgs } from './command.js';
 
@@ -39,11 +39,11 @@ export function reportError(prog: string, e: unknown, stderr: NodeJS.WritableStr
   // away, a permission taken away mid-run) is the output's failure, not a bug.
   const sys = e as NodeJS.ErrnoException;
   if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string' && ['write', 'open', 'close', 'fsync', 'rename'].includes(sys.syscall)) {
-    stderr.write(`${prog}: ${sys.path ?? 'output'}: cannot write (${sys.code}) [WALLOC_ERR_FILE_WRITE]\n`);
+    stderr.write(`${prog}: ${printable(sys.path ?? 'output')}: cannot write (${sys.code}) [WALLOC_ERR_FILE_WRITE]\n`);
     return 1;
   }
   const err = e as Error;
-  stderr.write(`${prog}: internal error: ${err?.message ?? String(e)} [WALLOC_ERR_INTERNAL]\n`);
+  stderr.write(`${prog}: internal error: ${printable(err?.message ?? String(e))} [WALLOC_ERR_INTERNAL]\n`);
   stderr.write(env.WALLOC_DEBUG ? `${err?.stack ?? ''}\n` : `${prog}: this is a bug in walloc; rerun with WALLOC_DEBUG=1 for details and please report it\n`);
   return 1;
 }

@@ -95,7 +95,7 @@ export const codes = {
   // --- audio -----------------------------------------------------------------------------
   WALLOC_ERR_AUDIO_FORMAT: spec('{source}: unsupported audio ({reason})'),
   WALLOC_ERR_AUDIO_TRUNCATED: spec('{source}: audio is truncated ({reason})'),
-  WALLOC_ERR_AUDIO_EMPTY: spec('{source}: no audio samples in the input'),
+  WALLOC_ERR_AUDIO_EMPTY: spec('{source}: no audio samples in the input{hint?}'),
   WALLOC_ERR_AUDIO_CHANNELS: spec('{source}: {channels} audio channels; walloc codes mono or stereo (pick two with ffmpeg, e.g. -ac 2 or -af pan=stereo|c0=c0|c1=c1)'),
 
   // --- volumes (NIfTI, raw, PNG stacks) --------------------------------------------------

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { werr } from '../errors.js';
+import { isWallocError, werr } from '../errors.js';
 import { ffmpegErrorLine, findFfmpeg } from './ffmpeg.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
@@ -151,6 +151,10 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
       } catch (e) {
         const exit = await exited;
         if ((exit.code !== 0 && !killed) || inputError) throw await failure(e);
+        // ffmpeg's CAF and MP4 readers seek for the samples: on a pipe they find none, and say nothing.
+        if (fromStream && !opts.inputArgs && isWallocError(e, 'WALLOC_ERR_AUDIO_EMPTY')) {
+          throw werr('WALLOC_ERR_AUDIO_EMPTY', { source, hint: ' that ffmpeg could read from a pipe (CAF, and MP4 with its index at the end, need a file: give its path)' }, e);
+        }
         throw e;
       }
       const exit = await exited;

@@ -7,7 +7,7 @@
  */
 
 /** What {@link detectInput} can recognise. 'unknown' means "let ffmpeg try". */
-/** 'audio': a compressed audio stream ffmpeg reads (Ogg, FLAC, MP3, AIFF, ADTS AAC), known by its magic. */
+/** 'audio': a compressed audio stream ffmpeg reads (Ogg, FLAC, MP3, AIFF, CAF, ADTS AAC, M4A), known by its magic. */
 export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'audio' | 'nifti' | 'dicom' | 'gzip' | 'unknown';
 
 /**
@@ -52,6 +52,10 @@ const ID3 = ascii('ID3');
 const FORM = ascii('FORM');
 const AIFF = ascii('AIFF');
 const AIFC = ascii('AIFC');
+const CAFF = [...ascii('caff'), 0, 1];
+const FTYP = ascii('ftyp');
+/** MP4 brands that say "audio only" (iTunes audio, audiobook, protected audio); `isom` may be either. */
+const AUDIO_BRANDS = ['M4A ', 'M4B ', 'M4P '].map(ascii);
 
 /** An Ogg stream whose first packet opens Vorbis, Opus, FLAC or Speex (not Theora or VP8 video). */
 function isOggAudio(b: Uint8Array): boolean {
@@ -97,7 +101,8 @@ export function detectInput(firstBytes: Uint8Array): InputKind {
   // Compressed audio, so that a pipe of it (no file name to go by) reaches the audio codec. Last,
   // and strict: Ogg only with an audio codec's first packet (not Theora video), ADTS only when a
   // second frame header follows the first.
-  if (isOggAudio(b) || at(b, 0, FLAC) || at(b, 0, ID3) || (at(b, 0, FORM) && (at(b, 8, AIFF) || at(b, 8, AIFC))) || isAdts(b)) return 'audio';
+  if (isOggAudio(b) || at(b, 0, FLAC) || at(b, 0, ID3) || (at(b, 0, FORM) && (at(b, 8, AIFF) || at(b, 8, AIFC))) || at(b, 0, CAFF) || isAdts(b)) return 'audio';
+  if (at(b, 4, FTYP) && AUDIO_BRANDS.some((brand) => at(b, 8, brand))) return 'audio';
   return 'unknown';
 }
 

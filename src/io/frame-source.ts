@@ -47,6 +47,11 @@ async function* explainUnreadable(frames: AsyncIterable<Frame>, path: string): A
     }
   } catch (e) {
     if (n === 0 && isWallocError(e, 'WALLOC_ERR_FFMPEG_FAILED')) {
+      // ffmpeg read it, but found no picture: media with only sound, in a container not known by
+      // its first bytes (a pipe has no name to go by).
+      if (/Stream map '0:v:0' matches no streams/.test(String(e.details.reason))) {
+        throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'it has no video stream; if it is audio, give an audio model (--model stereo-5x)' }, e);
+      }
       throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `not an image, a y4m stream or media that ffmpeg can decode (ffmpeg: ${String(e.details.reason ?? e.message)})` }, e);
     }
     throw e;

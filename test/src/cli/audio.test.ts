@@ -4,7 +4,7 @@
  * and bad input that must leave no output. The long live stream is in ./audio-live.test.ts.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +125,6 @@ t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back
 t.test('a 48 kHz FLAC: its rate is recorded as the source rate and walloc-decode gives 48 kHz back', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-flac-'));
   const flac = join(dir, 'tone.flac');
-  const { execFileSync } = await import('node:child_process');
   execFileSync(ff!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=0.5', '-ac', '2', '-c:a', 'flac', '-y', flac]);
   const enc = await runBin('walloc-encode', [flac, '-o', join(dir, 'tone.wlc')]);
   t.equal(enc.code, 0, enc.stderr);
@@ -206,6 +205,24 @@ t.test('bad audio input: coded errors, exit status 1, and no output file left be
     t.notOk(existsSync(join(dir, `${name}.pipe.wlc`)));
   }
   t.same(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files');
+});
+
+t.test('audio on stdin in containers not known by their first bytes, or that ffmpeg cannot read from a pipe: the error says what to do', { skip: ff ? false : 'no ffmpeg' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-audio-stdin-'));
+  const make = (name: string, args: string[]) => {
+    const path = join(dir, name);
+    execFileSync(ff!.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=0.5', ...args, '-y', path]);
+    return readFileSync(path);
+  };
+  const caf = await runBin('walloc-encode', ['-', '-o', join(dir, 'caf.wlc')], { input: make('a.caf', []) });
+  t.equal(caf.code, 1);
+  t.match(caf.stderr, /stdin: no audio samples in the input that ffmpeg could read from a pipe \(CAF.*give its path\) \[WALLOC_ERR_AUDIO_EMPTY\]/);
+  const mp4 = await runBin('walloc-encode', ['-', '-o', join(dir, 'mp4.wlc')], { input: make('a.mp4', ['-c:a', 'aac', '-movflags', 'frag_keyframe+empty_moov']) });
+  t.equal(mp4.code, 1);
+  t.match(mp4.stderr, /it has no video stream; if it is audio, give an audio model \(--model stereo-5x\)/);
+  const m4a = await runBin('walloc-encode', ['-', '-o', join(dir, 'm4a.wlc')], { input: make('a.m4a', ['-c:a', 'aac', '-f', 'ipod', '-movflags', 'frag_keyframe+empty_moov']) });
+  t.equal(m4a.code, 0, m4a.stderr);
+  t.notOk(existsSync(join(dir, 'caf.wlc')) || existsSync(join(dir, 'mp4.wlc')), 'no output for the refused ones');
 });
 
 t.test('empty raw PCM on stdin is WALLOC_ERR_AUDIO_EMPTY, as an empty WAV is', async (t) => {

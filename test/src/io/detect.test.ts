@@ -69,7 +69,8 @@ t.test('compressed audio made by real ffmpeg is known by its first bytes (a pipe
   const cases: Array<[string, string[]]> = [
     ['ogg', ['-c:a', 'libvorbis', '-f', 'ogg']], ['opus', ['-c:a', 'libopus', '-f', 'ogg']], ['flac', ['-f', 'flac']],
     ['mp3 with ID3', ['-f', 'mp3']],
-    ['aiff', ['-f', 'aiff']], ['adts aac', ['-c:a', 'aac', '-f', 'adts']],
+    ['aiff', ['-f', 'aiff']], ['adts aac', ['-c:a', 'aac', '-f', 'adts']], ['caf', ['-f', 'caf']],
+    ['m4a', ['-c:a', 'aac', '-f', 'ipod', '-movflags', 'frag_keyframe+empty_moov']],
   ];
   for (const [name, args] of cases) {
     const r = spawnSync(ff.path, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=0.5', '-ac', '2', ...args, '-'], { maxBuffer: 1 << 24 });
@@ -79,5 +80,7 @@ t.test('compressed audio made by real ffmpeg is known by its first bytes (a pipe
   t.equal(detectInput(Buffer.from([0xff, 0xd8, 0xff, 0xe0])), 'jpeg', 'a JPEG is not an MPEG frame');
   t.equal(detectInput(Buffer.from([0xff, 0xff, 0xff, 0xff])), 'unknown', 'sync bits alone are not a frame');
   const theora = spawnSync(ff.path, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=32x32:d=0.2', '-c:v', 'libtheora', '-f', 'ogg', '-'], { maxBuffer: 1 << 24 });
+  const mp4 = spawnSync(ff.path, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=32x32:d=0.2', '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov', '-'], { maxBuffer: 1 << 24 });
+  if (mp4.status === 0) t.equal(detectInput(mp4.stdout.subarray(0, DETECT_BYTES)), 'unknown', 'an isom MP4 may be video: ffmpeg decides');
   if (theora.status === 0) t.equal(detectInput(theora.stdout.subarray(0, DETECT_BYTES)), 'unknown', 'Ogg video is not audio');
 });

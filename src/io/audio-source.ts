@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isWallocError, werr } from '../errors.js';
-import { ffmpegErrorLine, findFfmpeg } from './ffmpeg.js';
+import { ffmpegFailed, ffmpegSpawnFailed, findFfmpeg, StderrTail, type FfmpegExit } from './ffmpeg.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
 import { parseWavHeader, readWav } from './wav.js';
@@ -85,10 +85,10 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     ...pcm, '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1',
     ...pcm, '-c:a', 'pcm_s16le', '-frames:a', '1', '-f', 'wav', 'pipe:3'];
   const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-16384); });
+  const stderr = new StderrTail();
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c));
   const nativeRate = readNativeRate(child.stdio[3] as Readable, source);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<FfmpegExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   let spawnError: Error | undefined;
   /** A failure of the input stream itself (e.g. a truncated WAV read by ./wav.ts) is the error to report. */
   let inputError: Error | undefined;
@@ -109,13 +109,11 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   const failure = async (cause?: unknown) => {
     const exit = await exited;
     if (inputError) return inputError;
-    if (spawnError) return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${spawnError.message}` }, spawnError);
-    const line = ffmpegErrorLine(stderr);
-    const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
+    if (spawnError) return ffmpegSpawnFailed(ff.path, spawnError, source);
     // After samples came, a decoder's own words ("decode_frame() failed") mean little to a person:
     // say what they imply.
-    const where = framesRead ? ` after ${(framesRead / rate).toFixed(2)} s of audio from ${source}: it is damaged or cut short` : `; ${source}`;
-    return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${line ? `${line} (${status})` : status}${where}`, exitCode: exit.code }, cause);
+    const context = framesRead ? `after ${(framesRead / rate).toFixed(2)} s of audio from ${source}: it is damaged or cut short` : source;
+    return ffmpegFailed(exit, stderr.text(), context, cause);
   };
   let wav;
   try {

@@ -84,6 +84,43 @@ export function ffmpegErrorLine(stderr: string): string {
   return lines.filter((l) => !GENERIC_LINE.test(l)).at(-1) ?? lines.at(-1) ?? '';
 }
 
+/** How an ffmpeg process ended. */
+export interface FfmpegExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The last 16 KiB of a child's stderr, where ffmpeg's reason for a failure is. */
+export class StderrTail {
+  static readonly BYTES = 16 * 1024;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  push(c: Buffer): void {
+    this.#chunks.push(c);
+    this.#bytes += c.length;
+    while (this.#bytes - this.#chunks[0]!.length >= StderrTail.BYTES) this.#bytes -= this.#chunks.shift()!.length;
+  }
+  text(): string { return Buffer.concat(this.#chunks).toString('utf8'); }
+}
+
+/**
+ * The one form of WALLOC_ERR_FFMPEG_FAILED for an ffmpeg that ran and failed: "REASON (exit status
+ * N); CONTEXT", REASON being ffmpeg's own line ({@link ffmpegErrorLine}), CONTEXT what it was doing.
+ *
+ * @example
+ * throw ffmpegFailed({ code: 1, signal: null }, tail.text(), 'writing out.flac');
+ */
+export function ffmpegFailed(exit: FfmpegExit, stderr: string, context?: string, cause?: unknown): WallocError {
+  const line = ffmpegErrorLine(stderr);
+  const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
+  return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${line ? `${line} (${status})` : status}${context ? `; ${context}` : ''}`, exitCode: exit.code, signal: exit.signal }, cause);
+}
+
+/** WALLOC_ERR_FFMPEG_FAILED for an ffmpeg that could not be started at all. */
+export function ffmpegSpawnFailed(path: string, error: Error, context?: string): WallocError {
+  return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${path}: ${error.message}${context ? `; ${context}` : ''}` }, error);
+}
+
 /** A spawned ffmpeg: its exit, and the coded error that explains a failure. */
 export interface FfmpegProcess {
   child: ChildProcess;
@@ -110,18 +147,17 @@ export function spawnFfmpeg(args: readonly string[], opts: { stdout?: 'pipe' | '
   const ff = findFfmpeg();
   if (!ff) throw werr('WALLOC_ERR_FFMPEG_NOT_FOUND');
   const child = spawn(ff.path, ['-hide_banner', '-nostdin', '-v', 'error', ...args], { stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'], windowsHide: true });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString('utf8')).slice(-8192); });
+  const stderr = new StderrTail();
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c));
   let spawnError: Error | undefined;
   child.on('error', (e) => { spawnError = e; });
   child.stdin!.on('error', () => {}); // ffmpeg may stop reading first: its exit status decides
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const exit = new Promise<FfmpegExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   return {
-    child, exited,
+    child, exited: exit.then((e) => e.code),
     async failure(doing) {
-      const code = await exited;
-      if (spawnError) return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${spawnError.message} (${doing})` }, spawnError);
-      return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `${ffmpegErrorLine(stderr) || 'ffmpeg stopped'} (exit status ${code}) ${doing}`, exitCode: code });
+      const e = await exit;
+      return spawnError ? ffmpegSpawnFailed(ff.path, spawnError, doing) : ffmpegFailed(e, stderr.text(), doing);
     },
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -16,38 +16,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { Readable, Writable, type Readable as ReadableType } from 'node:stream';
-import { werr, type WallocError } from '../errors.js';
+import { werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
 import { FRAME_HIGH_WATER_MARK } from '../streams.js';
-import { ffmpegErrorLine, findFfmpeg, type FfmpegInfo } from './ffmpeg.js';
+import { ffmpegFailed, ffmpegSpawnFailed, findFfmpeg, StderrTail, type FfmpegExit, type FfmpegInfo } from './ffmpeg.js';
 import type { ImageLimits } from './limits.js';
 import { Y4mEncoder, Y4mParser, type ChromaUpsampling, type ColorRange, type Y4mWriterOptions } from './y4m.js';
-
-/** How an ffmpeg process ended. */
-export interface FfmpegExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/** ffmpeg's stderr kept for error messages: the tail is where the reason is. */
-const STDERR_TAIL_BYTES = 16 * 1024;
-
-class StderrTail {
-  #chunks: Buffer[] = [];
-  #bytes = 0;
-  push(c: Buffer): void {
-    this.#chunks.push(c);
-    this.#bytes += c.length;
-    while (this.#bytes - this.#chunks[0]!.length >= STDERR_TAIL_BYTES) this.#bytes -= this.#chunks.shift()!.length;
-  }
-  text(): string { return Buffer.concat(this.#chunks).toString('utf8'); }
-}
-
-function failure(exit: FfmpegExit, stderr: StderrTail, cause?: unknown): WallocError {
-  const line = ffmpegErrorLine(stderr.text());
-  const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
-  return werr('WALLOC_ERR_FFMPEG_FAILED', { reason: line ? `${line} (${status})` : status, exitCode: exit.code, signal: exit.signal }, cause);
-}
 
 function requireFfmpeg(): FfmpegInfo {
   const ff = findFfmpeg();
@@ -107,7 +81,7 @@ export class FfmpegFrameSource extends Readable {
       });
     });
     child.on('error', (e) => {
-      this.destroy(werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${e.message}` }, e));
+      this.destroy(ffmpegSpawnFailed(ff.path, e));
     });
     child.stderr!.on('data', (c: Buffer) => this.#stderr.push(c));
     parser.on('data', (f: ImageFrame) => {
@@ -150,7 +124,7 @@ export class FfmpegFrameSource extends Readable {
   #settle(): void {
     if (this.destroyed || this.#exit === undefined) return;
     const exit = this.#exit;
-    if (exit.code !== 0 && !this.#killed) this.destroy(failure(exit, this.#stderr, this.#parseError));
+    if (exit.code !== 0 && !this.#killed) this.destroy(ffmpegFailed(exit, this.#stderr.text(), undefined, this.#parseError));
     else if (this.#parseError) this.destroy(this.#parseError);
     else if (this.#parsed) this.push(null);
   }
@@ -263,7 +237,7 @@ export class FfmpegSink extends Writable {
     this.#child = child;
     this.pid = child.pid;
     this.exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-    child.on('error', (e) => this.destroy(werr('WALLOC_ERR_FFMPEG_FAILED', { reason: `cannot run ${ff.path}: ${e.message}` }, e)));
+    child.on('error', (e) => this.destroy(ffmpegSpawnFailed(ff.path, e)));
     child.stderr!.on('data', (c: Buffer) => this.#stderr.push(c));
     child.stdin!.on('error', () => {}); // EPIPE when ffmpeg exits early: its exit status decides.
     child.stdin!.once('close', () => { this.#stdinClosed = true; });
@@ -272,7 +246,7 @@ export class FfmpegSink extends Writable {
 
   /** Calls back once ffmpeg has exited: clean, or with its failure. */
   #afterExit(cb: (e?: Error | null) => void): void {
-    this.exited.then((exit) => cb(exit.code === 0 ? null : failure(exit, this.#stderr)), cb);
+    this.exited.then((exit) => cb(exit.code === 0 ? null : ffmpegFailed(exit, this.#stderr.text())), cb);
   }
 
   override _write(frame: ImageFrame, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {

@@ -297,12 +297,14 @@ export function closest(name: string, candidates: readonly string[]): string | u
  * with the graph line and a caret under the offending value (the look of syntax errors).
  */
 export function optionError(filter: string, option: string | undefined, reason: string, where: OptionSource = {}, pos?: number): WallocError {
-  let full = reason;
+  const err = werr('WALLOC_ERR_FILTER_OPTION', { filter: where.instance ?? filter, option, reason, position: pos });
+  // The caret display is added to the message after it is rendered: its line breaks are the
+  // layout's (values in a message have theirs escaped), and its graph line is already made visible.
   if (where.source !== undefined && pos !== undefined) {
     const e = graphSyntaxError(where.source, pos, reason);
-    full += `\n  ${String(e.details.graph)}\n  ${String(e.details.caret)}`;
+    err.message += `\n  ${String(e.details.graph)}\n  ${String(e.details.caret)}`;
   }
-  return werr('WALLOC_ERR_FILTER_OPTION', { filter: where.instance ?? filter, option, reason: full, position: pos });
+  return err;
 }
 
 /**

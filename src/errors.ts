@@ -44,7 +44,7 @@ export const codes = {
   // --- frames and limits -----------------------------------------------------------------
   WALLOC_ERR_FRAME_SHAPE: spec('bad frame shape: {reason}'),
   WALLOC_ERR_FRAME_KIND: spec('{stage} expects {expected} frames, got {actual}{hint?}'),
-  WALLOC_ERR_LIMIT_EXCEEDED: spec('{what} of {value} exceeds the limit of {limit} (raise it with {flag} up to {cap})'),
+  WALLOC_ERR_LIMIT_EXCEEDED: spec('{what} of {value} exceeds the limit of {limit}{raise?}'),
 
   // --- wavelets --------------------------------------------------------------------------
   WALLOC_ERR_WAVELET_UNKNOWN: spec('unknown wavelet "{wavelet}"; known: {known}', 2),

@@ -14,7 +14,7 @@ import { wptForward, wptInverse } from '../stages/wpt.js';
 import { Analysis } from '../stages/analysis.js';
 import { quantizeFrame, dequantizeFrame } from '../stages/quantize.js';
 import { checkPackOptions, packFrame, packInfoOf, resolveMaxLatentValues, unpackFrame, type PackOptions } from '../stages/pack.js';
-import { checkImageSize, resolveImageLimits, type ImageLimits } from '../io/limits.js';
+import { checkImageSize, limitExceeded, RAISE_LIMIT, resolveImageLimits, type ImageLimits } from '../io/limits.js';
 import { Synthesizer } from '../stages/synthesis.js';
 
 export interface CodecOptions {
@@ -187,7 +187,7 @@ export class Codec {
     }
     const samples = spatial.reduce((a, b) => a * b, 1);
     if (samples > limits.maxPixels) {
-      throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `decoded ${c.modality} samples per channel`, value: samples, limit: limits.maxPixels, flag: '--max-pixels', cap: 2 ** 30 });
+      throw limitExceeded(`decoded ${c.modality} samples per channel`, samples, limits.maxPixels, RAISE_LIMIT.maxPixels);
     }
   }
 

@@ -44,7 +44,7 @@ import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { werr } from '../errors.js';
 import { inflateHead, isGzip } from './gzip.js';
-import { resolveImageLimits, type ImageLimits } from './limits.js';
+import { limitExceeded, RAISE_LIMIT, resolveImageLimits, type ImageLimits } from './limits.js';
 import { checkVolumeSize, type NiftiInfo, type Volume, type VoxelType } from './volume.js';
 
 /** Where a Part-10 file keeps its magic: after a 128-byte preamble. */
@@ -151,7 +151,7 @@ function inflated(bytes: Uint8Array, source: string, limits: ImageLimits | undef
     // Z_SYNC_FLUSH: a cut stream yields what it holds, and the DICOM parse reports the cut.
     return gunzipSync(bytes, { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: bound });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: 'inflated DICOM bytes', value: `more than ${bound}`, limit: bound, flag: '--max-pixels', cap: 2 ** 32, source });
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw limitExceeded('inflated DICOM bytes', `more than ${bound}`, bound, RAISE_LIMIT.maxPixels, source);
     throw werr('WALLOC_ERR_VOLUME_FORMAT', { source, reason: `gzip: ${(e as Error).message}` }, e);
   }
 }

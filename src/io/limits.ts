@@ -9,7 +9,7 @@
  * format can describe. Each default can be raised per run (`--max-pixels`, `--max-side`) up to a hard
  * cap, which is what a Float32Array in V8 can hold.
  */
-import { werr } from '../errors.js';
+import { werr, type WallocError } from '../errors.js';
 
 /**
  * Default largest side: 65535, the largest a JPEG can describe. Long panoramas (60000×2000) are
@@ -41,13 +41,40 @@ export interface ImageLimits {
 
 export type ResolvedImageLimits = Required<ImageLimits>;
 
-/** The command-line flag that raises each limit, named in every limit error. */
-export const LIMIT_FLAGS: Readonly<Record<keyof ImageLimits, string>> = { maxSide: '--max-side', maxPixels: '--max-pixels' };
+/** How a limit is raised: on the command line, through the API, and the most it may be raised to. */
+export interface LimitRaise {
+  flag: string;
+  option: string;
+  cap: number;
+}
 
-function limitValue(name: keyof ImageLimits, value: number | undefined, fallback: number, cap: number): number {
+/** The image limits' ways up, named in every limit error (a person may meet it in either place). */
+export const RAISE_LIMIT: Readonly<Record<keyof ImageLimits, LimitRaise>> = {
+  maxSide: { flag: '--max-side', option: 'limits.maxSide', cap: MAX_SIDE_CAP },
+  maxPixels: { flag: '--max-pixels', option: 'limits.maxPixels', cap: MAX_PIXELS_CAP },
+};
+
+/**
+ * WALLOC_ERR_LIMIT_EXCEEDED: what is too large, and how to raise the limit (flag and API option),
+ * or that it is fixed when `raise` is absent.
+ *
+ * @example
+ * throw limitExceeded('width', 100_000, 65_535, RAISE_LIMIT.maxSide, 'a.png');
+ * // "width of 100000 exceeds the limit of 65535 (raise it with --max-side, or limits.maxSide in the API, up to 1048576)"
+ */
+export function limitExceeded(what: string, value: number | string, limit: number, raise?: LimitRaise, source?: string): WallocError {
+  const how = raise ? ` (raise it with ${raise.flag}, or ${raise.option} in the API, up to ${raise.cap})` : ' (a fixed limit)';
+  return werr('WALLOC_ERR_LIMIT_EXCEEDED', { what, value, limit, ...raise, raise: how, ...(source === undefined ? {} : { source }) });
+}
+
+/**
+ * A limit override checked against its cap: WALLOC_ERR_INVALID_ARGUMENT, naming the flag and the
+ * option, for one out of range.
+ */
+export function checkLimit(value: number | undefined, fallback: number, raise: LimitRaise): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > cap) {
-    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${LIMIT_FLAGS[name]} must be an integer from 1 to ${cap}, got ${value}` });
+  if (!Number.isSafeInteger(value) || value < 1 || value > raise.cap) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${raise.flag} (${raise.option}) must be an integer from 1 to ${raise.cap}, got ${value}` });
   }
   return value;
 }
@@ -61,8 +88,8 @@ function limitValue(name: keyof ImageLimits, value: number | undefined, fallback
  */
 export function resolveImageLimits(limits: ImageLimits = {}): ResolvedImageLimits {
   return {
-    maxSide: limitValue('maxSide', limits.maxSide, DEFAULT_MAX_SIDE, MAX_SIDE_CAP),
-    maxPixels: limitValue('maxPixels', limits.maxPixels, DEFAULT_MAX_PIXELS, MAX_PIXELS_CAP),
+    maxSide: checkLimit(limits.maxSide, DEFAULT_MAX_SIDE, RAISE_LIMIT.maxSide),
+    maxPixels: checkLimit(limits.maxPixels, DEFAULT_MAX_PIXELS, RAISE_LIMIT.maxPixels),
   };
 }
 
@@ -74,7 +101,7 @@ export function resolveImageLimits(limits: ImageLimits = {}): ResolvedImageLimit
  * @param source names the input in the error message (a path, "stdin", "y4m stream").
  * @example
  * checkImageSize(1920, 1080);                      // fine
- * checkImageSize(100_000, 100_000);                // throws: "width of 100000 exceeds the limit of 65535 (raise it with --max-side up to 1048576)"
+ * checkImageSize(100_000, 100_000);                // throws: "width of 100000 exceeds the limit of 65535 (raise it with --max-side, …)"
  * checkImageSize(4000, 3000, { maxPixels: 1e6 });  // throws: pixels per frame … --max-pixels
  * checkImageSize(0, 0, {}, 'a.png');               // throws: "a.png: unsupported input (image size 0×0 …)"
  */
@@ -85,14 +112,12 @@ export function checkImageSize(width: number, height: number, limits: ImageLimit
   }
   for (const [what, value] of [['width', width], ['height', height]] as const) {
     if (value > maxSide) {
-      throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what, value, limit: maxSide, flag: LIMIT_FLAGS.maxSide, cap: MAX_SIDE_CAP, source });
+      throw limitExceeded(what, value, maxSide, RAISE_LIMIT.maxSide, source);
     }
   }
   // Both factors are ≤ 2^20 here, so the product is exact in a double.
   const pixels = width * height;
   if (pixels > maxPixels) {
-    throw werr('WALLOC_ERR_LIMIT_EXCEEDED', {
-      what: `pixels per frame (${width}×${height})`, value: pixels, limit: maxPixels, flag: LIMIT_FLAGS.maxPixels, cap: MAX_PIXELS_CAP, source,
-    });
+    throw limitExceeded(`pixels per frame (${width}×${height})`, pixels, maxPixels, RAISE_LIMIT.maxPixels, source);
   }
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { werr } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
-import type { ImageLimits } from './limits.js';
+import { limitExceeded, type ImageLimits } from './limits.js';
 import { checkVolumeSize, encodeVoxels, type Volume, type VoxelType } from './volume.js';
 import { frameName, isFramePattern } from './frame-sink.js';
 
@@ -77,7 +77,7 @@ export async function* splitPngStream(stream: AsyncIterable<Uint8Array>, source 
         const len = buf.readUInt32BE(pos);
         const type = buf.toString('latin1', pos + 4, pos + 8);
         const next = pos + 12 + len;
-        if (next > MAX_PNG_BYTES) throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: 'PNG slice bytes', value: next, limit: MAX_PNG_BYTES, flag: '(none)', cap: MAX_PNG_BYTES, source });
+        if (next > MAX_PNG_BYTES) throw limitExceeded('PNG slice bytes', next, MAX_PNG_BYTES, undefined, source);
         if (next > buf.length) break;
         pos = next;
         if (type === 'IEND') { end = next; break; }

@@ -11,7 +11,7 @@
  */
 import { werr } from '../errors.js';
 import { makeFrame, type VolumeFrame } from '../frame.js';
-import { resolveImageLimits, LIMIT_FLAGS, MAX_PIXELS_CAP, MAX_SIDE_CAP, type ImageLimits } from './limits.js';
+import { limitExceeded, RAISE_LIMIT, resolveImageLimits, type ImageLimits } from './limits.js';
 
 /** Voxel storage types walloc reads and writes (NIfTI's integer and float types, little-endian raw). */
 export type VoxelType = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
@@ -103,11 +103,11 @@ export function checkVolumeSize(shape: readonly number[], limits: ImageLimits = 
     throw werr('WALLOC_ERR_VOLUME_DIMS', { source, reason: `size [${shape.join(', ')}] is not three positive whole numbers` });
   }
   for (const d of shape) {
-    if (d > maxSide) throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `volume side (${shape.join('×')})`, value: d, limit: maxSide, flag: LIMIT_FLAGS.maxSide, cap: MAX_SIDE_CAP, source });
+    if (d > maxSide) throw limitExceeded(`volume side (${shape.join('×')})`, d, maxSide, RAISE_LIMIT.maxSide, source);
   }
   const voxels = shape[0]! * shape[1]! * shape[2]!;
   if (voxels > maxPixels) {
-    throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `voxels per volume (${shape.join('×')})`, value: voxels, limit: maxPixels, flag: LIMIT_FLAGS.maxPixels, cap: MAX_PIXELS_CAP, source });
+    throw limitExceeded(`voxels per volume (${shape.join('×')})`, voxels, maxPixels, RAISE_LIMIT.maxPixels, source);
   }
 }
 

@@ -29,6 +29,7 @@
  */
 import sharp, { type OutputInfo } from 'sharp';
 import { werr } from '../errors.js';
+import { checkLimit, limitExceeded, type LimitRaise } from '../io/limits.js';
 import { expectKind, makeFrame, sizeOf, type Frame, type FrameMeta, type LatentFrame } from '../frame.js';
 import { checkBits } from './companding.js';
 
@@ -68,13 +69,12 @@ export interface UnpackOptions {
   maxValues?: number;
 }
 
+/** How the unpack limit is raised (`maxValues` of unpackLatents is the same limit, per call). */
+const RAISE_LATENT: LimitRaise = { flag: '--max-latent', option: 'limits.maxLatentValues', cap: MAX_LATENT_VALUES_CAP };
+
 /** Checks an unpack limit override against the hard cap (a bad override is a usage error). */
 export function resolveMaxLatentValues(maxValues: number | undefined): number {
-  if (maxValues === undefined) return DEFAULT_MAX_LATENT_VALUES;
-  if (!Number.isSafeInteger(maxValues) || maxValues < 1 || maxValues > MAX_LATENT_VALUES_CAP) {
-    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--max-latent must be an integer from 1 to ${MAX_LATENT_VALUES_CAP}, got ${maxValues}` });
-  }
-  return maxValues;
+  return checkLimit(maxValues, DEFAULT_MAX_LATENT_VALUES, RAISE_LATENT);
 }
 
 /** Where {@link PackInfo} lives in a packed frame's `meta.extra`. */
@@ -376,7 +376,7 @@ export async function unpackLatents(data: Uint8Array, info: PackInfo, options: U
   // before sharp is asked to decode it (packLayout alone allowed up to 2^31 pixels × 4 planes).
   const bytes = layout.width * layout.height * layout.planes;
   if (bytes > maxValues) {
-    throw werr('WALLOC_ERR_LIMIT_EXCEEDED', { what: `packed latent image (${layout.width}×${layout.height}×${layout.planes})`, value: bytes, limit: maxValues, flag: '--max-latent', cap: MAX_LATENT_VALUES_CAP });
+    throw limitExceeded(`packed latent image (${layout.width}×${layout.height}×${layout.planes})`, bytes, maxValues, RAISE_LATENT);
   }
   let decoded: { data: Buffer; info: OutputInfo };
   try {

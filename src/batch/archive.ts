@@ -119,26 +119,26 @@ const cstr = (b: Buffer, off: number, len: number): string => {
  *
  * @throws WALLOC_ERR_ARCHIVE when a .wlc archive would mix models or an entry is incomplete
  * @example
- * writeArchive('cats.wlc', [{ name: 'cats/1.wlc', wlc: readFileSync('out/cats/1.wlc') }]);
- * writeArchive('cats.tar', entries);
+ * await writeArchive('cats.wlc', [{ name: 'cats/1.wlc', wlc: readFileSync('out/cats/1.wlc') }]);
+ * await writeArchive('cats.tar', entries);
  */
-export function writeArchive(path: string, entries: Iterable<{ name: string; wlc: Uint8Array }>, opts: { format?: ArchiveFormat; fsync?: boolean; count?: number } = {}): { entries: number; bytes: number } {
+export async function writeArchive(path: string, entries: Iterable<{ name: string; wlc: Uint8Array }>, opts: { format?: ArchiveFormat; fsync?: boolean; count?: number; signal?: AbortSignal } = {}): Promise<{ entries: number; bytes: number }> {
   const format = opts.format ?? archiveFormatOf(path);
   // With the count known up front, entries are read one at a time (e.g. lazily from disk).
   const list = opts.count === undefined ? [...entries] : entries;
   const count = opts.count ?? (list as unknown[]).length;
   let written = 0;
-  const out = openAtomic(path, { fsync: opts.fsync });
+  const out = await openAtomic(path, { fsync: opts.fsync, signal: opts.signal });
   try {
     if (format === 'tar') {
       for (const e of list) {
-        out.write(tarHeader(e.name, e.wlc.length));
-        out.write(e.wlc);
+        await out.write(tarHeader(e.name, e.wlc.length));
+        await out.write(e.wlc);
         const pad = (BLOCK - (e.wlc.length % BLOCK)) % BLOCK;
-        if (pad) out.write(Buffer.alloc(pad));
+        if (pad) await out.write(Buffer.alloc(pad));
         written++;
       }
-      out.write(Buffer.alloc(2 * BLOCK));
+      await out.write(Buffer.alloc(2 * BLOCK));
     } else {
       let shared: Record<string, unknown> | undefined;
       let tag = ARCHIVE_TAG;
@@ -159,7 +159,7 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
         if (!shared) {
           shared = mine;
           tag = streamed ? ARCHIVE_TAG_STREAMS : ARCHIVE_TAG;
-          out.write(encodeHeader({ ...shared, archive: tag, entries: count } as WlcHeader));
+          await out.write(encodeHeader({ ...shared, archive: tag, entries: count } as WlcHeader));
         } else if (JSON.stringify(mine) !== JSON.stringify(shared)) {
           throw werr('WALLOC_ERR_ARCHIVE', { path, reason: `${e.name} was made with ${String(mine.model)}, the others with ${String(shared.model)}; one .wlc archive holds one codec's latents (use .tar)` });
         }
@@ -167,13 +167,13 @@ export function writeArchive(path: string, entries: Iterable<{ name: string; wlc
         const entry = tag === ARCHIVE_TAG_STREAMS
           ? { path: e.name, header: c.header, records: c.frames.length, meta: c.meta.map((m) => ({ before: m.before, data: m.data })) }
           : { path: e.name, header: c.header };
-        out.write(encodeRecord(RecordType.meta, seq++, encodeMetaPayload(entry)));
-        for (const f of c.frames) out.write(encodeRecord(RecordType.frame, seq++, encodeFramePayload(f)));
+        await out.write(encodeRecord(RecordType.meta, seq++, encodeMetaPayload(entry)));
+        for (const f of c.frames) await out.write(encodeRecord(RecordType.frame, seq++, encodeFramePayload(f)));
         written++;
       }
       if (written !== count) throw werr('WALLOC_ERR_INTERNAL', { reason: `archive promised ${count} entries but got ${written}` });
-      if (!shared) out.write(encodeHeader({ archive: ARCHIVE_TAG, entries: 0 }));
-      out.write(encodeRecord(RecordType.end, seq, new Uint8Array(0)));
+      if (!shared) await out.write(encodeHeader({ archive: ARCHIVE_TAG, entries: 0 }));
+      await out.write(encodeRecord(RecordType.end, seq, new Uint8Array(0)));
     }
     out.commit();
   } catch (e) {

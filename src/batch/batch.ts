@@ -224,7 +224,7 @@ async function runPlanned(opts: BatchOptions, t0: number, total: number | undefi
     const lazy = function* () {
       for (const n of names) yield { name: n.name, wlc: readFileSync(n.path) };
     };
-    const a = writeArchive(opts.archive, lazy(), { format: archiveFormatOf(opts.archive), fsync: opts.fsync, count: names.length });
+    const a = await writeArchive(opts.archive, lazy(), { format: archiveFormatOf(opts.archive), fsync: opts.fsync, count: names.length, signal: opts.signal });
     s.archive = { path: opts.archive, ...a };
   }
   s.wallSeconds = (performance.now() - t0) / 1000;

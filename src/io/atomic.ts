@@ -12,6 +12,7 @@
 import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import { isWallocError, werr } from '../errors.js';
 
@@ -287,7 +288,8 @@ export function sweepStaleTemps(root: string, opts: { ownProcess?: boolean } = {
 
 /** A file being written piece by piece that appears under its name only on {@link AtomicFile.commit}. */
 export interface AtomicFile {
-  write(data: Uint8Array): void;
+  /** Writes all of `data`; on a pipe whose reader is slow, waits for room (without blocking Node). */
+  write(data: Uint8Array): Promise<void>;
   /** Flushes, closes and renames into place. */
   commit(): void;
   /** Closes and removes the temporary file; safe after commit. */
@@ -296,14 +298,38 @@ export interface AtomicFile {
   readonly bytes: number;
 }
 
+/** How often a write to a FIFO looks again for a reader, or for room in a full pipe. */
+const FIFO_POLL_MS = 20;
+
+/** The abort reason as the error to throw (WALLOC_ERR_INTERRUPTED from the CLI's signal). */
+const aborted = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : werr('WALLOC_ERR_INTERRUPTED', { signal: 'abort' }));
+
 /**
- * Opens `path` for an atomic, incremental write (for archives too big to hold in memory).
+ * Opens a FIFO for writing without blocking Node: a blocking open() waits for a reader inside the
+ * event loop, where not even Ctrl-C is heard. The descriptor is non-blocking, so writes meet a
+ * full pipe as EAGAIN and wait for room ({@link AtomicFile.write}).
+ */
+async function openFifo(path: string, signal?: AbortSignal): Promise<number> {
+  for (;;) {
+    if (signal?.aborted) throw aborted(signal);
+    try {
+      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENXIO') throw e; // ENXIO: no reader yet
+    }
+    await sleep(FIFO_POLL_MS);
+  }
+}
+
+/**
+ * Opens `path` for an atomic, incremental write (for archives too big to hold in memory). A FIFO
+ * (`--archive pipe`) is written in place, once a reader has opened it; `signal` stops the wait.
  *
  * @example
- * const f = openAtomic('dataset.wlc');
- * try { for (const b of chunks) f.write(b); f.commit(); } catch (e) { f.abort(); throw e; }
+ * const f = await openAtomic('dataset.wlc');
+ * try { for (const b of chunks) await f.write(b); f.commit(); } catch (e) { f.abort(); throw e; }
  */
-export function openAtomic(target: string, opts: { fsync?: boolean } = {}): AtomicFile {
+export async function openAtomic(target: string, opts: { fsync?: boolean; signal?: AbortSignal } = {}): Promise<AtomicFile> {
   const { path, direct } = outputTarget(target);
   const fail = (e: unknown) => (isWallocError(e) ? e : werr('WALLOC_ERR_FILE_WRITE', { path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, e));
   let tmp: string;
@@ -311,7 +337,7 @@ export function openAtomic(target: string, opts: { fsync?: boolean } = {}): Atom
   try {
     if (direct) {
       tmp = path;
-      fd = openSync(path, 'w');
+      fd = statSync(path).isFIFO() ? await openFifo(path, opts.signal) : openSync(path, 'w');
     } else {
       makeFolders(dirname(path));
       tmp = tempPathFor(path);
@@ -322,14 +348,22 @@ export function openAtomic(target: string, opts: { fsync?: boolean } = {}): Atom
   }
   let bytes = 0;
   let finished = false;
-  return {
+  const file: AtomicFile = {
     get bytes() {
       return bytes;
     },
-    write(data) {
+    async write(data) {
       try {
         let off = 0;
-        while (off < data.length) off += writeSync(fd!, data, off, data.length - off);
+        while (off < data.length) {
+          try {
+            off += writeSync(fd!, data, off, data.length - off);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e; // a full pipe: wait for room
+            if (opts.signal?.aborted) throw aborted(opts.signal);
+            await sleep(FIFO_POLL_MS);
+          }
+        }
         bytes += data.length;
       } catch (e) {
         throw fail(e);
@@ -356,4 +390,5 @@ export function openAtomic(target: string, opts: { fsync?: boolean } = {}): Atom
       finished = true;
     },
   };
+  return file;
 }

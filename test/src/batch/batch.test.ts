@@ -226,7 +226,7 @@ t.test('archive entries cannot write outside OUT ("zip slip"), repeat a name, or
   damaged[damaged.length - 20] ^= 0xff;
   for (const ext of ['wlc', 'tar'] as const) {
     const evil = join(root, `evil.${ext}`);
-    writeArchive(evil, [
+    await writeArchive(evil, [
       { name: '../../pwned.wlc', wlc: good }, { name: '/abs.wlc', wlc: good }, { name: 'ok/a.wlc', wlc: good },
       { name: 'ok/a.wlc', wlc: good }, { name: 'ok/a', wlc: good }, { name: 'ok/./b.wlc', wlc: good },
       ...(ext === 'tar' ? [{ name: 'ok/damaged.wlc', wlc: damaged }] : []),

@@ -4,6 +4,9 @@
  * leftovers of dead processes on this host.
  */
 import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { werr } from '../../../src/errors.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -36,22 +39,50 @@ t.test('writeFileAtomic: creates folders, replaces a file whole, leaves no tempo
   t.end();
 });
 
-t.test('openAtomic: invisible until commit; abort removes the partial file; bytes counted', (t) => {
+t.test('openAtomic: invisible until commit; abort removes the partial file; bytes counted', async (t) => {
   const dir = fresh();
   const path = join(dir, 'big.wlc');
-  const f = openAtomic(path);
-  f.write(Uint8Array.from([1, 2]));
-  f.write(Uint8Array.from([3]));
+  const f = await openAtomic(path);
+  await f.write(Uint8Array.from([1, 2]));
+  await f.write(Uint8Array.from([3]));
   t.equal(f.bytes, 3);
   t.notOk(readdirSync(dir).includes('big.wlc'), 'not visible before commit');
   f.commit();
   f.abort();
   t.same([...readFileSync(path)], [1, 2, 3], 'abort after commit keeps the file');
-  const g = openAtomic(join(dir, 'gone.wlc'));
-  g.write(Uint8Array.from([5]));
+  const g = await openAtomic(join(dir, 'gone.wlc'));
+  await g.write(Uint8Array.from([5]));
   g.abort();
   t.same(readdirSync(dir), ['big.wlc']);
   t.end();
+});
+
+t.test('openAtomic on a FIFO: waits for its reader without blocking Node (Ctrl-C is heard), and a slow reader gets every byte', async (t) => {
+  const dir = fresh();
+  const fifo = join(dir, 'pipe');
+  execFileSync('mkfifo', [fifo]);
+  const ac = new AbortController();
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  const opening = openAtomic(fifo, { signal: ac.signal });
+  await sleep(150);
+  ac.abort(werr('WALLOC_ERR_INTERRUPTED', { signal: 'SIGINT' }));
+  await t.rejects(opening, { code: 'WALLOC_ERR_INTERRUPTED' });
+  clearInterval(timer);
+  t.ok(ticks >= 5, `the event loop ran while it waited (${ticks} ticks)`);
+  // A reader that opens later: 1 MB through a 64 KB pipe, so writes meet a full pipe and wait.
+  const reader = spawn('sh', ['-c', 'sleep 0.2; exec cat "$0"', fifo]);
+  let got = 0;
+  reader.stdout.on('data', (c: Buffer) => { got += c.length; });
+  const closed = new Promise((resolve) => reader.on('close', resolve));
+  const f = await openAtomic(fifo);
+  const data = Buffer.alloc(1 << 20, 7);
+  await f.write(data);
+  await f.write(data.subarray(0, 5));
+  f.commit();
+  await closed;
+  t.equal(got, (1 << 20) + 5);
+  t.ok(statSync(fifo).isFIFO(), 'the FIFO is left as it was');
 });
 
 t.test('sweepStaleTemps: removes this host\'s leftovers of dead processes only', (t) => {

@@ -73,8 +73,8 @@ t.test('a FIFO, a device or a link as output: written through, never replaced', 
   t.same(readdirSync(dir).sort(), ['link.txt', 'null-link', 'pipe.bin', 'real.txt'], 'no temporary files');
   const { writeFileAtomic, openAtomic } = await import('../../../src/io/atomic.js');
   writeFileAtomic('/dev/null', Buffer.from('y'));
-  const a = openAtomic('/dev/null');
-  a.write(Buffer.from('z'));
+  const a = await openAtomic('/dev/null');
+  await a.write(Buffer.from('z'));
   a.commit();
   t.ok(lstatSync('/dev/null').isCharacterDevice(), 'writeFileAtomic and openAtomic too');
 });

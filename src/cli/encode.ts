@@ -14,7 +14,8 @@ import type { Frame, ImageFrame } from '../frame.js';
 import { pageCount, readImage, readImagePages } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { checkNotInput } from '../io/output.js';
-import { isImageKind } from '../io/detect.js';
+import { DETECT_BYTES, detectInput, isImageKind } from '../io/detect.js';
+import { firstImageEnd } from '../io/image-end.js';
 import { isDicomFolder } from '../io/dicom.js';
 import { isColourSequence, listSliceFiles } from '../io/png-stack.js';
 import { openOutput, writeAtomically } from '../io/output.js';
@@ -102,6 +103,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   // (A named pipe or <(…) cannot be opened twice: its bytes are read from the stream instead.)
   if (input.seekable) input.stream.destroy();
   const src = input.seekable ? inPath : await input.readAll();
+  if (typeof src !== 'string') refuseSeveralImages(src);
   // An animated GIF or WebP (or a multi-page TIFF): every page is a frame, as from a video.
   const pageFrames = readImagePages(src, limits, inPath);
   const head = (await pageFrames.next()).value as ImageFrame;
@@ -111,6 +113,19 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
     yield* pageFrames;
   })();
   return encodeFrames(values, frames, { ...extra, shape: [...head.shape], frames: pages }, io);
+}
+
+/**
+ * A pipe of several images (`cat *.png | walloc-encode -`): sharp would read the first and drop the
+ * rest without a word. Bytes after the image that are not another picture (padding, a camera's
+ * trailer) are left alone, as every decoder does.
+ */
+function refuseSeveralImages(bytes: Buffer): void {
+  const end = firstImageEnd(bytes);
+  if (end === undefined || end >= bytes.length) return;
+  const next = detectInput(bytes.subarray(end, end + DETECT_BYTES));
+  if (!isImageKind(next)) return;
+  throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: 'stdin', reason: `more than one image: a ${next.toUpperCase()} begins at byte ${end}, after the first; walloc-encode reads one image from a pipe. For several, give a folder or a pattern ('frames/f-%04d.png', one record each), use walloc batch, or --stack for the PNG slices of a volume` });
 }
 
 /** Image frames → .wlc with the image codec, written atomically, with a summary on stderr. */

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBin } from '../../helpers/io.js';
@@ -85,4 +85,15 @@ t.test('a y4m header with no frame is refused, and nothing is written', async (t
   t.equal(r.code, 1, r.stderr);
   t.match(r.stderr, /holds no frames.*\[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
   t.notOk(existsSync(join(dir, 'e.wlc')));
+});
+
+t.test('several images piped into walloc-encode are refused (the first alone was encoded, exit 0); trailing padding is not', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-cat-'));
+  const png = readFileSync(fixture('chelsea_128x96.png'));
+  const two = await runBin('walloc-encode', ['-', '-o', join(dir, 'two.wlc'), ...MODEL], { input: Buffer.concat([png, readFileSync(fixture('coffee_255x171.jpg'))]) });
+  t.equal(two.code, 1);
+  t.match(two.stderr, new RegExp(`stdin: unsupported input \\(more than one image: a JPEG begins at byte ${png.length}, after the first.*\\[WALLOC_ERR_UNSUPPORTED_INPUT\\]`));
+  t.notOk(existsSync(join(dir, 'two.wlc')));
+  const padded = await runBin('walloc-encode', ['-', '-o', join(dir, 'padded.wlc'), ...MODEL], { input: Buffer.concat([png, Buffer.alloc(64)]) });
+  t.equal(padded.code, 0, padded.stderr);
 });

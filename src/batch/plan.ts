@@ -5,7 +5,7 @@
  * work and the same output paths.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { werr } from '../errors.js';
 import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
@@ -143,8 +143,9 @@ export function walkTree(root: string, exts: ReadonlySet<string>): string[] {
 
 /**
  * Reads a list file (one path per line; blank lines and `#` comments ignored; `-` for stdin
- * contents passed as `text`). Relative entries are relative to `root`; absolute ones must lie
- * under it so that the output tree can mirror them.
+ * contents passed as `text`). Relative entries are relative to `root` (or, when no such file is
+ * there, to the current folder, as `find ROOT` prints them); absolute ones must lie under it so
+ * that the output tree can mirror them.
  *
  * @example
  * readList('todo.txt', 'data/photos'); // ['eval/a.png', 'train/b.png']
@@ -165,7 +166,10 @@ export function readList(listPath: string, root: string, text?: string): string[
     if (line === '' || line.startsWith('#')) continue;
     // An errors file (path TAB code TAB message) is a valid list: only the first field counts.
     const path = line.split('\t')[0]!;
-    const abs = isAbsolute(path) ? path : resolve(absRoot, path);
+    // Relative to IN; or, when no such file is there, as `find IN …` prints it: relative to the
+    // current folder and under IN (the pipe in docs/batch.md).
+    let abs = isAbsolute(path) ? path : resolve(absRoot, path);
+    if (!isAbsolute(path) && !existsSync(abs) && existsSync(path)) abs = resolve(path);
     const rel = relative(absRoot, abs);
     if (rel.startsWith('..') || isAbsolute(rel)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} in ${listPath} is not under ${root}` });
     out.add(toPosix(rel));

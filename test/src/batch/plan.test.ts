@@ -44,6 +44,21 @@ t.test('list files: relative or absolute under the root, comments skipped, an er
   t.throws(() => readList('list.txt', dir, '/etc/passwd\n'), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
 });
 
+t.test('list files as `find IN` prints them (relative to the current folder, starting with IN) name the same files', async (t) => {
+  const base = tempDir('find');
+  mkdirSync(join(base, 'data', 'photos', 'sub'), { recursive: true });
+  for (const f of ['a.png', 'sub/b.png']) writeFileSync(join(base, 'data', 'photos', f), 'x');
+  writeFileSync(join(base, 'data', 'other.png'), 'x');
+  const cwd = process.cwd();
+  process.chdir(base);
+  try {
+    t.same(readList('-', 'data/photos', 'data/photos/a.png\ndata/photos/sub/b.png\nsub/b.png\n'), ['a.png', 'sub/b.png']);
+    t.throws(() => readList('-', 'data/photos', 'data/other.png\n'), { code: 'WALLOC_ERR_INVALID_ARGUMENT' }, 'still only under IN');
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
 t.test('outputs mirror the tree; two inputs that want one output are refused, not overwritten', async (t) => {
   t.equal(outputPath('a/b.jpg', '/out', 'encode'), '/out/a/b.wlc');
   t.equal(outputPath('a/b.wlc', '/out', 'decode'), '/out/a/b.png');

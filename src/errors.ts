@@ -69,6 +69,7 @@ export const codes = {
   WALLOC_ERR_MODEL_CHECKSUM: spec('model "{model}": checksum mismatch (files are damaged or modified)'),
   WALLOC_ERR_BACKEND_UNAVAILABLE: spec('TensorFlow.js backend "{backend}" is not available here; available: {available}'),
   WALLOC_ERR_MODEL_INPUT: spec('model "{model}" cannot encode these frames: {reason}'),
+  WALLOC_ERR_MODEL_EXISTS: spec('{path} holds a model already ({model}); {hint}', 2),
 
   // --- codec stages ----------------------------------------------------------------------
   WALLOC_ERR_QUANTIZE_RANGE: spec('latent value {value} is outside the {bits}-bit range'),

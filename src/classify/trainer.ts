@@ -59,6 +59,8 @@ export interface ClassifierTrainOptions extends DatasetOptions {
   /** Classifier head: 'mean' (any input size) or 'flatten' (fixed size, keeps the layout). */
   head?: 'mean' | 'flatten';
   resume: boolean;
+  /** Replace a model already in `out` (without it, that is refused). */
+  force?: boolean;
   /** Training-time augmentation of the images before encoding (default none). */
   augment?: AugmentConfig;
   /** Dropout rate before the dense head while training (default 0). */
@@ -181,7 +183,7 @@ export interface TrainResult {
  *   out: 'fixtures/models/fmnist-latent-resnet', name: 'fmnist-latent-resnet', log: console.error });
  */
 export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainResult> {
-  checkModelFolder(o.out);
+  checkModelFolder(o.out, o);
   const { tf, backend } = await getTf({ backend: o.backend });
   if (o.arch === 'pixel-cnn' && o.codec) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: 'the pixel CNN reads pixels: drop --codec' });
   if (o.arch !== 'pixel-cnn' && !o.codec) throw werr('WALLOC_ERR_MISSING_ARGUMENT', { what: '--codec MODEL (the codec whose latents the classifier reads)', command: 'walloc train classifier' });

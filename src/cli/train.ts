@@ -47,14 +47,15 @@ export const trainCommand: CommandSpec = {
     'pca-crops': { type: 'string', arg: 'N', default: String(d.pcaCrops), help: 'crops sampled for the PCA and the companding scale' },
     seed: { type: 'string', arg: 'N', default: String(d.seed), help: 'random seed (crops, noise, initial weights)' },
     resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+    force: { type: 'boolean', help: 'replace the model already in --out (refused without it)' },
     'scale-divisor': { type: 'string', arg: 'X', default: String(d.scaleDivisor), help: 'companding scale = max|y| / X per latent channel (bigger X: finer steps, more bytes)' },
     'train-encoder': { type: 'boolean', help: 'train the 1×1 encoder projection as well (default: keep the PCA)' },
     backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend (default: best available)' },
   },
   examples: [
-    'walloc train codec --data data/photos/train --val data/photos/eval --out fixtures/models/rgb-16x',
-    'walloc train codec --data data/photos/train --val data/photos/eval --out fixtures/models/rgb-16x-linear --steps 0',
-    'walloc train codec --modality audio --data data/audio/train --val data/audio/eval --out fixtures/models/stereo-5x --latent-dim 108 --steps 0',
+    'walloc train codec --data data/photos/train --val data/photos/eval --out models/rgb-16x',
+    'walloc train codec --data data/photos/train --val data/photos/eval --out models/rgb-16x-linear --steps 0',
+    'walloc train codec --modality audio --data data/audio/train --val data/audio/eval --out models/stereo-5x --latent-dim 108 --steps 0',
   ],
   async run({ values, positionals }, io) {
     const what = positionals[0];
@@ -97,6 +98,7 @@ export const trainCommand: CommandSpec = {
       pcaCrops: num(values['pca-crops'], 'pca-crops', 16, 1_000_000, true),
       seed: num(values.seed, 'seed', 0, 2 ** 31, true),
       resume: values.resume === true,
+      force: values.force === true,
       trainEncoder: values['train-encoder'] === true,
       scaleDivisor: num(values['scale-divisor'], 'scale-divisor', 0.1, 100),
       backend: values.backend as string | undefined,

@@ -29,6 +29,7 @@ const COMMON: Record<string, OptionSpec> = {
   'val-limit': { type: 'string', arg: 'N', default: '0', help: 'test images scored (first N; 0 = all)' },
   seed: { type: 'string', arg: 'N', default: String(VQ_TRAIN_DEFAULTS.seed), help: 'random seed (order, initial weights)' },
   resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+  force: { type: 'boolean', help: 'replace the model already in --out (refused without it)' },
   backend: { type: 'string', arg: 'NAME', help: 'TensorFlow.js backend (default: best available)' },
 };
 
@@ -51,6 +52,7 @@ function runValues(values: Record<string, unknown>, out: string, io: CommandIo):
     valLimit: num(values['val-limit'], 'val-limit', 0, 1e9, true),
     seed: num(values.seed, 'seed', 0, 2 ** 31, true),
     resume: values.resume === true,
+    force: values.force === true,
     backend: values.backend as string | undefined,
     ...logs(io),
   };
@@ -75,7 +77,7 @@ export const trainVqvaeCommand: CommandSpec = {
     ...COMMON,
   },
   examples: [
-    'walloc train vqvae --data mnist --codebook 128 --out fixtures/models/vqvae-mnist-k128',
+    'walloc train vqvae --data mnist --codebook 128 --out models/vqvae-mnist-k128',
     'walloc train vqvae --data fashion-mnist --codebook 512 --limit 10000 --out /tmp/vq-fmnist-k512',
   ],
   async run({ values }, io) {
@@ -139,7 +141,7 @@ export const trainTokenClassifierCommand: CommandSpec = {
     ...COMMON,
   },
   examples: [
-    'walloc train token-classifier --vqvae vqvae-mnist-k128 --out fixtures/models/tokens-mnist-k128',
+    'walloc train token-classifier --vqvae vqvae-mnist-k128 --out models/tokens-mnist-k128',
     'walloc train token-classifier --baseline --data mnist --out /tmp/cnn-mnist',
   ],
   async run({ values }, io) {

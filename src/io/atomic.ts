@@ -9,7 +9,7 @@
  * shared file system) never share one, and a later run can tell which leftovers belong to dead
  * processes on this host and remove them.
  */
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -142,17 +142,39 @@ const isFolder = (p: string): boolean => {
   }
 };
 
+/** What a trainer may do with a model already in its --out folder. */
+export interface ModelFolderOptions {
+  /** --force: replace it. */
+  force?: boolean;
+  /** --resume: go on training it. */
+  resume?: boolean;
+  /** Whether this trainer has --resume (named in the refusal). Default true. */
+  canResume?: boolean;
+}
+
 /**
  * Checks, before any work, that a model folder can be written: a non-empty name, not an existing
- * file, and the nearest existing folder on its path writable. Nothing is created, so a run refused
- * later (bad data, bad options) leaves no empty folder behind.
+ * file, the nearest existing folder on its path writable, and no model in it unless the run
+ * continues it (`resume`) or replaces it (`force`): a retrain into the wrong folder would
+ * otherwise replace a trained model (a bundled one included) and strand every .wlc made with it.
+ * Nothing is created, so a run refused later (bad data, bad options) leaves no empty folder behind.
  *
- * @throws WALLOC_ERR_INVALID_ARGUMENT for an empty name, WALLOC_ERR_FILE_WRITE otherwise
+ * @throws WALLOC_ERR_INVALID_ARGUMENT for an empty name, WALLOC_ERR_MODEL_EXISTS, WALLOC_ERR_FILE_WRITE
  * @example
- * checkModelFolder('fixtures/models/my-codec');
+ * checkModelFolder('fixtures/models/my-codec', { resume: o.resume, force: o.force });
  */
-export function checkModelFolder(dir: string): void {
+export function checkModelFolder(dir: string, opts: ModelFolderOptions = {}): void {
   if (dir.trim() === '') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--out needs a folder name' });
+  const existing = join(dir, 'model.json');
+  if (!opts.force && !opts.resume && existsSync(existing)) {
+    let model = 'model.json';
+    try {
+      const c = JSON.parse(readFileSync(existing, 'utf8')) as { name?: unknown; kind?: unknown };
+      if (typeof c.name === 'string') model = `${c.name}${typeof c.kind === 'string' ? `, a ${c.kind}` : ''}`;
+    } catch { /* a damaged model.json is still a model folder */ }
+    const hint = `${opts.canResume === false ? '' : '--resume continues its training, '}--force replaces it, or give another --out`;
+    throw werr('WALLOC_ERR_MODEL_EXISTS', { path: dir, model, hint });
+  }
   let d = resolve(dir);
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   if (!statSync(d).isDirectory()) throw werr('WALLOC_ERR_FILE_WRITE', { path: dir, reason: d === resolve(dir) ? 'it exists and is not a folder' : `${d} is a file, not a folder` });

@@ -67,6 +67,9 @@ function bytesSink(encoder: Transform, path: string, opts: { stdout: NodeJS.Writ
   };
 }
 
+/** Still-image formats ffmpeg writes (sharp writes .png, .jpg and .webp itself). */
+const STILL_EXT = new Set(['.bmp', '.tif', '.tiff', '.ppm', '.pnm', '.pgm', '.tga', '.sgi', '.pcx', '.dpx', '.jp2', '.j2k', '.jxl', '.avif', '.ico', '.xwd', '.sun', '.ras']);
+
 /**
  * Opens the sink for a frame stream.
  *
@@ -103,7 +106,12 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
     // A failed decode leaves no new numbered frames behind, as a failed single file leaves no file.
     return { stream, commit: async () => {}, abort: () => { aborted = true; for (const name of created.splice(0)) rmSync(name, { force: true }); } };
   }
-  if (ext === '.y4m' || (path === '-' && (opts.format ?? 'y4m') === 'y4m')) return bytesSink(new Y4mWriter(), path, opts);
+  // A name without an extension (a FIFO, or a plain slip) says nothing of the format: --format
+  // decides, else it is refused here rather than by ffmpeg on a temporary name.
+  if (ext === '' && path !== '-' && opts.format === undefined) {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path}: the output format cannot come from a name without an extension; add one (.png, .y4m, .mp4, .mkv …) or give --format y4m` });
+  }
+  if (ext === '.y4m' || ((path === '-' || ext === '') && (opts.format ?? 'y4m') === 'y4m')) return bytesSink(new Y4mWriter(), path, opts);
   if (path === '-') {
     // A PNG sequence on stdout (what `ffmpeg -f image2pipe -i -` reads).
     const t = new Transform({
@@ -115,9 +123,15 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
   if (['.png', '.jpg', '.jpeg', '.webp'].includes(ext)) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} holds one image; for a stream of frames use a pattern such as frame-%04d${ext}, a .y4m file or a video file` });
   }
-  // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension.
+  // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension. Still
+  // images (.bmp, .tiff …) get every chroma sample (4:4:4, full range: 4:2:0 cost them 6 dB);
+  // video gets 4:2:0, which every player takes, padded to even sizes, which 4:2:0 codecs
+  // (H.264 in .mp4/.mkv) need: an odd frame gains one black row or column.
   const target = renamedOutput(path);
-  const sink = ffmpegSink(['-y', target.tmp]);
+  const still = STILL_EXT.has(ext);
+  const sink = still
+    ? ffmpegSink(['-pix_fmt', 'rgb24', '-y', target.tmp], { y4m: { chroma: '444', range: 'full' } })
+    : ffmpegSink(['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', '-y', target.tmp]);
   return {
     stream: sink,
     async commit() { target.commit(); },

@@ -68,7 +68,7 @@ export interface Model {
 /**
  * Says out loud what a training run does with its `--out` folder, and returns whether it resumes:
  * with `resume` and no checkpoint there, it starts from scratch; without `resume` over a model
- * already there, that model is replaced at the run's first save.
+ * already there (allowed by --force, see checkModelFolder), that model is replaced at the run's first save.
  *
  * @example
  * if (announceCheckpoint(o.out, o.resume, o.log)) checkResumable(o);
@@ -76,7 +76,7 @@ export interface Model {
 export function announceCheckpoint(out: string, resume: boolean, log: (line: string) => void): boolean {
   const found = existsSync(join(out, 'train-state.json'));
   if (resume && !found) log(`--resume: no checkpoint in ${out} yet; starting from scratch`);
-  if (!resume && existsSync(join(out, 'model.json'))) log(`${out} holds a model already: this run replaces it at its first save (--resume continues it instead)`);
+  if (!resume && existsSync(join(out, 'model.json'))) log(`--force: this run replaces the model in ${out} at its first save`);
   return resume && found;
 }
 

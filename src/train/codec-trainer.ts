@@ -74,6 +74,8 @@ export interface CodecTrainOptions {
   checkpointEvery: number;
   seed: number;
   resume: boolean;
+  /** Replace a model already in `out` (without it, that is refused). */
+  force?: boolean;
   /**
    * Companding scale = max|y| / divisor per channel. 3 keeps every value in the fine central
    * part of the Gaussian CDF; measured on the held-out photos, the 12-channel truncation error
@@ -375,7 +377,7 @@ function checkResumable(o: CodecTrainOptions): void {
  */
 export async function trainCodec(o: CodecTrainOptions): Promise<Model> {
   // Everything that can be refused is refused before minutes of data loading and PCA.
-  checkModelFolder(o.out);
+  checkModelFolder(o.out, o);
   if (o.modality === 'volume' && o.trainEncoder) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--train-encoder is not available for volumes (the PCA encoder stays frozen)' });
   if (announceCheckpoint(o.out, o.resume, o.log)) checkResumable(o);
   if (o.modality === 'audio') return trainAudio(o);

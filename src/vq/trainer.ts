@@ -43,6 +43,8 @@ export interface TrainRunOptions {
   valLimit: number;
   seed: number;
   resume: boolean;
+  /** Replace a model already in `out` (without it, that is refused). */
+  force?: boolean;
   backend?: string;
   log: (line: string) => void;
   progress?: (line: string) => void;
@@ -163,7 +165,7 @@ function checkCommon(o: Omit<VqTrainOptions, 'codebook' | 'data'>): void {
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw bad(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batch) || o.batch < 1) throw bad(`--batch must be a positive integer, got ${o.batch}`);
   if (!(o.lr > 0)) throw bad(`--lr must be positive, got ${o.lr}`);
-  checkModelFolder(o.out);
+  checkModelFolder(o.out, o);
 }
 
 /**

@@ -136,3 +136,13 @@ t.test('makeFolders makes the missing levels one at a time and stops with a code
   t.throws(() => checkModelFolder(' '), { code: 'WALLOC_ERR_INVALID_ARGUMENT' });
   t.end();
 });
+
+t.test('checkModelFolder refuses to replace a model unless the run resumes it or is forced', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-model-folder-'));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ name: 'my-codec', kind: 'codec' }));
+  t.throws(() => checkModelFolder(dir), { code: 'WALLOC_ERR_MODEL_EXISTS', message: `${dir} holds a model already (my-codec, a codec); --resume continues its training, --force replaces it, or give another --out` });
+  t.throws(() => checkModelFolder(dir, { canResume: false }), { message: /already \(my-codec, a codec\); --force replaces it, or give another --out$/ });
+  t.doesNotThrow(() => checkModelFolder(dir, { resume: true }));
+  t.doesNotThrow(() => checkModelFolder(dir, { force: true }));
+  t.end();
+});

@@ -3,7 +3,7 @@
  * graph's save and the volume PNG slices, and the same numbering from both commands.
  */
 import t from 'tap';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameName, isFramePattern } from '../../../src/io/frame-sink.js';
@@ -48,4 +48,35 @@ t.test('numbered frames: a name taken by a folder is a coded error, and no frame
   t.match(dec.stderr, /f-0002\.png.*\[WALLOC_ERR_FILE_WRITE\]\n$/);
   t.notMatch(dec.stderr, /at renameSync|throw ex/, 'no stack trace');
   t.same(readdirSync(dir).sort(), ['f-0002.png', 'v.wlc'], 'frame 1 removed again, no temporary left');
+});
+
+t.test('outputs through ffmpeg: still images keep their colour (4:4:4, RGB), odd frames are padded for 4:2:0 video, a name without an extension is refused', async (t) => {
+  const { findFfmpeg } = await import('../../../src/io/ffmpeg.js');
+  const { existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const sharp = (await import('sharp')).default;
+  const ff = findFfmpeg();
+  if (!ff) { t.comment('no ffmpeg'); return; }
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-ffmpeg-out-'));
+  const wlc = join(dir, 'c.wlc');
+  const enc = await runBin('walloc-encode', [join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg'), '-o', wlc, '--model', 'rgb-16x-linear']);
+  t.equal(enc.code, 0, enc.stderr);
+  for (const name of ['c.png', 'c.tiff', 'c.mp4']) {
+    const r = await runBin('walloc-decode', [wlc, '-o', join(dir, name)]);
+    t.equal(r.code, 0, `${name}: ${r.stderr}`);
+  }
+  const png = await sharp(join(dir, 'c.png')).raw().toBuffer();
+  const tiff = await sharp(join(dir, 'c.tiff')).removeAlpha().raw().toBuffer();
+  let worst = 0;
+  for (let i = 0; i < png.length; i++) worst = Math.max(worst, Math.abs(png[i]! - tiff[i]!));
+  t.ok(worst <= 3, `the TIFF is the PNG to YUV rounding (largest difference ${worst}; 4:2:0 made it tens)`);
+  const info = (() => { try { execFileSync(ff.path, ['-hide_banner', '-i', join(dir, 'c.mp4')], { stdio: ['ignore', 'pipe', 'pipe'] }); return ''; } catch (e) { return String((e as { stderr?: Buffer }).stderr); } })();
+  t.match(info, /Video: h264.*256x172/, '255×171 padded to 256×172 for H.264');
+  const bare = await runBin('walloc-decode', [wlc, '-o', join(dir, 'noext')]);
+  t.equal(bare.code, 2);
+  t.match(bare.stderr, /noext: the output format cannot come from a name without an extension.*\[WALLOC_ERR_INVALID_ARGUMENT\]/);
+  t.notOk(existsSync(join(dir, 'noext')));
+  const y4m = await runBin('walloc-decode', [wlc, '-o', join(dir, 'noext'), '--format', 'y4m']);
+  t.equal(y4m.code, 0, y4m.stderr);
+  t.match(readFileSync(join(dir, 'noext'), 'latin1').slice(0, 10), /^YUV4MPEG2 /);
 });

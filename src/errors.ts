@@ -61,10 +61,10 @@ export const codes = {
   WALLOC_ERR_CONTAINER_SEQUENCE: spec('record {record}: out of sequence (expected {expected})'),
   WALLOC_ERR_CONTAINER_PAYLOAD: spec('record {record}: bad payload ({reason})'),
   WALLOC_ERR_CONTAINER_EMPTY: spec('{path}: no frame to decode ({reason}); nothing was written'),
-  WALLOC_ERR_CONTAINER_MODEL: spec('stream was made with model {found} but {expected} was given'),
+  WALLOC_ERR_CONTAINER_MODEL: spec('stream was made with model {found}, not {expected}{hint?}'),
 
   // --- models and backends ---------------------------------------------------------------
-  WALLOC_ERR_MODEL_NOT_FOUND: spec('model "{model}" not found; bundled models: {known}'),
+  WALLOC_ERR_MODEL_NOT_FOUND: spec('model "{model}" not found; bundled models: {known}{hint?}'),
   WALLOC_ERR_MODEL_INVALID: spec('model "{model}" is invalid: {reason}'),
   WALLOC_ERR_MODEL_CHECKSUM: spec('model "{model}": checksum mismatch (files are damaged or modified)'),
   WALLOC_ERR_BACKEND_UNAVAILABLE: spec('TensorFlow.js backend "{backend}" is not available here; available: {available}'),

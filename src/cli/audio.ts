@@ -107,15 +107,20 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
   }
 }
 
+/** walloc-decode's audio output by its flags: -o's kind, --format, --force, and --rate (else `sourceRate`). */
+function audioOutput(values: Record<string, unknown>, io: CommandIo, outPath: string, sampleRate: number, channels: number, sourceRate: number | undefined): ReturnType<typeof openAudioSink> {
+  return openAudioSink(outPath, {
+    sampleRate, channels, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
+    outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', MIN_SOURCE_RATE, MAX_SOURCE_RATE, true) : sourceRate,
+    exactRate: values.rate !== undefined,
+  });
+}
+
 /** walloc-decode's audio path: the header is read, the codec loaded and checked. */
 export async function decodeAudioMain(values: Record<string, unknown>, header: WlcHeader, codec: Codec, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
   const dec = new AudioFileDecoder(codec, header, { backend: values.backend as string | undefined, fillGaps: values['skip-corrupt'] === true });
   try {
-    const sink = await openAudioSink(outPath, {
-      sampleRate: dec.sampleRate, channels: dec.channels, format: values.format as string | undefined, stdout: io.stdout, force: values.force === true,
-      outputRate: values.rate !== undefined ? numberOption(values.rate, 'rate', MIN_SOURCE_RATE, MAX_SOURCE_RATE, true) : dec.sourceRate,
-      exactRate: values.rate !== undefined,
-    });
+    const sink = await audioOutput(values, io, outPath, dec.sampleRate, dec.channels, dec.sourceRate);
     // The reader hands meta records (the trailer) to an event, in their place among the frames.
     reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }, sink); });
     await writeAtomically(sink, () => dec.decodeInto(reader as AsyncIterable<Frame>, sink, outPath, signal));
@@ -127,3 +132,27 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
     dec.dispose();
   }
 }
+
+/**
+ * walloc-decode of uncompressed audio frames (a filter graph's `save=file=x.wlc` after audio
+ * filters, no codec): the samples go to the sink as they are, at the header's rate.
+ */
+export async function decodeRawAudioMain(values: Record<string, unknown>, header: WlcHeader, reader: WlcReader, io: CommandIo, outPath: string, signal: AbortSignal): Promise<void> {
+  const rate = header.sampleRate;
+  const channels = Array.isArray(header.shape) ? header.shape[0] : undefined;
+  if (typeof rate !== 'number' || typeof channels !== 'number') throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${outPath}: an audio stream without a codec needs sampleRate and shape in its header` });
+  const sink = await audioOutput(values, io, outPath, rate, channels, rate);
+  await writeAtomically(sink, async () => {
+    let frames = 0;
+    for await (const f of reader as AsyncIterable<Frame>) {
+      if (signal.aborted) throw signal.reason;
+      if (f.kind !== 'audio' || f.shape[0] !== channels) throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'walloc-decode', expected: `audio frames of ${channels} channels`, actual: `${f.kind} ${f.shape.join('×')}` });
+      const n = f.shape[1]!;
+      const data = f.data as Float32Array;
+      await sink.write(Array.from({ length: channels }, (_, c) => data.subarray(c * n, (c + 1) * n)));
+      frames++;
+    }
+    if (frames === 0) throw werr('WALLOC_ERR_CONTAINER_EMPTY', { path: outPath, reason: 'the stream holds no frame' });
+  });
+}
+

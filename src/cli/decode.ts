@@ -20,7 +20,7 @@ import { frameSinkFor, isFramePattern } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
 import { interruptSignal } from './run.js';
-import { decodeAudioMain } from './audio.js';
+import { decodeAudioMain, decodeRawAudioMain } from './audio.js';
 import { decodeVolumeMain } from './volume.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
@@ -121,7 +121,22 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     if (header.tokensSha256 !== undefined && typeof header.model === 'string' && values.model === undefined) {
       throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: `it holds VQ-VAE tokens of ${header.model}, which walloc-decode does not read; decode them with walloc filter "load=file=${inPath},vqunpack,unvq=model=${header.model},save=file=OUT.png" (or classify them with classify)` });
     }
-    codec = Codec.load(latentModelOf(header, inPath, values.model as string | undefined), { backend: values.backend as string | undefined, limits });
+    // Uncompressed audio (a filter graph's save after audio filters): written out as it is.
+    if (header.modality === 'audio' && header.model === undefined && header.latentDim === undefined && values.model === undefined) {
+      checkOutputFor('audio', outPath);
+      await decodeRawAudioMain(values, header, reader, io, outPath, signal);
+      return 0;
+    }
+    try {
+      codec = Codec.load(latentModelOf(header, inPath, values.model as string | undefined), { backend: values.backend as string | undefined, limits });
+    } catch (e) {
+      // The stream names a model that is not bundled: it was made with a model folder, which a
+      // name resolves against the folder walloc-encode ran in, not this one.
+      if (values.model === undefined && isWallocError(e, 'WALLOC_ERR_MODEL_NOT_FOUND')) {
+        throw werr('WALLOC_ERR_MODEL_NOT_FOUND', { ...e.details, hint: `; ${inPath === '-' ? 'the stream' : inPath} was made with a model folder of that name: pass it with --model DIR` }, e);
+      }
+      throw e;
+    }
     codec.checkHeader(header);
     checkOutputFor(header.modality, outPath);
     if (values.rate !== undefined && header.modality !== 'audio') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--rate sets an audio output's sample rate; this stream holds ${header.modality ?? 'image'}s` });

@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
 import { werr } from '../errors.js';
 import { expectKind, makeFrame, SPATIAL_DIMS, type Frame, type LatentFrame, type MediaFrame } from '../frame.js';
 import type { WlcHeader } from '../container/index.js';
-import { checkMadeBy, loadModel, trainedSampleRate, type Model } from '../models/model-file.js';
+import { checkMadeBy, loadModel, otherVersion, trainedSampleRate, type Model } from '../models/model-file.js';
 import { frameTransform } from '../streams.js';
 import { wptForward, wptInverse } from '../stages/wpt.js';
 import { Analysis } from '../stages/analysis.js';
@@ -95,7 +95,7 @@ export class Codec {
   checkHeader(h: WlcHeader): void {
     const c = this.model.config;
     if (h.model !== c.name || (h.modelSha256 !== undefined && h.modelSha256 !== this.model.sha256)) {
-      throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: `${h.model ?? '?'}${h.modelSha256 ? `@${String(h.modelSha256).slice(0, 12)}` : ''}`, expected: this.model.id });
+      throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: `${h.model ?? '?'}${h.modelSha256 ? `@${String(h.modelSha256).slice(0, 12)}` : ''}`, expected: this.model.id, hint: otherVersion(h.model, this.model) });
     }
     // The codec fields the header repeats must be the model's: a header that says otherwise was
     // edited or damaged (its CRC only proves it was written that way).

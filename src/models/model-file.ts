@@ -163,7 +163,17 @@ export function checkMadeBy(made: unknown, model: Model): void {
   const at = made.indexOf('@');
   const name = at < 0 ? made : made.slice(0, at);
   const hex = at < 0 ? '' : made.slice(at + 1);
-  if (name !== model.config.name || !model.sha256.startsWith(hex)) throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: made, expected: model.id });
+  if (name !== model.config.name || !model.sha256.startsWith(hex)) throw werr('WALLOC_ERR_CONTAINER_MODEL', { found: made, expected: model.id, hint: otherVersion(name, model) });
+}
+
+/**
+ * The hint for a stream whose model has the name of the one found but not its checksum: a model
+ * retrained under the same name (into the same folder, or a newer bundled one).
+ */
+export function otherVersion(streamModel: unknown, model: Model): string {
+  return streamModel === model.config.name
+    ? `; the ${model.config.name} in ${model.dir ?? 'the bundled models'} is another version, retrained since the stream was made: decode with the model folder that made it (--model DIR)`
+    : '';
 }
 
 /**

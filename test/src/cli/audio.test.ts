@@ -259,3 +259,28 @@ t.test('--skip-corrupt on audio: a damaged record costs its own samples, the res
   t.equal(b.length, a.length, 'same length: the audio after the gap keeps its place');
   t.ok(a.subarray(a.length - 4000).equals(b.subarray(b.length - 4000)), 'the end is decoded exactly as from the undamaged stream');
 });
+
+t.test('uncompressed audio a filter graph saved (no codec) decodes to WAV with walloc-decode, samples as they were', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-raw-audio-'));
+  const wav = join(packageRoot(), 'fixtures', 'audio', 'music_stereo_44k_1s.wav');
+  const g = await runBin('walloc', ['filter', `load=file=${wav},gain=-6,save=file=${join(dir, 'quiet.wlc')}`]);
+  t.equal(g.code, 0, g.stderr);
+  const d = await runBin('walloc-decode', [join(dir, 'quiet.wlc'), '-o', join(dir, 'quiet.wav'), '--format', 'f32le']);
+  t.equal(d.code, 0, d.stderr);
+  const read = async (path: string) => {
+    const w = await readWav([readFileSync(path)]);
+    const parts: Float32Array[][] = [];
+    for await (const c of w.chunks()) parts.push(c);
+    return { info: w.info, left: Float32Array.from(parts.flatMap((c) => [...c[0]!])) };
+  };
+  const src = await read(wav);
+  const out = await read(join(dir, 'quiet.wav'));
+  t.match(out.info, { sampleRate: 44100, channels: 2 });
+  t.equal(out.left.length, src.left.length);
+  let worst = 0;
+  for (let i = 0; i < src.left.length; i++) worst = Math.max(worst, Math.abs(out.left[i]! - src.left[i]! * 10 ** (-6 / 20)));
+  t.ok(worst < 1e-5, `−6 dB of the source (largest difference ${worst})`);
+  const png = await runBin('walloc-decode', [join(dir, 'quiet.wlc'), '-o', join(dir, 'quiet.png')]);
+  t.equal(png.code, 2);
+  t.match(png.stderr, /this stream holds audio/);
+});

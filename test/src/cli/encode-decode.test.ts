@@ -266,3 +266,20 @@ t.test('a folder or pattern of colour PNGs is a sequence of images (one record e
   t.equal(vol.code, 0, vol.stderr);
   t.match(vol.stderr, /Mvoxels .* volume-mri/);
 });
+
+t.test('a stream made with a model folder, decoded from elsewhere: the error says to pass the folder', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-model-folder-'));
+  const models = join(dir, 'work');
+  mkdirSync(join(models, 'my-lin'), { recursive: true });
+  for (const f of ['model.json', 'weights.bin']) copyFileSync(join(packageRoot(), 'fixtures', 'models', 'rgb-16x-linear', f), join(models, 'my-lin', f));
+  const json = JSON.parse(readFileSync(join(models, 'my-lin', 'model.json'), 'utf8')) as { name: string };
+  json.name = 'my-lin';
+  writeFileSync(join(models, 'my-lin', 'model.json'), JSON.stringify(json));
+  const enc = await runBin('walloc-encode', [fixture('chelsea_128x96.png'), '-m', 'my-lin', '-o', join(dir, 'c.wlc')], { cwd: models });
+  t.equal(enc.code, 0, enc.stderr);
+  const elsewhere = await runBin('walloc-decode', [join(dir, 'c.wlc'), '-o', join(dir, 'c.png')], { cwd: dir });
+  t.equal(elsewhere.code, 1);
+  t.match(elsewhere.stderr, /model "my-lin" not found; bundled models: .*; .*c\.wlc was made with a model folder of that name: pass it with --model DIR \[WALLOC_ERR_MODEL_NOT_FOUND\]/);
+  const given = await runBin('walloc-decode', [join(dir, 'c.wlc'), '-o', join(dir, 'c.png'), '--model', join(models, 'my-lin')], { cwd: dir });
+  t.equal(given.code, 0, given.stderr);
+});

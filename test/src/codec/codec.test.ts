@@ -53,8 +53,10 @@ t.test('a stream from another model is refused with a coded error', async (t) =>
     t.fail('should throw');
   } catch (e) {
     t.ok(isWallocError(e, 'WALLOC_ERR_CONTAINER_MODEL'));
+    // Same name, another checksum: the model was retrained since; say so and how to decode.
+    t.match((e as Error).message, /^stream was made with model rgb-16x-linear@000000000000, not rgb-16x-linear@[0-9a-f]{12}; the rgb-16x-linear in .*rgb-16x-linear is another version, retrained since the stream was made: decode with the model folder that made it \(--model DIR\)$/);
   }
-  t.throws(() => codec.checkHeader({ ...codec.header(), model: 'stereo-5x' }), { code: 'WALLOC_ERR_CONTAINER_MODEL' });
+  t.throws(() => codec.checkHeader({ ...codec.header(), model: 'stereo-5x' }), { code: 'WALLOC_ERR_CONTAINER_MODEL', message: /^stream was made with model stereo-5x@[0-9a-f]{12}, not rgb-16x-linear@[0-9a-f]{12}$/ });
   // Codec fields that contradict the model (an edited header with a fresh CRC) are refused too.
   for (const edit of [{ levels: 30 }, { bits: 9 }, { latentDim: 1000 }, { wavelet: 'nonexistent' }, { modality: 'audio' as const }]) {
     t.throws(() => codec.checkHeader({ ...codec.header(), ...edit }), { code: 'WALLOC_ERR_CONTAINER_HEADER', message: new RegExp(Object.keys(edit)[0]!) });

@@ -62,8 +62,123 @@ t.test('info FILE.wlc describes a stream: header, records, size; a cut one says 
   const junk = memoryIo();
   writeFileSync(join(dir, 'junk.wlc'), 'not a stream at all');
   t.equal(await wallocMain(['info', join(dir, 'junk.wlc')], junk), 1);
-  t.match(junk.err(), /WALLOC_ERR_CONTAINER_MAGIC/);
+  t.match(junk.err(), /junk\.wlc: unsupported input \(not a \.wlc stream \(it does not start with "WLOC"\); encode it with walloc-encode first\) \[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
   t.equal(await wallocMain(['info', wlc, 'extra'], memoryIo()), 2, 'one file at a time');
+});
+
+/** Byte offset of each record (after the header) of a .wlc, walked by the layout of docs/format.md. */
+function recordOffsets(bytes: Buffer): number[] {
+  const offsets: number[] = [];
+  for (let at = 9 + bytes.readUInt32LE(5) + 4; at < bytes.length; at += 9 + bytes.readUInt32LE(at) + 4) offsets.push(at);
+  return offsets;
+}
+
+/** The 3-frame 96×64 5 fps y4m fixture, encoded by the real CLI. */
+async function encodedClip(): Promise<{ dir: string; wlc: string }> {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../../src/paths.js');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-info-clip-'));
+  const wlc = join(dir, 'clip.wlc');
+  const io = memoryIo();
+  if (await wallocMain(['encode', join(packageRoot(), 'fixtures', 'video', 'chelsea_pan_96x64.y4m'), '-o', wlc, '--model', 'rgb-16x-linear', '--quiet'], io) !== 0) throw new Error(io.err());
+  return { dir, wlc };
+}
+
+t.test('info FILE.wlc shows the frame size, and the frame rate of a video (text and --json)', async (t) => {
+  const { dir, wlc } = await encodedClip();
+  const json = memoryIo();
+  t.equal(await wallocMain(['info', wlc, '--json'], json), 0, json.err());
+  t.match(JSON.parse(json.out()), { frames: 3, frameSize: { width: 96, height: 64 }, frameRate: 5 });
+  t.notOk('varies' in (JSON.parse(json.out()) as { frameSize: object }).frameSize, 'every frame is 96×64');
+  const text = memoryIo();
+  t.equal(await wallocMain(['info', wlc], text), 0);
+  t.match(text.out(), /^frame size: +96×64\n/m);
+  t.match(text.out(), /^frame rate: +5 fps\n/m);
+  // A still image has a size and no rate.
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../../src/paths.js');
+  const still = join(dir, 'still.wlc');
+  t.equal(await wallocMain(['encode', join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg'), '-o', still, '--model', 'rgb-16x-linear', '--quiet'], memoryIo()), 0);
+  const s = memoryIo();
+  t.equal(await wallocMain(['info', still, '--json'], s), 0, s.err());
+  const r = JSON.parse(s.out()) as { frameSize: unknown; frameRate?: unknown };
+  t.same(r.frameSize, { width: 255, height: 171 });
+  t.notOk('frameRate' in r);
+});
+
+t.test('info on a damaged stream prints the header and the good records, then the damage, and exits 1 with the coded error', async (t) => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { dir, wlc } = await encodedClip();
+  const bytes = readFileSync(wlc);
+  const [, second, third] = recordOffsets(bytes);
+  // Flip payload bytes in the middle of record 1 (the second frame): its CRC no longer matches.
+  const mid = Math.floor((second! + third!) / 2);
+  for (let i = mid; i < mid + 4; i++) bytes[i] ^= 0xff;
+  const dmg = join(dir, 'dmg.wlc');
+  writeFileSync(dmg, bytes);
+
+  const text = memoryIo();
+  t.equal(await wallocMain(['info', dmg], text), 1);
+  t.match(text.out(), /dmg\.wlc: \d+ bytes, 2 frame records read \(damaged\)\nmodel: +rgb-16x-linear \(image\)\n/);
+  t.match(text.out(), /^frame size: +96×64$/m, 'the good records still say what the stream is');
+  t.match(text.out(), /^source: +chelsea_pan_96x64\.y4m$/m, 'the header is printed');
+  t.match(text.out(), new RegExp(`^damage: +record 1: CRC-32 mismatch \\(the stream is corrupt\\) \\[WALLOC_ERR_CONTAINER_CRC\\]; skipped bytes ${second}–${third! - 1} \\(lost: record 1\\)$`, 'm'));
+  t.equal(text.err(), 'walloc: record 1: CRC-32 mismatch (the stream is corrupt) [WALLOC_ERR_CONTAINER_CRC]\n');
+
+  const json = memoryIo();
+  t.equal(await wallocMain(['info', dmg, '--json'], json), 1);
+  t.match(JSON.parse(json.out()), {
+    frames: 2, terminated: true, header: { model: 'rgb-16x-linear' }, frameSize: { width: 96, height: 64 },
+    damage: [{ code: 'WALLOC_ERR_CONTAINER_CRC', message: 'record 1: CRC-32 mismatch (the stream is corrupt)', record: 1, nextRecord: 2, bytes: [second, third] }],
+  });
+  t.match(json.err(), /\[WALLOC_ERR_CONTAINER_CRC\]/);
+
+  // Cut inside the last frame record: the two before it are reported, the cut one as damage.
+  const cut = join(dir, 'cut.wlc');
+  writeFileSync(cut, readFileSync(wlc).subarray(0, third! + 20));
+  const c = memoryIo();
+  t.equal(await wallocMain(['info', cut, '--json'], c), 1);
+  t.match(JSON.parse(c.out()), { frames: 2, damage: [{ code: 'WALLOC_ERR_CONTAINER_TRUNCATED', record: 2 }] });
+  t.match(c.err(), /\[WALLOC_ERR_CONTAINER_TRUNCATED\]/);
+});
+
+t.test('info on a file that is not a .wlc names what it is, as walloc-decode does', async (t) => {
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../../src/paths.js');
+  const io = memoryIo();
+  const jpg = join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg');
+  t.equal(await wallocMain(['info', jpg], io), 1);
+  t.equal(io.err(), `walloc: ${jpg}: unsupported input (not a .wlc stream (it is a JPEG image); encode it with walloc-encode first) [WALLOC_ERR_UNSUPPORTED_INPUT]\n`);
+  t.equal(io.out(), '');
+  t.notMatch(io.err(), /bad magic/, 'no magic bytes printed as Latin-1');
+});
+
+t.test('info with a backend that cannot load reports it and everything else, exit 0', async (t) => {
+  const { availableBackends } = await import('../../../src/models/backend.js');
+  if ((await availableBackends()).includes('gpu')) {
+    t.pass('nothing to check: the gpu backend loads on this machine');
+    return;
+  }
+  const io = memoryIo();
+  t.equal(await wallocMain(['info', '--backend', 'gpu', '--json'], io), 0, io.err());
+  const r = JSON.parse(io.out()) as { version: string; backend: { active: string | null; requested: string; available: string[]; error: { code: string; message: string } }; ffmpeg: unknown; models: unknown[] };
+  t.equal(r.version, version());
+  t.match(r.backend, { active: null, requested: 'gpu', error: { code: 'WALLOC_ERR_BACKEND_UNAVAILABLE', message: /backend "gpu" is not available here/ } });
+  t.ok(r.backend.available.includes('cpu'));
+  t.ok(r.ffmpeg);
+  t.ok(r.models.length > 0);
+  // The bin, with the backend asked for in the environment (the audit's case): text, nothing on stderr.
+  const b = await runBin('walloc', ['info'], { env: { WALLOC_BACKEND: 'gpu' } });
+  t.equal(b.code, 0, b.stderr);
+  const out = b.stdout.toString();
+  t.match(out, /^walloc \d+\.\d+\.\d+ /);
+  t.match(out, /^backend: +unavailable: TensorFlow\.js backend "gpu" is not available here; available: .*\[WALLOC_ERR_BACKEND_UNAVAILABLE\] \(WALLOC_BACKEND is set\)$/m);
+  t.match(out, /^ffmpeg: +\S/m);
+  t.match(out, /^ {2}rgb-16x +codec/m);
+  t.equal(b.stderr, '');
 });
 
 t.test('info with an unknown backend is a coded usage error', async (t) => {

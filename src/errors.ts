@@ -87,6 +87,7 @@ export const codes = {
   WALLOC_ERR_DATASET: spec('dataset {path}: {reason}'),
   WALLOC_ERR_TRAIN: spec('training failed: {reason}'),
   WALLOC_ERR_CLASSIFIER_CODEC: spec('classifier "{classifier}" was trained on codec {expected}, but the stream uses {found}'),
+  WALLOC_ERR_CLASSIFIER_NONE: spec('no bundled classifier reads {what} of {found}; {hint}'),
 
   // --- batch conversion and job queues ---------------------------------------------------
   WALLOC_ERR_BATCH_COLLISION: spec('{path}: output {output} is also the output of {other} (rename one of them)'),

@@ -178,7 +178,7 @@ export function checkClassifierHeader(c: ClassifierConfig, h: WlcHeader): void {
 
 /**
  * The bundled classifier for a stream: the first (by name) whose codec matches the header by
- * sha256, else the first whose encoder matches. Throws WALLOC_ERR_CLASSIFIER_CODEC when none does.
+ * sha256, else the first whose encoder matches. Throws WALLOC_ERR_CLASSIFIER_NONE when none does.
  */
 export function classifierForHeader(h: WlcHeader): string {
   const all = listBundledClassifiers().filter((c) => c.config.input === 'latent');
@@ -186,9 +186,9 @@ export function classifierForHeader(h: WlcHeader): string {
   if (bySha) return bySha.dir;
   const byEnc = all.find((c) => acceptsHeader(c.config, h) === 'encoder');
   if (byEnc) return byEnc.dir;
-  throw werr('WALLOC_ERR_CLASSIFIER_CODEC', {
-    classifier: all.length ? all.map((c) => c.name).join(', ') : '(no bundled classifier)',
-    expected: all.length ? all.map((c) => `${c.config.codec!.name}@${c.config.codec!.sha256.slice(0, 12)}`).join(' or ') : 'a bundled codec',
-    found: `${headerCodecLabel(h)}; ${h.modality === 'volume' ? 'no bundled classifier reads volume latents' : 'pass --model to pick a classifier trained on this codec (`walloc models --kind classifier` lists them)'}`,
+  const codecs = [...new Set(all.map((c) => c.config.codec!.name))];
+  throw werr('WALLOC_ERR_CLASSIFIER_NONE', {
+    what: 'the latents', found: headerCodecLabel(h),
+    hint: `the bundled ones read ${codecs.join(', ') || 'none'}; train one with \`walloc train classifier --codec ${typeof h.model === 'string' ? h.model : 'MODEL'} …\` and pass it with --model DIR`,
   });
 }

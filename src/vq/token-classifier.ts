@@ -230,7 +230,7 @@ export function tokenClassifierForHeader(h: WlcHeader): string {
       if (sha !== undefined && m.config.vqvae?.tokensSha256 === sha) return m.dir;
     } catch { /* a damaged bundled model is reported when asked for by name */ }
   }
-  throw werr('WALLOC_ERR_CLASSIFIER_CODEC', { classifier: all.join(', ') || '(no bundled token classifier)', expected: 'a VQ-VAE with a bundled token classifier', found: `${String(h.model)}; pass --model to pick a token classifier` });
+  throw werr('WALLOC_ERR_CLASSIFIER_NONE', { what: 'the tokens', found: String(h.model), hint: `train a token classifier with \`walloc train token-classifier --vqvae ${String(h.model)} …\` and pass it with --model DIR` });
 }
 
 /**

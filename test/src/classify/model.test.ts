@@ -38,3 +38,11 @@ t.test('classifier files: round trip, checksum, and the codec check', async (t) 
   t.throws(() => checkClassifierHeader(c, { model: 'nope', modelSha256: 'a'.repeat(64) }), { code: 'WALLOC_ERR_CLASSIFIER_CODEC' });
   t.throws(() => loadClassifier('rgb-16x-linear'), /codec, not a classifier/);
 });
+
+t.test('a stream no bundled classifier reads: WALLOC_ERR_CLASSIFIER_NONE says which codecs they read and how to train one', async (t) => {
+  const { classifierForHeader } = await import('../../../src/classify/model.js');
+  t.throws(() => classifierForHeader({ model: 'stereo-20x', modelSha256: 'b'.repeat(64), modality: 'audio' }), {
+    code: 'WALLOC_ERR_CLASSIFIER_NONE',
+    message: /^no bundled classifier reads the latents of stereo-20x@bbbbbbbbbbbb; the bundled ones read .*stereo-5x.*; train one with `walloc train classifier --codec stereo-20x …` and pass it with --model DIR$/,
+  });
+});

@@ -21,6 +21,7 @@ import { isColourSequence, listSliceFiles } from '../io/png-stack.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
 import { defaultModel } from '../models/registry.js';
+import { convertPixels } from '../../filters/f_format.js';
 import { interruptSignal } from './run.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { imageLimitOptions, intOption } from './options.js';
@@ -142,11 +143,14 @@ async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterab
   const t0 = performance.now();
   let count = 0;
   let pixels = 0;
+  // A grey codec (fmnist-gray-j2) reads luma: images are read as RGB, so they are converted here,
+  // as the format=gray filter does in a graph.
+  const grey = codec.model.config.channels === 1;
   const counted = async function* (src: AsyncIterable<Frame>) {
     for await (const f of src) {
       count++;
       pixels += f.data.length / (f.shape[0] ?? 1);
-      yield f;
+      yield grey && f.kind === 'image' && f.shape[0] !== 1 ? convertPixels(f, 'gray') : f;
     }
     // A y4m header with no FRAME (or a video with no picture) is not an empty success.
     if (count === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: String(extra.source ?? 'input'), reason: 'it holds no frames; nothing was written' });

@@ -237,7 +237,9 @@ export async function writeImage(frame: ImageFrame, target?: string | Writable, 
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `image quality must be an integer from 1 to 100, got ${quality}` });
   }
-  const raw = sharp(imageToRgbBytes(frame), { raw: { width, height, channels: 3 }, limitInputPixels: false });
+  const rgb = sharp(imageToRgbBytes(frame), { raw: { width, height, channels: 3 }, limitInputPixels: false });
+  // A grey frame is written as a grey image (one channel in the file), not as three equal ones.
+  const raw = frame.shape[0] === 1 ? rgb.toColourspace('b-w') : rgb;
   const encoded = await (format === 'png' ? raw.png()
     : format === 'jpeg' ? raw.jpeg({ quality })
       : raw.webp(options.lossless ? { lossless: true, exact: true } : { quality })).toBuffer();

@@ -283,3 +283,25 @@ t.test('a stream made with a model folder, decoded from elsewhere: the error say
   const given = await runBin('walloc-decode', [join(dir, 'c.wlc'), '-o', join(dir, 'c.png'), '--model', join(models, 'my-lin')], { cwd: dir });
   t.equal(given.code, 0, given.stderr);
 });
+
+t.test('the grey codec from walloc-encode: colour or grey images are read as luma, and decode to a grey PNG', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-grey-'));
+  const grey = join(dir, 'g.png');
+  await sharp(fixture('chelsea_128x96.png')).resize(56, 56).greyscale().png().toFile(grey);
+  for (const input of [grey, fixture('chelsea_128x96.png')]) {
+    const enc = await runBin('walloc-encode', [input, '-m', 'fmnist-gray-j2', '-o', join(dir, 'g.wlc')]);
+    t.equal(enc.code, 0, enc.stderr);
+  }
+  const enc = await runBin('walloc-encode', [grey, '-m', 'fmnist-gray-j2', '-o', join(dir, 'g.wlc')]);
+  t.equal(enc.code, 0, enc.stderr);
+  const dec = await runBin('walloc-decode', [join(dir, 'g.wlc'), '-o', join(dir, 'back.png')]);
+  t.equal(dec.code, 0, dec.stderr);
+  const meta = await sharp(join(dir, 'back.png')).metadata();
+  t.match(meta, { channels: 1, width: 56, height: 56 }, 'one channel in the file');
+  const a = await sharp(grey).raw().toBuffer();
+  const b = await sharp(join(dir, 'back.png')).raw().toBuffer();
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+  const psnr = 10 * Math.log10((255 * 255) / (se / a.length));
+  t.ok(psnr > 20, `PSNR ${psnr.toFixed(2)} dB`);
+});

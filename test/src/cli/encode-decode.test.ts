@@ -288,12 +288,11 @@ t.test('the grey codec from walloc-encode: colour or grey images are read as lum
   const dir = mkdtempSync(join(tmpdir(), 'walloc-grey-'));
   const grey = join(dir, 'g.png');
   await sharp(fixture('chelsea_128x96.png')).resize(56, 56).greyscale().png().toFile(grey);
-  for (const input of [grey, fixture('chelsea_128x96.png')]) {
+  // The colour image first; the grey one's stream is kept for the decode.
+  for (const input of [fixture('chelsea_128x96.png'), grey]) {
     const enc = await runBin('walloc-encode', [input, '-m', 'fmnist-gray-j2', '-o', join(dir, 'g.wlc')]);
     t.equal(enc.code, 0, enc.stderr);
   }
-  const enc = await runBin('walloc-encode', [grey, '-m', 'fmnist-gray-j2', '-o', join(dir, 'g.wlc')]);
-  t.equal(enc.code, 0, enc.stderr);
   const dec = await runBin('walloc-decode', [join(dir, 'g.wlc'), '-o', join(dir, 'back.png')]);
   t.equal(dec.code, 0, dec.stderr);
   const meta = await sharp(join(dir, 'back.png')).metadata();

@@ -4,7 +4,7 @@
  * ffmpeg, the pages of an animated image and a folder or pattern of colour PNGs become one record
  * per frame, encoded as the frames arrive.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
@@ -17,7 +17,8 @@ import { checkNotInput } from '../io/output.js';
 import { DETECT_BYTES, detectInput, isImageKind } from '../io/detect.js';
 import { firstImageEnd } from '../io/image-end.js';
 import { isDicomFolder } from '../io/dicom.js';
-import { isColourSequence, listSliceFiles } from '../io/png-stack.js';
+import { isColourSequence, listSliceFiles, otherImages } from '../io/png-stack.js';
+import { isFramePattern } from '../io/frame-sink.js';
 import { openOutput, writeAtomically } from '../io/output.js';
 import { frameSourceFor } from '../io/frame-source.js';
 import { defaultModel } from '../models/registry.js';
@@ -75,8 +76,11 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
   // The flags (and, with --model, the model's modality) decide once: loading a model checks its files.
   const volumeAsked = asksForVolume(values);
   if (inPath !== '-' && (isSliceFolder(inPath) || (volumeAsked && !existsSync(inPath)))) {
-    const files = volumeAsked || isDicomFolder(inPath) ? [] : listSliceFilesOrNone(inPath);
+    // No PNG there at all is its own error (naming the photos left out), not a volume's.
+    const files = volumeAsked || isDicomFolder(inPath) ? [] : listSliceFiles(inPath);
     if (!(await isColourSequence(files))) return encodeVolumeMain(values, inPath, undefined, io);
+    const skipped = !isFramePattern(inPath) && statSync(inPath).isDirectory() ? otherImages(readdirSync(inPath)) : '';
+    if (skipped && values.quiet !== true) io.stderr.write(`walloc-encode: warning: ${inPath}: ${skipped} left out (a folder is read as PNG frames; walloc batch encodes photos of any format)\n`);
     const frames = (async function* () {
       for (const file of files) {
         const f = await readImage(file, limits);
@@ -171,11 +175,3 @@ async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterab
   return 0;
 }
 
-/** The PNG files of a folder or pattern, or none when there are none (the volume reader then says why). */
-function listSliceFilesOrNone(inPath: string): string[] {
-  try {
-    return listSliceFiles(inPath);
-  } catch {
-    return [];
-  }
-}

@@ -109,10 +109,24 @@ export function listSliceFiles(pathOrPattern: string): string[] {
   }
   if (!existsSync(pathOrPattern)) throw werr('WALLOC_ERR_FILE_NOT_FOUND', { path: pathOrPattern });
   if (!statSync(pathOrPattern).isDirectory()) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${pathOrPattern} is not a folder of PNG slices or a %d pattern` });
-  const files = readdirSync(pathOrPattern).filter((f) => f.toLowerCase().endsWith('.png'))
+  const names = readdirSync(pathOrPattern);
+  const files = names.filter((f) => f.toLowerCase().endsWith('.png'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((f) => join(pathOrPattern, f));
-  if (files.length === 0) throw werr('WALLOC_ERR_VOLUME_FORMAT', { source: pathOrPattern, reason: 'no .png slices in this folder' });
+  if (files.length === 0) {
+    const others = otherImages(names);
+    throw werr('WALLOC_ERR_VOLUME_FORMAT', { source: pathOrPattern, reason: `no .png images or slices in this folder${others ? ` (it holds ${others}: a folder is read as PNG frames or slices; \`walloc batch ${pathOrPattern} OUT\` encodes photos of any format, one .wlc each)` : ''}` });
+  }
   return files;
+}
+
+/** Image files other than PNG among `names` ("3 .jpg, 1 .webp"), or '' when none: a folder read as PNGs leaves them out. */
+export function otherImages(names: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const n of names) {
+    const m = /\.(jpe?g|webp|tiff?|gif|avif|bmp)$/i.exec(n);
+    if (m) counts.set(m[1]!.toLowerCase(), (counts.get(m[1]!.toLowerCase()) ?? 0) + 1);
+  }
+  return [...counts].map(([ext, n]) => `${n} .${ext}`).join(', ');
 }
 
 /**

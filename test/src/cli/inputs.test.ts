@@ -97,3 +97,20 @@ t.test('several images piped into walloc-encode are refused (the first alone was
   const padded = await runBin('walloc-encode', ['-', '-o', join(dir, 'padded.wlc'), ...MODEL], { input: Buffer.concat([png, Buffer.alloc(64)]) });
   t.equal(padded.code, 0, padded.stderr);
 });
+
+t.test('folders: JPEGs a folder read as PNG frames leaves out are named (a warning beside PNGs, the reason when there are none)', async (t) => {
+  const { copyFileSync, mkdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-folder-'));
+  mkdirSync(join(dir, 'jpegs'));
+  mkdirSync(join(dir, 'mixed'));
+  copyFileSync(fixture('coffee_255x171.jpg'), join(dir, 'jpegs', 'a.jpg'));
+  copyFileSync(fixture('nagasaki_201x133.jpg'), join(dir, 'jpegs', 'b.jpg'));
+  copyFileSync(fixture('chelsea_128x96.png'), join(dir, 'mixed', 'a.png'));
+  copyFileSync(fixture('coffee_255x171.jpg'), join(dir, 'mixed', 'b.jpg'));
+  const only = await runBin('walloc-encode', [join(dir, 'jpegs'), '-o', join(dir, 'j.wlc'), ...MODEL]);
+  t.equal(only.code, 1);
+  t.match(only.stderr, /no \.png images or slices in this folder \(it holds 2 \.jpg: .*walloc batch .* encodes photos of any format/);
+  const mixed = await runBin('walloc-encode', [join(dir, 'mixed'), '-o', join(dir, 'm.wlc'), ...MODEL]);
+  t.equal(mixed.code, 0, mixed.stderr);
+  t.match(mixed.stderr, /warning: .*mixed: 1 \.jpg left out/);
+});

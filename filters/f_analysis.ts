@@ -46,7 +46,7 @@ export const analysisFilter = defineFilter({
   inputs: [{ name: 'default', kinds: ['coeffs'] }],
   outputs: [{ name: 'default', kinds: ['latent'] }],
   options: {
-    model: { type: 'model', required: true, help: 'codec model: a bundled name (rgb-16x) or a model folder' },
+    model: { type: 'model', required: true, help: 'codec model, such as rgb-16x' },
   },
   details: 'The coefficients must come from wpt with the levels and wavelet the model was trained with.',
   examples: ['wpt=levels=3,analysis=model=rgb-16x,quantize,pack'],

@@ -13,7 +13,7 @@ export const synthesisFilter = defineFilter({
   inputs: [{ name: 'default', kinds: ['latent'] }],
   outputs: [{ name: 'default', kinds: ['coeffs'] }],
   options: {
-    model: { type: 'model', required: true, help: 'codec model: a bundled name (rgb-16x) or a model folder' },
+    model: { type: 'model', required: true, help: 'codec model, such as rgb-16x' },
     backend: { type: 'enum', choices: BACKENDS, auto: 'the best available, or $WALLOC_BACKEND', help: 'TensorFlow.js backend for learned decoders' },
   },
   examples: ['unpack,dequantize,synthesis=model=rgb-16x,iwpt'],

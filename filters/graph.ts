@@ -20,7 +20,7 @@
 import { setMaxListeners } from 'node:events';
 import { Readable, Stream, type Duplex, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isWallocError, werr } from '../src/errors.js';
+import { isWallocError, werr, type WallocError } from '../src/errors.js';
 import type { Frame } from '../src/frame.js';
 import { loadModel, type Model } from '../src/models/model-file.js';
 import { openInput } from '../src/io/input.js';
@@ -29,7 +29,7 @@ import {
   padsOf, resolveNodeOptions, optionError,
   type AnyFilterDefinition, type FilterContext, type FilterInstance, type FilterIo, type PadKind, type PadSpec,
 } from './definition.js';
-import { parseGraph, resolveLinks, type FilterNode, type Graph, type PadCounts } from './grammar.js';
+import { graphSyntaxError, parseGraph, resolveLinks, type FilterNode, type Graph, type PadCounts } from './grammar.js';
 import { defaultRegistry, type FilterRegistry } from './registry.js';
 import { splitStreams } from './split.js';
 
@@ -194,6 +194,7 @@ export class FilterGraph {
         byFilter.set(f, n);
       }),
     );
+    checkChainLinks(graph, byFilter, source);
     // Two sinks writing one file would overwrite each other (or interleave two streams on stdout).
     const written = new Map<string, GraphNode>();
     for (const n of nodes) {
@@ -484,6 +485,53 @@ export class FilterGraph {
       throw e;
     } finally {
       external?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/**
+ * A `WALLOC_ERR_GRAPH_LINK` error. Given the graph text and a position in it, the message ends
+ * with the graph line and a caret under that position, as syntax and option errors do.
+ *
+ * @example
+ * linkError('save is a sink (it has no output); nothing can follow it in a chain', 'save=a.wlc,wpt', 11).message;
+ * // filter graph: save is a sink (it has no output); nothing can follow it in a chain
+ * //   save=a.wlc,wpt
+ * //              ^
+ */
+function linkError(reason: string, source?: string, position?: number): WallocError {
+  if (source === undefined || position === undefined) return werr('WALLOC_ERR_GRAPH_LINK', { reason });
+  // The syntax error's reason adds "(line L, column C)" to a multi-line graph's.
+  const e = graphSyntaxError(source, position, reason);
+  const err = werr('WALLOC_ERR_GRAPH_LINK', { reason: e.details.reason, position, line: e.details.line, column: e.details.column });
+  // Appended after rendering, as optionError does: the display's line breaks are the layout's.
+  err.message += `\n  ${String(e.details.graph)}\n  ${String(e.details.caret)}`;
+  return err;
+}
+
+/**
+ * Refuses a `,` that cannot make a link because one side has no pad: a filter after a sink would
+ * wait for an input no filter of the chain gives it (the CLI would then bind it to stdin, and the
+ * run fail on an empty input far from the mistake), and a source after a filter would leave that
+ * filter's output dangling. Only an unlabelled pad is a chain link, so `nullsink,[x]wpt` (whose
+ * input comes from a label) and `save=a.wlc,load=b.png` (two pipelines) stay valid, as in ffmpeg.
+ */
+function checkChainLinks(graph: Graph, byFilter: ReadonlyMap<FilterNode, GraphNode>, source: string | undefined): void {
+  const name = (f: FilterNode): string => (f.id === undefined ? f.name : `${f.name}@${f.id}`);
+  for (const chain of graph.chains) {
+    for (let i = 1; i < chain.filters.length; i++) {
+      const prev = chain.filters[i - 1]!;
+      const next = chain.filters[i]!;
+      const p = byFilter.get(prev)!;
+      const n = byFilter.get(next)!;
+      const takesChainInput = n.inputs.length > next.inputs.length;
+      const givesChainOutput = p.outputs.length > prev.outputs.length;
+      if (p.outputs.length === 0 && takesChainInput) {
+        throw linkError(`${name(prev)} is a sink (it has no output); nothing can follow it in a chain, so ${name(next)} would have no input`, source, next.pos?.name);
+      }
+      if (n.inputs.length === 0 && givesChainOutput) {
+        throw linkError(`${name(next)} is a source (it has no input); it cannot follow ${name(prev)} in a chain, whose output would go nowhere (end that chain with a sink such as save, and start a new one with ';')`, source, next.pos?.name);
+      }
     }
   }
 }

@@ -5,8 +5,10 @@
  * `%d` pattern in the name (`frame%03d.png`, numbered from 1 as ffmpeg's image2 muxer and
  * walloc-decode number them). Files are written under a
  * temporary name and renamed only when complete, so a failed or interrupted graph leaves nothing
- * half-written. WAV, y4m and NIfTI sinks are left to src/io's writers when they land.
+ * half-written; numbered images already renamed are removed again then, so it leaves no partial
+ * sequence either. WAV, y4m and NIfTI sinks are left to src/io's writers when they land.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -201,20 +203,35 @@ function niftiSink(path: string, ctx: Ctx): Writable {
   });
 }
 
+/**
+ * Image frames → image files, each renamed into place as soon as it is written (a long run shows
+ * its frames as they come). A run that does not end well (an error anywhere in the graph, an
+ * interrupt) then removes the files it created, as walloc-decode does with `-o f-%04d.png`: an
+ * output is complete or absent, never a prefix of the frames. A file that was there before and was
+ * replaced cannot be given back, and stays.
+ */
 function imageSink(path: string, format: ImageFormat, quality: number, ctx: Ctx): Writable {
   const numbered = isFramePattern(path);
   let index = 0;
   let current: OpenedSink | undefined;
+  const created: string[] = [];
+  let writing: Promise<void> | undefined;
+  let destroyed = false;
+  let ended = false;
   return new Writable({
     objectMode: true,
     highWaterMark: 1,
     write(frame: Frame, _enc, cb) {
-      void (async () => {
+      writing = (async () => {
         if (frame.kind !== 'image') throw werr('WALLOC_ERR_FRAME_KIND', { stage: `save (${format})`, expected: 'image', actual: frame.kind });
         if (!numbered && index > 0) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `save: ${path} can hold one image; use a %d pattern (out%03d.png) or a .wlc file for several frames` });
         if (sizeOf(frame.shape) === 0) throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: 'empty image' });
         const bytes = await writeImage(frame as ImageFrame, undefined, { format, quality });
-        const out = (current = ctx.io.openOutput(numbered ? frameName(path, index + 1) : path, { binary: true }));
+        // Torn down while encoding: open nothing more.
+        if (destroyed) return;
+        const name = numbered ? frameName(path, index + 1) : path;
+        const existed = name !== '-' && existsSync(name);
+        const out = (current = ctx.io.openOutput(name, { binary: true }));
         index++;
         if (out.label === '-') {
           await new Promise<void>((resolve, reject) => out.stream.write(bytes, (e?: Error | null) => (e ? reject(e) : resolve())));
@@ -222,13 +239,28 @@ function imageSink(path: string, format: ImageFormat, quality: number, ctx: Ctx)
           out.stream.end(bytes);
           await finished(out.stream as Writable);
         }
+        // Torn down while writing: destroy has aborted this file; renaming it now would resurrect it.
+        if (destroyed) return;
         await out.commit();
         current = undefined;
-      })().then(() => cb(), (e: unknown) => cb(e as Error));
+        if (out.label !== '-' && !existed) created.push(name);
+      })();
+      writing.then(() => cb(), (e: unknown) => cb(e as Error));
+    },
+    final(cb) {
+      ended = true;
+      cb();
     },
     destroy(err, cb) {
+      destroyed = true;
+      if (ended) return cb(err);
       if (current) abortOutput(current);
-      cb(err);
+      // The frame being written settles first (its rename, if already under way, included), so
+      // that whoever awaits the graph finds none of this run's files.
+      void (writing ?? Promise.resolve()).catch(() => {}).then(() => {
+        for (const name of created.splice(0)) rmSync(name, { force: true });
+        cb(err);
+      });
     },
   });
 }

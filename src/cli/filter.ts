@@ -9,13 +9,16 @@
  * - open outputs write the `-o` files in graph order.
  *
  * With no `-i` a single open input reads stdin; with no `-o` a single open output writes stdout.
- * Ctrl-C (SIGINT) aborts the graph: every stream is destroyed and partial files are removed.
+ * Ctrl-C (SIGINT) or SIGTERM aborts the graph as it stops every other walloc command: every stream
+ * is destroyed, every output still being written is removed (the numbered images it had already
+ * finished included), and the command fails with `WALLOC_ERR_INTERRUPTED` (exit status 130).
  */
 import { checkNotInput } from '../io/output.js';
 import { werr } from '../errors.js';
 import { FilterGraph, processFilterIo, type InputBinding, type OutputBinding } from '../../filters/graph.js';
 import { defaultRegistry, filterHelp, filtersList } from '../../filters/registry.js';
 import type { CommandSpec } from './command.js';
+import { interruptSignal } from './run.js';
 
 /** `[0]`, `[0:v]`, `[12:a]` → 0, 0, 12; anything else → undefined. */
 export function inputIndexOfLabel(label: string): number | undefined {
@@ -96,24 +99,20 @@ export const filterCommand: CommandSpec = {
     for (const i of reads) for (const o of writes) checkNotInput(i, o);
     const base = processFilterIo({ stdin: io.stdin, stdout: io.stdout });
     const fio = { openInput: base.openInput, openOutput: (p: string, o?: { binary?: boolean }) => (values.force && p === '-' ? base.openOutput(p, { binary: false }) : base.openOutput(p, o)) };
-    const ac = new AbortController();
-    const onSigint = (): void => ac.abort();
-    process.once('SIGINT', onSigint);
+    const { signal, release } = interruptSignal();
     try {
       await graph.run({
         inputs: files.inputs.map((file): InputBinding => ({ filter: 'load', options: { file } })),
         outputs: files.outputs.map((file): OutputBinding => ({ filter: 'save', options: { file } })),
         io: fio,
-        signal: ac.signal,
+        signal,
       });
     } catch (e) {
-      if (ac.signal.aborted) {
-        io.stderr.write('walloc filter: interrupted\n');
-        return 130;
-      }
-      throw e;
+      // Whatever a torn-down filter threw, the cause was the signal: report it, coded, as the other
+      // commands do (reportError prints `interrupted by SIGINT [WALLOC_ERR_INTERRUPTED]`, status 130).
+      throw signal.aborted ? signal.reason : e;
     } finally {
-      process.off('SIGINT', onSigint);
+      release();
     }
     return 0;
   },

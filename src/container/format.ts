@@ -121,7 +121,9 @@ export function latentModelOf(h: WlcHeader, path: string, given?: string): strin
   }
   throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', {
     path,
-    reason: `it holds uncompressed ${h.modality ?? 'media'} frames, not latents: its header names no model, as a filter graph's save writes them; read it back with walloc filter "load=file=${path},save=file=OUT"`,
+    reason: `it holds uncompressed ${h.modality ?? 'media'} frames, not latents: its header names no model, as a filter graph's save writes them; ${h.modality === 'audio'
+      ? `walloc-decode without --model writes them as they are (walloc-decode ${path} -o OUT.wav)`
+      : `read it back with walloc filter "load=file=${path},save=file=OUT"`}`,
   });
 }
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -221,6 +221,46 @@ t.test('an AbortSignal stops a running graph cleanly', async (tt) => {
   await tt.rejects(FilterGraph.parse('wpt').run({ inputs: [Readable.from([])], outputs: [collector()], signal: pre.signal }), { name: 'AbortError' });
 });
 
+t.test('numbered images: a failed or aborted graph removes the frames it had written; a finished one keeps them', async (tt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-graph-frames-'));
+  const clip = readFileSync('fixtures/video/chelsea_pan_96x64.y4m');
+  writeFileSync(join(dir, 'keep.txt'), 'not ours');
+  // The y4m ends inside its second frame (frame 1, counted from 0): the first is saved (renamed into place) before load fails.
+  const truncated = join(dir, 'cut.y4m');
+  writeFileSync(truncated, clip.subarray(0, clip.indexOf('FRAME') + 6 + 9216 + 3000));
+  await tt.rejects(runGraph(`load=${truncated},save=${join(dir, 'f-%04d.png')}`), { code: 'WALLOC_ERR_UNSUPPORTED_INPUT', message: /ends inside frame 1 / });
+  tt.same(readdirSync(dir).sort(), ['cut.y4m', 'keep.txt'], 'no frame and no temporary file is left; files it did not write stay');
+  // A frame still being encoded when the graph failed must not be renamed into place afterwards.
+  await new Promise((r) => setTimeout(r, 300));
+  tt.same(readdirSync(dir).sort(), ['cut.y4m', 'keep.txt'], 'nor does one appear later');
+
+  // The error comes only once frame 1 is on disk under its name.
+  const photo = await readImage(PHOTO);
+  async function* breaksAfterOne(): AsyncGenerator<Frame> {
+    yield photo;
+    for (let i = 0; i < 400 && !readdirSync(dir).includes('e-0001.png'); i++) await new Promise((r) => setTimeout(r, 25));
+    throw new Error('source broke after frame 1');
+  }
+  await tt.rejects(FilterGraph.parse(`save=${join(dir, 'e-%04d.png')}`).run({ inputs: [breaksAfterOne()] }), { message: 'source broke after frame 1' });
+  tt.same(readdirSync(dir).sort(), ['cut.y4m', 'keep.txt'], 'the frame written before the error is removed');
+
+  // Aborted once frames are on disk (what Ctrl-C does in walloc filter).
+  const reg = testRegistry();
+  const endless = new Readable({ objectMode: true, highWaterMark: 1, read() { this.push(photo); } });
+  const ac = new AbortController();
+  const g = FilterGraph.parse(`delay=ms=2,save=${join(dir, 'g-%04d.png')}`, { registry: reg });
+  const run = g.run({ inputs: [endless], signal: ac.signal });
+  const written = (): number => readdirSync(dir).filter((f) => /^g-\d{4}\.png$/.test(f)).length;
+  for (let i = 0; i < 400 && written() < 3; i++) await new Promise((r) => setTimeout(r, 25));
+  tt.ok(written() >= 3, 'frames were written while the graph ran');
+  ac.abort();
+  await tt.rejects(run, { name: 'AbortError' });
+  tt.same(readdirSync(dir).sort(), ['cut.y4m', 'keep.txt'], 'the aborted run left none of its frames');
+
+  await runGraph(`load=fixtures/video/chelsea_pan_96x64.y4m,save=${join(dir, 'h-%04d.png')}`);
+  tt.same(readdirSync(dir).filter((f) => f.startsWith('h-')), ['h-0001.png', 'h-0002.png', 'h-0003.png'], 'a finished run keeps every frame');
+});
+
 t.test('build errors name the filter, the option or the pads', async (tt) => {
   tt.throws(() => FilterGraph.parse('wtp=levels=2'), { code: 'WALLOC_ERR_FILTER_UNKNOWN', message: /unknown filter "wtp".*did you mean "wpt"\?.*\n  wtp=levels=2\n  \^/s });
   tt.throws(() => FilterGraph.parse('wpt=levels=99'), { code: 'WALLOC_ERR_FILTER_OPTION', details: { filter: 'wpt', option: 'levels' }, message: /option "levels" must be an integer from 1 to 12, got "99" \(out of range\)\n  wpt=levels=99\n      \^/ });
@@ -240,6 +280,35 @@ t.test('build errors name the filter, the option or the pads', async (tt) => {
   await tt.rejects(FilterGraph.parse('wpt,nullsink').run(), { code: 'WALLOC_ERR_GRAPH_LINK', message: /input 0 of wpt \(chain 0, filter 0\) is not connected/ });
   await tt.rejects(FilterGraph.parse('wpt,nullsink').run({ inputs: { nope: Readable.from([]) } }), { message: /no open input is labelled \[nope\]/ });
   await tt.rejects(FilterGraph.parse('wpt[o]').run({ inputs: [Readable.from([])], outputs: { o: { filter: 'load', options: { file: 'x' } } } }), { message: /load cannot be bound to an output/ });
+});
+
+t.test('a filter after a sink, or a source after a filter, is a link error at build time with a caret under it', (tt) => {
+  // What a user audit found: the trailing wpt became an open input, and `walloc filter` read stdin.
+  const after = `load=file=${PHOTO},wpt,analysis=model=${M},quantize,pack,save=file=x.wlc,wpt`;
+  tt.throws(() => FilterGraph.parse(after), {
+    code: 'WALLOC_ERR_GRAPH_LINK',
+    details: { position: after.length - 3 },
+    message: /^filter graph: save is a sink \(it has no output\); nothing can follow it in a chain, so wpt would have no input\n  …[^\n]*save=file=x\.wlc,wpt\n {2}( *)\^$/,
+  });
+  try {
+    FilterGraph.parse(after);
+  } catch (e) {
+    const [, line, caret] = (e as Error).message.split('\n') as [string, string, string];
+    tt.equal(caret.indexOf('^'), line.lastIndexOf('wpt'), 'the caret is under the filter after the sink');
+  }
+  tt.throws(() => FilterGraph.parse('nullsink@end,crop'), { code: 'WALLOC_ERR_GRAPH_LINK', message: /^filter graph: nullsink@end is a sink .*so crop would have no input\n  nullsink@end,crop\n {15}\^$/ }, 'instance ids are named');
+  // The symmetric case: a source in the middle of a chain would leave the output before it dangling.
+  tt.throws(() => FilterGraph.parse(`load=${PHOTO},wpt,load=${PHOTO2},save=y.wlc`), {
+    code: 'WALLOC_ERR_GRAPH_LINK',
+    details: { position: `load=${PHOTO},wpt,`.length },
+    message: new RegExp(`^filter graph: load is a source \\(it has no input\\); it cannot follow wpt in a chain, whose output would go nowhere.*\\n  load=.*\\n {${2 + `load=${PHOTO},wpt,`.length}}\\^$`),
+  });
+  tt.throws(() => FilterGraph.parse('crop,\n  load=a.png,nullsink'), { code: 'WALLOC_ERR_GRAPH_LINK', details: { line: 2, column: 3 }, message: /load is a source.*\(line 2, column 3\)\n {4}load=a\.png,nullsink\n {4}\^$/ }, 'multi-line graphs say the line');
+  // A `,` that no implicit link uses is fine, as in ffmpeg.
+  tt.doesNotThrow(() => FilterGraph.parse('nullsink,[x]crop'), 'the next filter is fed by a label');
+  tt.doesNotThrow(() => FilterGraph.parse('load=a.png,save=a.wlc,load=b.png,save=b.wlc'), 'two pipelines in one chain');
+  tt.doesNotThrow(() => FilterGraph.parse('split[a][b],load=c.png,nullsink;[a]nullsink;[b]nullsink'), 'every output before the source is labelled');
+  tt.end();
 });
 
 t.test('open pads bind to source and sink filters', async (tt) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BUILTIN_FILTERS, defaultRegistry, filterHelp, filtersList, filtersMarkdown, FilterRegistry } from '../../filters/registry.js';
-import { closest, defineFilter, resolveOptions, type AnyFilterDefinition } from '../../filters/definition.js';
+import { closest, defineFilter, describeOptionType, resolveOptions, type AnyFilterDefinition } from '../../filters/definition.js';
 import { parseGraph, parseOptions } from '../../filters/grammar.js';
 import { wptFilter } from '../../filters/f_wpt.js';
 import { packFilter } from '../../filters/f_pack.js';
@@ -57,6 +57,25 @@ t.test('the registry: lookup, pad counts from options, and definition checks', (
   const broken = defineFilter({ name: 'broken', description: 'x', inputs: [], outputs: [], options: { n: { type: 'int', min: 1, default: 0, help: 'n' } }, create: () => new Readable() });
   tt.throws(() => new FilterRegistry([broken as unknown as AnyFilterDefinition]), { message: /default of "n" is invalid/ });
   for (const d of defaultRegistry.list()) tt.ok(/^[a-z]/.test(d.description) && !d.description.endsWith('.'), `${d.name}: description style`);
+  tt.end();
+});
+
+t.test('an option\'s help line says each thing once: the help and the type description do not repeat each other', (tt) => {
+  // The help line is `help (type description) (default …)`: a help that restates what the type
+  // description says reads twice ("… or a model folder (a bundled model name or a model folder path)").
+  const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9.-]+/).filter(Boolean);
+  for (const d of defaultRegistry.list()) {
+    const help = filterHelp(d);
+    for (const [name, spec] of Object.entries(d.options)) {
+      const type = words(describeOptionType(spec));
+      const said = ` ${words(spec.help).join(' ')} `;
+      const repeated = type.slice(0, -2).map((_, i) => type.slice(i, i + 3).join(' ')).filter((run) => said.includes(` ${run} `));
+      tt.same(repeated, [], `${d.name} ${name}: ${spec.help}`);
+    }
+    if (d.name === 'analysis' || d.name === 'synthesis') {
+      tt.match(help, /model <model>\s+codec model, such as rgb-16x \(a bundled model name or a model folder path\) \(required\)\n/, `${d.name} model`);
+    }
+  }
   tt.end();
 });
 

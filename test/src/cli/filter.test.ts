@@ -2,13 +2,15 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { packageRoot } from '../../../src/paths.js';
 import { wallocMain } from '../../../src/cli/walloc.js';
 import { mapPorts } from '../../../src/cli/filter.js';
 import { FilterGraph } from '../../../filters/graph.js';
 import { readWlcSync } from '../../../src/container/index.js';
 import { readImage } from '../../../src/io/image.js';
 import { wptForward } from '../../../transforms/wpt.js';
-import { memoryIo } from '../../helpers/io.js';
+import { memoryIo, runBin } from '../../helpers/io.js';
 import { tinyModel } from '../../filters/helpers.js';
 
 const PHOTO = 'fixtures/images/chelsea_128x96.png';
@@ -116,7 +118,7 @@ t.test('mapPorts follows ffmpeg: [N] labels, then unlabelled inputs in order; st
   tt.end();
 });
 
-t.test('a .wlc of uncompressed frames (a graph\'s save) is refused by walloc-decode and classify with what it holds and how to read it', async (t) => {
+t.test('a .wlc of uncompressed audio frames (a graph\'s save) is refused by a codec model and classify with what it holds and how to read it', async (t) => {
   const { decodeCommand } = await import('../../../src/cli/decode.js');
   const { classifyCommand } = await import('../../../src/cli/classify.js');
   const { runCommand } = await import('../../../src/cli/run.js');
@@ -125,10 +127,57 @@ t.test('a .wlc of uncompressed frames (a graph\'s save) is refused by walloc-dec
   let io = memoryIo();
   t.equal(await wallocMain(['filter', `load=file=${join('fixtures', 'audio', 'music_stereo_44k_1s.wav')},gain=-3,save=file=${raw}`], io), 0, io.err());
   t.notOk(readWlcSync(readFileSync(raw)).header.model, 'no model in the header');
-  for (const [cmd, args] of [[decodeCommand, [raw, '-o', join(dir, 'x.wav')]], [decodeCommand, [raw, '--model', 'stereo-5x', '-o', join(dir, 'x.wav')]], [classifyCommand, [raw]]] as const) {
+  // A codec's model, or a classifier, cannot read them; walloc-decode without one writes them out
+  // (test/src/cli/audio.test.ts checks the samples).
+  for (const [cmd, args] of [[decodeCommand, [raw, '--model', 'stereo-5x', '-o', join(dir, 'x.wav')]], [classifyCommand, [raw]]] as const) {
     io = memoryIo();
     t.equal(await runCommand(cmd, [...args], io), 1, args.join(' '));
-    t.match(io.err(), /clean\.wlc: unsupported input \(it holds uncompressed audio frames, not latents.*walloc filter "load=file=.*clean\.wlc,save=file=OUT"\) \[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
+    t.match(io.err(), /clean\.wlc: unsupported input \(it holds uncompressed audio frames, not latents.*walloc-decode without --model writes them as they are \(walloc-decode .*clean\.wlc -o OUT\.wav\)\) \[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
   }
   t.same(readdirSync(dir), ['clean.wlc'], 'no output written');
+});
+
+t.test('walloc filter: a filter after a sink is a graph error at build time, not a read of stdin', async (tt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-filter-aftersink-'));
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 't13.wlc');
+  // The graph from the audit: the trailing wpt used to become an open input bound to stdin, and the
+  // run failed with "-: unsupported input (the input is empty)".
+  const graph = `load=file=${PHOTO},wpt,analysis=model=rgb-16x,quantize,pack,save=file=${out},wpt`;
+  const r = await runBin('walloc', ['filter', graph], { input: Buffer.alloc(0), timeoutMs: 60_000 });
+  tt.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.split('\n');
+  tt.equal(lines[0], 'walloc: filter graph: save is a sink (it has no output); nothing can follow it in a chain, so wpt would have no input');
+  tt.match(lines[1], /^  …[^\n]*\/t13\.wlc,wpt$/, 'the graph line, cropped around the caret');
+  tt.equal((lines[2] ?? '').indexOf('^'), (lines[1] ?? '').lastIndexOf('wpt'), 'the caret is under the wpt after save');
+  tt.match(lines[2], /\^ \[WALLOC_ERR_GRAPH_LINK\]$/);
+  tt.notMatch(r.stderr, /unsupported input|WALLOC_ERR_UNSUPPORTED_INPUT/);
+  // A source in the middle of a chain, the symmetric mistake.
+  const io = memoryIo();
+  tt.equal(await wallocMain(['filter', `load=file=${PHOTO},wpt,load=file=${PHOTO},save=file=${out}`], io), 2);
+  tt.match(io.err(), /^walloc: filter graph: load is a source \(it has no input\); it cannot follow wpt in a chain/);
+  tt.same(readdirSync(dir), [], 'nothing ran');
+});
+
+t.test('walloc filter: Ctrl-C is a coded WALLOC_ERR_INTERRUPTED (exit 130) and leaves none of the numbered images it wrote', async (tt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-filter-sigint-'));
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const clip = readFileSync('fixtures/video/chelsea_pan_96x64.y4m');
+  const bin = join(packageRoot(), 'dist', 'src', 'cli', 'bin', 'walloc.js');
+  const p = spawn(process.execPath, [bin, 'filter', `load=file=-,save=file=${join(dir, 'f-%04d.png')}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (c: Buffer) => { err += c; });
+  p.stdin.on('error', () => {});
+  // The header and the first frame, then the producer stalls, as a live source does: the graph is
+  // still running when the signal comes.
+  p.stdin.write(clip.subarray(0, clip.indexOf('FRAME', clip.indexOf('FRAME') + 5)));
+  // Interrupt once a frame is on disk under its own name (a fixed delay is too short on a loaded machine).
+  const written = (): boolean => readdirSync(dir).includes('f-0001.png');
+  for (let i = 0; i < 600 && !written(); i++) await new Promise((r) => setTimeout(r, 50));
+  tt.ok(written(), 'frame 1 was saved while the input stalls');
+  p.kill('SIGINT');
+  const code = await new Promise((r) => p.on('close', r));
+  tt.equal(code, 130, err);
+  tt.equal(err, 'walloc: interrupted by SIGINT [WALLOC_ERR_INTERRUPTED]\n', 'one coded line, as walloc-encode prints');
+  tt.same(readdirSync(dir), [], 'no frame and no temporary file is left');
 });

@@ -96,8 +96,12 @@ export async function encodeAudioMain(values: Record<string, unknown>, input: Op
       const s = (performance.now() - t0) / 1000;
       const seconds = enc.samples / plan.sampleRate;
       const kbps = (8 * bytes) / seconds / 1000;
-      const ratio = (16 * 2 * plan.sampleRate * seconds) / (8 * bytes);
-      io.stderr.write(`${out.label}: ${seconds.toFixed(2)} s of ${audio.channels === 1 ? 'mono' : 'stereo'} audio in ${enc.records} record${enc.records === 1 ? '' : 's'} → ${bytes} bytes (${kbps.toFixed(1)} kbps, ${ratio.toFixed(1)}:1 vs 16-bit stereo PCM) in ${s.toFixed(2)} s with ${codec.model.id}; algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples)\n`);
+      // Against the source as it came (its rate and channels, 16-bit): an 8 kHz mono recording is
+      // not 44.1 kHz stereo, whatever the codec resampled it to.
+      const rate = audio.sourceRate ?? plan.sampleRate;
+      const ratio = (16 * audio.channels * rate * seconds) / (8 * bytes);
+      const layout = `${rate === 44100 ? '44.1' : String(rate / 1000)} kHz ${audio.channels === 1 ? 'mono' : audio.channels === 2 ? 'stereo' : `${audio.channels}-channel`}`;
+      io.stderr.write(`${out.label}: ${seconds.toFixed(2)} s of ${audio.channels === 1 ? 'mono' : 'stereo'} audio in ${enc.records} record${enc.records === 1 ? '' : 's'} → ${bytes} bytes (${kbps.toFixed(1)} kbps, ${ratio.toFixed(1)}:1 vs the source as 16-bit PCM, ${layout}) in ${s.toFixed(2)} s with ${codec.model.id}; algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples)\n`);
     } else if (values.latency !== undefined && !values.quiet) {
       io.stderr.write(`walloc-encode: algorithmic latency ${plan.latencyMs} ms (chunk ${plan.chunk} samples at ${plan.sampleRate} Hz)\n`);
     }

@@ -74,6 +74,9 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw werr('WALLOC_ERR_UNKNOWN_OPTION', { option: opt ?? '?', command: spec.name });
     // `--top -1`: Node reads the value as an option; say how to write a value that starts with a dash.
     if (/argument is ambiguous/.test(err.message)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${opt ?? 'an option'} needs a value; a value starting with a dash is written ${opt ?? '--option'}=-1` });
+    // "Option '-o, --output <value>' argument missing": say it in walloc's words.
+    const missing = /Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(err.message);
+    if (missing) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${missing[1]} needs a value; run \`${spec.name} --help\` for usage` });
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: err.message.split('\n')[0] });
   }
 }

@@ -141,6 +141,11 @@ async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterab
   const codec = Codec.load((values.model as string | undefined) ?? defaultModel('image'), {
     pack: { ...(packFormat ? { format: packFormat } : {}), ...(effort !== undefined ? { effort } : {}) },
   });
+  const modality = codec.model.config.modality;
+  if (modality !== 'image') {
+    codec.dispose();
+    throw werr('WALLOC_ERR_MODEL_INPUT', { model: codec.model.config.name, reason: `it codes ${modality === 'audio' ? 'audio' : 'volumes'}, and ${String(extra.source ?? 'the input')} holds images; give an image model (rgb-16x, rgb-16x-linear; \`walloc models\` lists them)` });
+  }
 
   const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, force: values.force === true });
   const { signal, release } = interruptSignal();

@@ -34,6 +34,7 @@ function modalityOf(model: string | undefined): string | undefined {
 const listVolumesSafe = (dir: string): string[] => { try { return listVolumes(dir); } catch { return []; } };
 
 async function evalVolumeCommand(dir: string, model: string, values: Record<string, unknown>, io: CommandIo): Promise<number> {
+  const progress = jsonProgress(io);
   const compare = values.compare === undefined ? [] : String(values.compare).split(',').map((c) => c.trim());
   for (const c of compare) if (c !== 'webp' && c !== 'gzip') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports webp and gzip for volumes (e.g. --compare webp,gzip), got "${c}"` });
   const row = (s: VolumeScore) => `${s.file.slice(-30).padEnd(30)} ${s.shape.join('×').padStart(12)} ${f(s.ratio, 1).padStart(7)} ${f(s.psnr).padStart(6)} ${f(s.ssim, 4).padStart(6)} ${f(s.encodeMvoxPerS, 1).padStart(6)} ${f(s.decodeMvoxPerS, 1).padStart(6)}`
@@ -47,7 +48,7 @@ async function evalVolumeCommand(dir: string, model: string, values: Record<stri
     onSkip: skipLine(io),
     onVolume: (s, i, n) => {
       if (values.json) {
-        io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`);
+        progress.file(i, n, s.file);
         return;
       }
       if (i === 0) head();
@@ -55,7 +56,7 @@ async function evalVolumeCommand(dir: string, model: string, values: Record<stri
     },
   });
   if (values.json) {
-    io.stderr.write('\n');
+    progress.done();
     io.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return 0;
   }
@@ -89,8 +90,18 @@ async function evalAudioCommand(dir: string, model: string, values: Record<strin
 
 /** One stderr line per file eval passes over; the coded messages name the file already. */
 const skipLine = (io: CommandIo) => (file: string, reason: string): void => {
-  io.stderr.write(`walloc eval: skipping ${reason.includes(basename(file)) ? reason : `${file}: ${reason}`}\n`);
+  // On a terminal, over the progress line (which the next file redraws).
+  io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}walloc eval: skipping ${reason.includes(basename(file)) ? reason : `${file}: ${reason}`}\n`);
 };
+
+/**
+ * With --json, the table is not printed: a terminal shows which file is scored, on one redrawn
+ * line; a file or pipe gets no control codes, only the JSON on stdout. `done` ends the line.
+ */
+const jsonProgress = (io: CommandIo) => ({
+  file: (i: number, n: number, file: string): void => { if (io.stderr.isTTY) io.stderr.write(`\r${i + 1}/${n} ${file}\x1b[K`); },
+  done: (): void => { if (io.stderr.isTTY) io.stderr.write('\n'); },
+});
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -123,6 +134,7 @@ export const evalCommand: CommandSpec = {
     }
     if (values.compare !== undefined && values.compare !== 'webp') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--compare supports webp for images (opus for audio), got "${String(values.compare)}"` });
     const compareWebp = values.compare === 'webp';
+    const progress = jsonProgress(io);
     let shown = 0;
     const header = `${'image'.padEnd(36)} ${'size'.padStart(10)} ${'bpp'.padStart(6)} ${'ratio'.padStart(6)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)} ${'MS-SSIM'.padStart(7)} ${'enc s'.padStart(6)} ${'dec s'.padStart(6)}${compareWebp ? `  | WebP q ${'bpp'.padStart(6)} ${'PSNR'.padStart(6)} ${'SSIM'.padStart(6)}` : ''}`;
     const row = (s: ImageScore) =>
@@ -135,10 +147,10 @@ export const evalCommand: CommandSpec = {
       backend: values.backend as string | undefined,
       limit: intOption(values.limit, 'limit', 1, 1e9),
       onSkip: skipLine(io),
-      onImage: (s, i, n) => (values.json ? io.stderr.write(`\r${i + 1}/${n} ${s.file}\x1b[K`) : io.stdout.write((shown++ === 0 ? header + '\n' : '') + row(s) + '\n')),
+      onImage: (s, i, n) => (values.json ? progress.file(i, n, s.file) : io.stdout.write((shown++ === 0 ? header + '\n' : '') + row(s) + '\n')),
     });
     if (values.json) {
-      io.stderr.write('\n');
+      progress.done();
       io.stdout.write(JSON.stringify(r, null, 2) + '\n');
       return 0;
     }

@@ -21,7 +21,14 @@ export const trainCommand: CommandSpec = {
   name: 'walloc train',
   maxPositionals: 1,
   summary: 'train a codec from real data (`walloc train codec --data DIR --out DIR`); also `walloc train classifier|vqvae|token-classifier|lowrank`',
-  usage: ['walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio|volume] [options]'],
+  usage: [
+    'walloc train codec --data DIR --out DIR [--val DIR] [--name NAME] [--modality image|audio|volume] [options]',
+    // The other trainers have their own option tables: named here so that `walloc train --help` shows every kind.
+    'walloc train classifier --data DIR|fashion-mnist|… --out DIR [options]   (walloc train classifier --help)',
+    'walloc train vqvae --data mnist|fashion-mnist --codebook K --out DIR    (walloc train vqvae --help)',
+    'walloc train token-classifier --vqvae MODEL --out DIR                  (walloc train token-classifier --help)',
+    'walloc train lowrank --vqvae MODEL --rank R --out DIR                  (walloc train lowrank --help)',
+  ],
   options: {
     modality: { type: 'string', arg: 'KIND', default: 'image', help: 'image (photos, RGB), audio (recordings, stereo 44.1 kHz; see docs/audio.md) or volume (NIfTI CT/MRI; see docs/volumes.md)' },
     data: { type: 'string', arg: 'DIR', help: 'folder of training photos or recordings (searched recursively)' },

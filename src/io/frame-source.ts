@@ -52,7 +52,9 @@ async function* explainUnreadable(frames: AsyncIterable<Frame>, path: string): A
       if (/Stream map '0:v:0' matches no streams/.test(String(e.details.reason))) {
         throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: 'it has no video stream; if it is audio, give an audio model (--model stereo-5x)' }, e);
       }
-      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `not an image, a y4m stream or media that ffmpeg can decode (ffmpeg: ${String(e.details.reason ?? e.message)})` }, e);
+      // Headerless samples or voxels say nothing of their layout: the flags that give it.
+      const raw = /\.(raw|bin|pcm|img)$/i.test(path) ? '; headerless data needs its layout: --shape D,H,W --dtype TYPE for a volume, --format --rate --channels for audio' : '';
+      throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `not an image, a y4m stream or media that ffmpeg can decode (ffmpeg: ${String(e.details.reason ?? e.message)})${raw}` }, e);
     }
     throw e;
   }

@@ -612,6 +612,9 @@ export class Y4mEncoder {
   #header: Y4mHeader | undefined;
   #frameBytes = 0;
 
+  /** Frames encoded so far. */
+  #count = 0;
+
   constructor(options: Y4mWriterOptions = {}) {
     this.#opts = options;
   }
@@ -629,8 +632,10 @@ export class Y4mEncoder {
       this.#frameBytes = y4mPlanes(this.#header).frameBytes;
       prefix = Buffer.from(formatY4mHeader(this.#header), 'latin1');
     } else if (s[1] !== this.#header.height || s[2] !== this.#header.width) {
-      throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `y4m streams have one size: frame ${frame.meta.pts ?? '?'} is ${s[2]}×${s[1]}, the stream ${this.#header.width}×${this.#header.height}` });
+      // Counted here, not by pts: an archive's entries all have pts 0.
+      throw werr('WALLOC_ERR_FRAME_SHAPE', { reason: `y4m streams have one size: frame ${this.#count + 1} is ${s[2]}×${s[1]}, the first ${this.#header.width}×${this.#header.height}; frames of several sizes go to numbered images (-o f-%04d.png)` });
     }
+    this.#count++;
     const h = this.#header;
     const lead = (prefix?.length ?? 0) + FRAME_LINE.length;
     const out = Buffer.allocUnsafe(lead + this.#frameBytes);

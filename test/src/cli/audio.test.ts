@@ -97,6 +97,9 @@ t.test('mono 8 kHz speech: resampled to the model rate, duplicated, decoded back
   const enc = await runBin('walloc-encode', [fixture('speech_mono_8k_2s.wav'), '-o', join(dir, 's.wlc')]);
   t.equal(enc.code, 0, enc.stderr);
   t.match(enc.stderr, /2\.00 s of mono audio/);
+  // The ratio is against the source as it came (8 kHz mono, 16-bit: 32,000 bytes), not 44.1 kHz stereo.
+  const bytes = readFileSync(join(dir, 's.wlc')).length;
+  t.match(enc.stderr, new RegExp(` ${(32000 / bytes).toFixed(1).replace('.', '\\.')}:1 vs the source as 16-bit PCM, 8 kHz mono\\)`));
   // WAV on stdout and in a file, raw PCM: all at the source's rate, the samples in their places.
   const src = await wavSamples(readFileSync(fixture('speech_mono_8k_2s.wav')));
   const dec = await runBin('walloc-decode', [join(dir, 's.wlc')]);

@@ -114,3 +114,21 @@ t.test('folders: JPEGs a folder read as PNG frames leaves out are named (a warni
   t.equal(mixed.code, 0, mixed.stderr);
   t.match(mixed.stderr, /warning: .*mixed: 1 \.jpg left out/);
 });
+
+t.test('an image given to an audio model: the model and the input are named, without filter-graph words', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-wrong-model-'));
+  const r = await runBin('walloc-encode', [fixture('chelsea_128x96.png'), '-m', 'stereo-5x', '-o', join(dir, 'x.wlc')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /model "stereo-5x" cannot encode these frames: it codes audio, and chelsea_128x96\.png holds images; give an image model .*\[WALLOC_ERR_MODEL_INPUT\]/);
+  t.notMatch(r.stderr, /iwpt|coeffs/);
+  t.notOk(existsSync(join(dir, 'x.wlc')));
+});
+
+t.test('a headerless .raw file without its layout: the error names the flags that give it', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-raw-'));
+  writeFileSync(join(dir, 'vol.raw'), Buffer.alloc(4096, 7));
+  const r = await runBin('walloc-encode', [join(dir, 'vol.raw'), '-o', join(dir, 'x.wlc')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /headerless data needs its layout: --shape D,H,W --dtype TYPE for a volume, --format --rate --channels for audio\) \[WALLOC_ERR_UNSUPPORTED_INPUT\]/);
+});

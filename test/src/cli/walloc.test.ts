@@ -201,6 +201,13 @@ t.test('the built bin: unknown option exits 2 with one coded line on stderr', as
   t.match(r.stderr, /^walloc: unknown option "--no-such-flag".*\[WALLOC_ERR_UNKNOWN_OPTION\]\n$/);
 });
 
+t.test('an option given without its value is named in walloc\'s words (was Node\'s "Option \'-o, --output <value>\' argument missing")', async (t) => {
+  const { parseCommandArgs } = await import('../../../src/cli/command.js');
+  const { encodeCommand } = await import('../../../src/cli/encode.js');
+  t.throws(() => parseCommandArgs(encodeCommand, ['x.jpg', '-o']), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: 'invalid argument: --output needs a value; run `walloc-encode --help` for usage' });
+  t.throws(() => parseCommandArgs(encodeCommand, ['x.jpg', '--model']), { message: /--model needs a value/ });
+});
+
 t.test('the built bin: info prints the active backend', async (t) => {
   const r = await runBin('walloc', ['info']);
   t.equal(r.code, 0);

@@ -27,4 +27,6 @@ t.test('walloc eval --json prints one JSON object on stdout', async (t) => {
   const r = JSON.parse(io.out()) as { name: string; results: Record<string, number>; perImage: unknown[] };
   t.match(r.name, /^rgb-16x-linear@/);
   t.equal(r.perImage.length, 2);
+  // stderr is not a terminal here: no progress line drawn with \r and ESC[K into a log file.
+  t.notMatch(io.err(), /\r|\x1b\[/);
 });

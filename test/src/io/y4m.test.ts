@@ -8,7 +8,7 @@ import { isWallocError } from '../../../src/errors.js';
 import { makeFrame, type ImageFrame } from '../../../src/frame.js';
 import { imageToRgbBytes, readImage } from '../../../src/io/image.js';
 import {
-  Y4mDecoder, Y4mParser, Y4mWriter, formatY4mHeader, parseY4mHeader, readY4m, writeY4m, y4mPlanes,
+  Y4mDecoder, Y4mEncoder, Y4mParser, Y4mWriter, formatY4mHeader, parseY4mHeader, readY4m, writeY4m, y4mPlanes,
   type Y4mColorspace,
 } from '../../../src/io/y4m.js';
 import { IMAGES, VIDEO, maxAbsDiff, noFfmpeg, psnr8, runFfmpeg, sameBytes } from './util.js';
@@ -250,4 +250,12 @@ t.test('real ffmpeg reads what the writer writes', { skip: noFfmpeg }, async (t)
     const p = psnr8(rgb.subarray(0, ref.length), ref);
     t.ok(p > (chroma === '444' ? 40 : 30), `${chroma}: PSNR ${p.toFixed(1)} dB after ffmpeg's own conversion`);
   }
+});
+
+t.test('a frame of another size is named by its place in the stream, not its pts (an archive\'s entries all have pts 0)', async (t) => {
+  const enc = new Y4mEncoder();
+  const frame = (w: number, h: number) => makeFrame('image', [3, h, w], new Float32Array(3 * w * h), { pts: 0 }) as ImageFrame;
+  enc.encode(frame(8, 6));
+  enc.encode(frame(8, 6));
+  t.throws(() => enc.encode(frame(10, 6)), { code: 'WALLOC_ERR_FRAME_SHAPE', message: /frame 3 is 10×6, the first 8×6; frames of several sizes go to numbered images/ });
 });

@@ -65,7 +65,7 @@ t.test('--train-encoder moves the projection away from the PCA and still yields 
   const common = { ...CODEC_TRAIN_DEFAULTS, data: photos, out, name: 'enc', crop: 32, batch: 2, pcaCrops: 32, width: 8, blocks: 1, warmup: 1, lr: 1e-2, epochSteps: 3, checkpointEvery: 3, log: () => {} };
   await trainCodec({ ...common, steps: 0 });
   const pca = loadModel(out).weights.get('encoder.weight')!;
-  await trainCodec({ ...common, steps: 3, trainEncoder: true });
+  await trainCodec({ ...common, steps: 3, trainEncoder: true, force: true });
   const m = loadModel(out);
   const w = m.weights.get('encoder.weight')!;
   let diff = 0;
@@ -93,6 +93,7 @@ t.test('an --out that cannot be a model folder is refused before any work; --res
   await trainCodec({ ...base, out: join(dir, 'new', 'm'), resume: true });
   t.match(lines[0], /--resume: no checkpoint in .* yet; starting from scratch/);
   t.ok(existsSync(join(dir, 'new', 'm', 'model.json')), 'parent folders are made');
-  await trainCodec({ ...base, out: join(dir, 'new', 'm') });
-  t.match(lines.join('\n'), /holds a model already: this run replaces it at its first save \(--resume continues it instead\)/, 'a fresh run over a model says it replaces it');
+  await t.rejects(trainCodec({ ...base, out: join(dir, 'new', 'm') }), { code: 'WALLOC_ERR_MODEL_EXISTS', message: /new[/\\]m holds a model already \(x\); --resume continues its training, --force replaces it/ }, 'a fresh run over a model is refused');
+  await trainCodec({ ...base, out: join(dir, 'new', 'm'), force: true });
+  t.match(lines.join('\n'), /--force: this run replaces the model in .* at its first save/, 'a forced one says it replaces it');
 });

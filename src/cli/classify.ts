@@ -112,6 +112,9 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
       windower = new LatentWindower({ channels: c.model.config.net.inChannels, window: win.columns, hop, samplesPerColumn: plan.hop, preroll: plan.preroll });
     } else if (win) {
       throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `classifier ${c.model.config.name} reads windows of an audio stream; this stream holds ${h.modality ?? 'image'} frames` });
+    } else if (hopMs !== undefined) {
+      // Said, not ignored: one line per frame is all an image stream gets.
+      throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `--hop is for audio streams; this stream holds ${h.modality ?? 'image'} frames (one line each)` });
     }
   };
   /** Audio: every window the record completes gets its line; latency counts from the record's arrival. */

@@ -98,6 +98,11 @@ t.test('bad input gives coded errors; a truncated stream still prints its comple
   t.match(wrong.stderr, /rgb-16x-linear/);
   t.equal(wrong.stdout.length, 0);
 
+  // --hop is for audio windows: on an image stream it is said, not ignored.
+  const hop = await runBin('classify', ['--hop', '100'], { input: wlc });
+  t.equal(hop.code, 2);
+  t.match(hop.stderr, /--hop is for audio streams; this stream holds image frames \(one line each\) \[WALLOC_ERR_INVALID_ARGUMENT\]/);
+
   const missing = await runBin('classify', ['--model', 'no-such-classifier'], { input: wlc });
   t.match(missing.stderr, /WALLOC_ERR_MODEL_NOT_FOUND/);
   const badTop = await runBin('classify', ['--top', '0'], { input: wlc });

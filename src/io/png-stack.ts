@@ -221,10 +221,13 @@ export async function writePngStack(vol: Volume, pattern: string, onLoss?: (mess
   const deep = vol.dtype !== 'uint8';
   const top = deep ? 65535 : 255;
   let below = 0, above = 0, fractional = 0, lo = Infinity;
+  // Rounding is a loss only for a float volume: decoded values of an integer one are rounded back
+  // to its own type, as a NIfTI output of that type does too.
+  const floatType = vol.dtype === 'float32' || vol.dtype === 'float64';
   if (onLoss) {
     for (const v of vol.data) {
       if (v < -0.5) { below++; if (v < lo) lo = v; } else if (v > top + 0.5) above++;
-      if (v !== Math.round(v)) fractional++;
+      if (floatType && v !== Math.round(v)) fractional++;
     }
   }
   const float = fractional > 0;

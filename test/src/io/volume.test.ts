@@ -64,6 +64,13 @@ t.test('PNG stacks: write slices, read them back from a folder, a pattern and a 
   const written = await writePngStack(vol, join(dir, 's%03d.png'), (m) => losses.push(m));
   t.equal(written.length, vol.shape[0]);
   t.same(losses, [], 'uint8 values fit: nothing to report');
+  // Decoded (lossy) values of a uint8 volume are fractional: rounding them back to uint8 is no loss
+  // to report; in a float volume it is.
+  const decoded = { ...vol, data: vol.data.map((v) => v + 0.3) };
+  await writePngStack(decoded, join(mkdtempSync(join(tmpdir(), 'walloc-stack-')), 'd%03d.png'), (m) => losses.push(m));
+  t.same(losses, [], 'uint8: rounding decoded values is not reported');
+  await writePngStack({ ...decoded, dtype: 'float32' }, join(mkdtempSync(join(tmpdir(), 'walloc-stack-')), 'f%03d.png'), (m) => losses.push(m));
+  t.match(losses, [/float32 voxel\(s\) were rounded to integers/], 'float32: reported');
   const meta = await sharp(written[0]!).metadata();
   t.equal(meta.channels, 1, 'an 8-bit slice is written grey, not RGB');
   t.same(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no temporary files');

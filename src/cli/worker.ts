@@ -73,7 +73,9 @@ export const workerCommand: CommandSpec = {
         },
       });
       if (!quiet) io.stderr.write(`walloc worker: ${s.done} done, ${s.skipped} skipped, ${s.failed} dead-lettered, ${s.retried} attempts to retry, in ${s.wallSeconds.toFixed(1)} s\n`);
-      return 0;
+      // As walloc batch: a job this worker gave up on makes the status 1, so a script that drains
+      // a queue (--exit-when-idle) sees the failure; the dead letters say which.
+      return s.failed > 0 ? 1 : 0;
     } finally {
       release();
     }

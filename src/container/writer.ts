@@ -45,6 +45,10 @@ function encodeItem(item: Frame | WlcMeta, sequence: number, limits: ResolvedLim
   return encodeRecord(type, sequence, payload);
 }
 
+/** A writer given more or fewer frames than its header announces: a stream that would lie. */
+const framesMismatch = (announced: number, got: number) =>
+  werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `the .wlc header announces ${announced} frame${announced === 1 ? '' : 's'}, ${got > announced ? 'more were' : `${got} ${got === 1 ? 'was' : 'were'}`} written` });
+
 /**
  * Muxes frames (and `{type: 'meta', data}` items) into a .wlc byte stream: the header at once, one
  * record per item, the end record when the input ends. One record is one chunk, and a frame is
@@ -57,6 +61,9 @@ export class WlcWriter extends Transform {
   /** Records written so far (the next record's sequence number). */
   records = 0;
   private readonly limits: ResolvedLimits;
+  /** Frame records the header announces (`frames`), held to: a stream is what its header says. */
+  private readonly announced: number | undefined;
+  private frames = 0;
 
   constructor(options: WlcWriterOptions) {
     const streamOptions: TransformOptions = {
@@ -68,6 +75,7 @@ export class WlcWriter extends Transform {
     if (options.signal !== undefined) streamOptions.signal = options.signal;
     super(streamOptions);
     this.limits = resolveLimits(options);
+    this.announced = typeof options.header.frames === 'number' ? options.header.frames : undefined;
     // Pushed now rather than with the first frame so a live consumer learns the codec parameters
     // before any media arrives (and an empty input still makes a valid file).
     this.push(encodeHeader(options.header, this.limits));
@@ -81,11 +89,19 @@ export class WlcWriter extends Transform {
       callback(e as Error);
       return;
     }
+    if (!isWlcMeta(item) && ++this.frames > (this.announced ?? Infinity)) {
+      callback(framesMismatch(this.announced!, this.frames));
+      return;
+    }
     this.records++;
     callback(null, bytes);
   }
 
   override _flush(callback: TransformCallback): void {
+    if (this.announced !== undefined && this.frames !== this.announced) {
+      callback(framesMismatch(this.announced, this.frames));
+      return;
+    }
     callback(null, encodeRecord(RecordType.end, this.records++, new Uint8Array(0)));
   }
 }
@@ -101,7 +117,12 @@ export function writeWlc(header: WlcHeader, items: Iterable<Frame | WlcMeta>, li
   const resolved = resolveLimits(limits);
   const parts: Buffer[] = [encodeHeader(header, resolved)];
   let sequence = 0;
-  for (const item of items) parts.push(encodeItem(item, sequence++, resolved));
+  let frames = 0;
+  for (const item of items) {
+    parts.push(encodeItem(item, sequence++, resolved));
+    if (!isWlcMeta(item)) frames++;
+  }
+  if (typeof header.frames === 'number' && frames !== header.frames) throw framesMismatch(header.frames, frames);
   parts.push(encodeRecord(RecordType.end, sequence, new Uint8Array(0)));
   return Buffer.concat(parts);
 }

@@ -135,3 +135,15 @@ t.test('headerReady rejects when the stream is destroyed first', async (t) => {
   reader.destroy();
   await t.rejects(reader.headerReady, { code: 'WALLOC_ERR_CONTAINER_TRUNCATED', message: /^header: / });
 });
+
+t.test('a writer holds the stream to the frame count its header announces (fewer or more is an error, not a file that lies)', async (t) => {
+  const frame = (i: number) => makeFrame('latent', [1, 2, 2], new Int8Array(4), { pts: i });
+  const header = { model: 'm', modality: 'image' as const, frames: 2 };
+  t.doesNotThrow(() => writeWlc(header, [frame(0), { type: 'meta', data: { note: 1 } }, frame(1)]), 'meta records do not count');
+  t.throws(() => writeWlc(header, [frame(0)]), { code: 'WALLOC_ERR_INVALID_ARGUMENT', message: /announces 2 frames, 1 was written/ });
+  t.throws(() => writeWlc(header, [frame(0), frame(1), frame(2)]), { message: /announces 2 frames, more were written/ });
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  await t.rejects(pipeline(Readable.from([frame(0)]), new WlcWriter({ header }), sink), { message: /announces 2 frames, 1 was written/ });
+  const sink2 = new Writable({ write: (_c, _e, cb) => cb() });
+  await t.rejects(pipeline(Readable.from([frame(0), frame(1), frame(2)]), new WlcWriter({ header }), sink2), { message: /more were written/ });
+});

@@ -146,10 +146,10 @@ const isFolder = (p: string): boolean => {
 export interface ModelFolderOptions {
   /** --force: replace it. */
   force?: boolean;
-  /** --resume: go on training it. */
+  /** --resume: go on training it (allowed only when its checkpoint is there). */
   resume?: boolean;
-  /** Whether this trainer has --resume (named in the refusal). Default true. */
-  canResume?: boolean;
+  /** The file a resume continues from (default train-state.json; a token classifier resumes from its model). */
+  checkpoint?: string;
 }
 
 /**
@@ -166,13 +166,17 @@ export interface ModelFolderOptions {
 export function checkModelFolder(dir: string, opts: ModelFolderOptions = {}): void {
   if (dir.trim() === '') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--out needs a folder name' });
   const existing = join(dir, 'model.json');
-  if (!opts.force && !opts.resume && existsSync(existing)) {
+  // --resume with nothing to resume from would start afresh and replace the model (a bundled
+  // folder holds no checkpoint): that takes --force too.
+  const checkpoint = existsSync(join(dir, opts.checkpoint ?? 'train-state.json'));
+  if (!opts.force && !(opts.resume && checkpoint) && existsSync(existing)) {
     let model = 'model.json';
     try {
       const c = JSON.parse(readFileSync(existing, 'utf8')) as { name?: unknown; kind?: unknown };
       if (typeof c.name === 'string') model = `${c.name}${typeof c.kind === 'string' ? `, a ${c.kind}` : ''}`;
     } catch { /* a damaged model.json is still a model folder */ }
-    const hint = `${opts.canResume === false ? '' : '--resume continues its training, '}--force replaces it, or give another --out`;
+    const hint = opts.resume ? `there is no checkpoint to resume from, so the run would replace it: --force to do that, or give another --out`
+      : `${checkpoint ? '--resume continues its training, ' : ''}--force replaces it, or give another --out`;
     throw werr('WALLOC_ERR_MODEL_EXISTS', { path: dir, model, hint });
   }
   let d = resolve(dir);

@@ -362,7 +362,7 @@ export interface TokenTrainResult {
  * r.accuracy; // 0.95
  */
 export async function trainTokenClassifier(o: TokenTrainOptions): Promise<TokenTrainResult> {
-  checkModelFolder(o.out, { force: o.force, canResume: false });
+  checkModelFolder(o.out, { force: o.force, resume: o.resume, checkpoint: 'model.json' });
   const { tf, backend } = await getTf({ backend: o.backend });
   const vq = o.vqvae !== undefined ? loadVqModel(o.vqvae) : undefined;
   if (vq && o.data !== undefined && o.data !== vq.config.dataset) {

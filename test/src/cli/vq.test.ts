@@ -56,6 +56,12 @@ t.test('train vqvae, resume, token classifier, low-rank decoder and classify a t
   io = memoryIo();
   t.equal(await wallocMain(['train', 'token-classifier', '--vqvae', vqDir, '--limit', '300', '--val-limit', '100', '--epochs', '1', '--out', tokDir], io), 0, io.err());
   t.match(io.err(), /test accuracy/);
+  // Into the same folder: refused without --resume or --force; --resume goes on from the model.
+  io = memoryIo();
+  t.equal(await wallocMain(['train', 'token-classifier', '--vqvae', vqDir, '--limit', '300', '--val-limit', '100', '--epochs', '1', '--out', tokDir], io), 2);
+  t.match(io.err(), /holds a model already .*\[WALLOC_ERR_MODEL_EXISTS\]/);
+  io = memoryIo();
+  t.equal(await wallocMain(['train', 'token-classifier', '--vqvae', vqDir, '--limit', '300', '--val-limit', '100', '--epochs', '2', '--resume', '--out', tokDir], io), 0, io.err());
 
   io = memoryIo();
   const lrDir = join(dir, 'lowrank');

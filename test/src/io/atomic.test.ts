@@ -140,9 +140,13 @@ t.test('makeFolders makes the missing levels one at a time and stops with a code
 t.test('checkModelFolder refuses to replace a model unless the run resumes it or is forced', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'walloc-model-folder-'));
   writeFileSync(join(dir, 'model.json'), JSON.stringify({ name: 'my-codec', kind: 'codec' }));
-  t.throws(() => checkModelFolder(dir), { code: 'WALLOC_ERR_MODEL_EXISTS', message: `${dir} holds a model already (my-codec, a codec); --resume continues its training, --force replaces it, or give another --out` });
-  t.throws(() => checkModelFolder(dir, { canResume: false }), { message: /already \(my-codec, a codec\); --force replaces it, or give another --out$/ });
-  t.doesNotThrow(() => checkModelFolder(dir, { resume: true }));
+  // No checkpoint (a finished or bundled model): --resume would start afresh and replace it.
+  t.throws(() => checkModelFolder(dir), { code: 'WALLOC_ERR_MODEL_EXISTS', message: `${dir} holds a model already (my-codec, a codec); --force replaces it, or give another --out` });
+  t.throws(() => checkModelFolder(dir, { resume: true }), { code: 'WALLOC_ERR_MODEL_EXISTS', message: /there is no checkpoint to resume from, so the run would replace it: --force/ });
   t.doesNotThrow(() => checkModelFolder(dir, { force: true }));
+  t.doesNotThrow(() => checkModelFolder(dir, { resume: true, checkpoint: 'model.json' }), 'a trainer that resumes from the model itself');
+  writeFileSync(join(dir, 'train-state.json'), '{}');
+  t.throws(() => checkModelFolder(dir), { message: /--resume continues its training, --force replaces it/ });
+  t.doesNotThrow(() => checkModelFolder(dir, { resume: true }));
   t.end();
 });

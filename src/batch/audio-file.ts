@@ -58,7 +58,7 @@ export async function encodeAudioFile(bytes: Buffer, rel: string, path: string, 
   // The input as walloc-encode opens it, but from the bytes already read (and hashed): the label
   // is the file's path, which ffmpeg reads by itself when the input is not a WAV.
   const input: OpenedInput = {
-    kind, label: path, stream: Readable.from([bytes], { objectMode: false }), seekable: true, size: bytes.length,
+    kind, label: path, stream: Readable.from([bytes], { objectMode: false }), seekable: true, size: bytes.length, head: bytes.subarray(0, 4096),
     readAll: async () => bytes,
   };
   const audio = await openAudio(input, { sampleRate: plan.sampleRate });

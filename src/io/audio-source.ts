@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isWallocError, werr } from '../errors.js';
 import { ffmpegFailed, ffmpegSpawnFailed, findFfmpeg, StderrTail, type FfmpegExit } from './ffmpeg.js';
+import { isFlacAudio } from './detect.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
 import { parseWavHeader, readWav } from './wav.js';
@@ -51,6 +52,12 @@ export interface FfmpegAudioOptions {
   source?: string;
   /** Sample frames per chunk (default 16384). */
   chunkFrames?: number;
+  /**
+   * Stop at the first decoding error (ffmpeg -xerror) instead of decoding what can be: for formats
+   * where an error means damage (FLAC, WAV codings), not for MP3/AAC, whose padding after the
+   * last frame can fail to decode in a whole file.
+   */
+  strict?: boolean;
 }
 
 const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
@@ -78,10 +85,10 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
   // on fd 3, whose WAV header gives the source rate as the decoder sees it (-ar hides it from the
   // first; ffmpeg's text description is not used, as the file's own metadata can forge lines in it).
   const pcm = ['-map', '0:a:0', '-map_metadata', '-1', '-vn'];
-  // -xerror: a decoding error (a FLAC cut short, a damaged frame) stops ffmpeg with a failure;
-  // by default it logs it and exits 0 with the audio it could decode, and a partial encode would
-  // pass for a whole one (the flac tool, too, fails on such files unless told to go on).
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-xerror', ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
+  // strict (-xerror): a decoding error (a FLAC cut short, a damaged frame) stops ffmpeg with a
+  // failure; by default it logs it and exits 0 with the audio it could decode, and a partial encode
+  // would pass for a whole one (the flac tool, too, fails on such files unless told to go on).
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...(opts.strict ? ['-xerror'] : []), ...live, ...(opts.inputArgs ?? []), '-i', fromStream ? 'pipe:0' : input,
     ...pcm, '-c:a', 'pcm_f32le', ...(opts.sampleRate ? ['-ar', String(opts.sampleRate)] : []), ...(fromStream ? ['-flush_packets', '1'] : []), '-f', 'wav', 'pipe:1',
     ...pcm, '-c:a', 'pcm_s16le', '-frames:a', '1', '-f', 'wav', 'pipe:3'];
   const child = spawn(ff.path, args, { stdio: [fromStream ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true });
@@ -255,7 +262,7 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
       if ((e as { code?: string }).code !== 'WALLOC_ERR_AUDIO_FORMAT' || !input.seekable) throw e;
       input.stream.destroy();
       try {
-        return await ffmpegAudio(input.label, { sampleRate: want, source, chunkFrames: opts.chunkFrames });
+        return await ffmpegAudio(input.label, { sampleRate: want, source, chunkFrames: opts.chunkFrames, strict: true });
       } catch {
         throw e;
       }
@@ -273,5 +280,5 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
   // Anything else: ffmpeg, reading the file by path (so it can seek) or the pipe.
   const fromFile = input.seekable ?? input.label !== '-';
   if (fromFile) input.stream.destroy();
-  return ffmpegAudio(fromFile ? input.label : input.stream, { sampleRate: want, source, chunkFrames: opts.chunkFrames });
+  return ffmpegAudio(fromFile ? input.label : input.stream, { sampleRate: want, source, chunkFrames: opts.chunkFrames, strict: input.head !== undefined && isFlacAudio(input.head) });
 }

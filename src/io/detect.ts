@@ -106,6 +106,19 @@ export function detectInput(firstBytes: Uint8Array): InputKind {
   return 'unknown';
 }
 
+/**
+ * True for FLAC, bare or in Ogg: a lossless format whose every frame carries a checksum, so a
+ * decoding error means damage. (In MP3 or AAC a bad frame can be the padding after the last one.)
+ *
+ * @example
+ * isFlacAudio(Buffer.from('fLaC\0\0\0\x22')); // true
+ */
+export function isFlacAudio(b: Uint8Array): boolean {
+  if (at(b, 0, FLAC)) return true;
+  if (!at(b, 0, OGG) || b.length < 27) return false;
+  return at(b, 27 + b[26]!, [0x7f, ...ascii('FLAC')]);
+}
+
 /** True for the kinds {@link detectInput} returns that sharp decodes (see src/io/image.ts). */
 export function isImageKind(kind: InputKind): kind is 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' {
   return kind === 'png' || kind === 'jpeg' || kind === 'webp' || kind === 'gif' || kind === 'tiff';

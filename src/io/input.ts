@@ -23,6 +23,8 @@ export interface OpenedInput {
   seekable?: boolean;
   /** Bytes in the file when it is seekable (bounds what a header such as a WAV's may announce). */
   size?: number;
+  /** The first bytes, as read to tell the kind (up to DETECT_BYTES; `stream` still yields them). */
+  head?: Uint8Array;
 }
 
 /**
@@ -94,6 +96,7 @@ export async function openInput(path: string, stdin: NodeJS.ReadableStream, opts
     stream,
     seekable,
     size,
+    head: first.subarray(0, DETECT_BYTES),
     async readAll(limit = 2 ** 31 - 1) {
       const parts: Buffer[] = [];
       let n = 0;

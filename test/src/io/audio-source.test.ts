@@ -99,4 +99,11 @@ t.test('a FLAC or µ-law WAV cut short is refused, not encoded up to the cut (ff
   const speech = join(packageRoot(), 'fixtures', 'audio', 'speech_mono_8k_2s.wav');
   const mulaw = make('speech-mulaw.wav', ['-i', speech, '-c:a', 'pcm_mulaw']);
   await t.rejects(read(cut(mulaw, 0.5)), { code: 'WALLOC_ERR_AUDIO_TRUNCATED', message: /announces 16000 bytes of samples but the file holds only/ });
+  // An MP3 with padding after its last frame is whole: decoded as players do, not refused.
+  const mp3 = make('tone.mp3', ['-f', 'lavfi', '-i', 'sine=f=440:r=44100:d=1', '-c:a', 'libmp3lame']);
+  const padded = join(dir, 'padded.mp3');
+  writeFileSync(padded, Buffer.concat([readFileSync(mp3), Buffer.alloc(4096)]));
+  const whole = await read(mp3);
+  const pad = await read(padded);
+  t.ok(pad.frames >= whole.frames, `the padded MP3 gives every sample of the plain one (${pad.frames} ≥ ${whole.frames})`);
 });

@@ -15,7 +15,7 @@ import { pageCount, readImage, readImagePages } from '../io/image.js';
 import { openInput } from '../io/input.js';
 import { checkNotInput } from '../io/output.js';
 import { DETECT_BYTES, detectInput, isImageKind } from '../io/detect.js';
-import { firstImageEnd } from '../io/image-end.js';
+import { firstImageEnd, isMultiPictureJpeg } from '../io/image-end.js';
 import { isDicomFolder } from '../io/dicom.js';
 import { isColourSequence, listSliceFiles, otherImages } from '../io/png-stack.js';
 import { isFramePattern } from '../io/frame-sink.js';
@@ -127,7 +127,7 @@ async function encodeMain(values: Record<string, unknown>, positionals: string[]
  */
 function refuseSeveralImages(bytes: Buffer): void {
   const end = firstImageEnd(bytes);
-  if (end === undefined || end >= bytes.length) return;
+  if (end === undefined || end >= bytes.length || isMultiPictureJpeg(bytes)) return;
   const next = detectInput(bytes.subarray(end, end + DETECT_BYTES));
   if (!isImageKind(next)) return;
   throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: 'stdin', reason: `more than one image: a ${next.toUpperCase()} begins at byte ${end}, after the first; walloc-encode reads one image from a pipe. For several, give a folder or a pattern ('frames/f-%04d.png', one record each), use walloc batch, or --stack for the PNG slices of a volume` });

@@ -21,25 +21,29 @@ function pngEnd(b: Uint8Array): number | undefined {
   return undefined;
 }
 
-function jpegEnd(b: Uint8Array): number | undefined {
-  if (b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+/** A JPEG's extent, and whether it declares more pictures after it (an MPF index in APP2). */
+function jpegWalk(b: Uint8Array): { end?: number; multiPicture: boolean } {
+  let multiPicture = false;
+  if (b[0] !== 0xff || b[1] !== 0xd8) return { multiPicture };
   let p = 2;
   while (p + 1 < b.length) {
-    if (b[p] !== 0xff) return undefined; // not at a marker: not a JPEG this walk understands
+    if (b[p] !== 0xff) return { multiPicture }; // not at a marker: not a JPEG this walk understands
     while (b[p + 1] === 0xff && p + 2 < b.length) p++; // fill bytes before a marker
     const m = b[p + 1]!;
-    if (m === 0xd9) return p + 2; // EOI
+    if (m === 0xd9) return { end: p + 2, multiPicture }; // EOI
     if ((m >= 0xd0 && m <= 0xd7) || m === 0x01) {
       p += 2; // markers without a length
       continue;
     }
-    if (p + 4 > b.length) return undefined;
+    if (p + 4 > b.length) return { multiPicture };
+    // APP2 "MPF\0": CIPA multi-picture format (camera previews, stereo views, Ultra HDR gain maps).
+    if (m === 0xe2 && b[p + 4] === 0x4d && b[p + 5] === 0x50 && b[p + 6] === 0x46 && b[p + 7] === 0) multiPicture = true;
     p += 2 + ((b[p + 2]! << 8) | b[p + 3]!);
     if (m !== 0xda) continue;
     // After a scan header, entropy-coded data until a marker other than a stuffed 0xFF00 or a restart.
     while (p + 1 < b.length && !(b[p] === 0xff && b[p + 1] !== 0x00 && !(b[p + 1]! >= 0xd0 && b[p + 1]! <= 0xd7))) p++;
   }
-  return undefined;
+  return { multiPicture };
 }
 
 /**
@@ -50,5 +54,16 @@ function jpegEnd(b: Uint8Array): number | undefined {
  * firstImageEnd(Buffer.concat([png1, png2])); // png1.length
  */
 export function firstImageEnd(bytes: Uint8Array): number | undefined {
-  return pngEnd(bytes) ?? jpegEnd(bytes);
+  return pngEnd(bytes) ?? jpegWalk(bytes).end;
+}
+
+/**
+ * True for a JPEG that declares the pictures after it as its own (MPF: a camera's preview, the
+ * other view of a stereo pair, an Ultra HDR gain map): one photo, whatever follows its EOI.
+ *
+ * @example
+ * isMultiPictureJpeg(readFileSync('ultrahdr.jpg')); // true
+ */
+export function isMultiPictureJpeg(bytes: Uint8Array): boolean {
+  return jpegWalk(bytes).multiPicture;
 }

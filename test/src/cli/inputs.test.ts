@@ -96,6 +96,11 @@ t.test('several images piped into walloc-encode are refused (the first alone was
   t.notOk(existsSync(join(dir, 'two.wlc')));
   const padded = await runBin('walloc-encode', ['-', '-o', join(dir, 'padded.wlc'), ...MODEL], { input: Buffer.concat([png, Buffer.alloc(64)]) });
   t.equal(padded.code, 0, padded.stderr);
+  // One photo with its own second picture (MPF: a camera's preview) is one image, as from a file.
+  const jpeg = readFileSync(fixture('coffee_255x171.jpg'));
+  const mpo = Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe2, 0x00, 0x08, 0x4d, 0x50, 0x46, 0x00, 0x00, 0x00]), jpeg.subarray(2), readFileSync(fixture('nagasaki_201x133.jpg'))]);
+  const multi = await runBin('walloc-encode', ['-', '-o', join(dir, 'mpo.wlc'), ...MODEL], { input: mpo });
+  t.equal(multi.code, 0, multi.stderr);
 });
 
 t.test('folders: JPEGs a folder read as PNG frames leaves out are named (a warning beside PNGs, the reason when there are none)', async (t) => {

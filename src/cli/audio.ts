@@ -9,6 +9,7 @@
  * - decode: records → audio as they arrive → WAV / raw PCM / ffmpeg by the output's extension.
  */
 import { basename, extname } from 'node:path';
+import { addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
 import { AudioFileDecoder } from '../codec/audio-decode.js';
@@ -127,6 +128,8 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
     const sink = await audioOutput(values, io, outPath, dec.sampleRate, dec.channels, dec.sourceRate);
     // The reader hands meta records (the trailer) to an event, in their place among the frames.
     reader.on('meta', (data: unknown) => { void dec.push({ type: 'meta', data }, sink); });
+    // Ctrl-C ends the read even while the input stalls (a pipe with nothing coming).
+    addAbortSignal(signal, reader);
     await writeAtomically(sink, () => dec.decodeInto(reader as AsyncIterable<Frame>, sink, outPath, signal));
     const lost = dec.filledSamples;
     if (lost > 0) {
@@ -146,6 +149,7 @@ export async function decodeRawAudioMain(values: Record<string, unknown>, header
   const channels = Array.isArray(header.shape) ? header.shape[0] : undefined;
   if (typeof rate !== 'number' || typeof channels !== 'number') throw werr('WALLOC_ERR_CONTAINER_HEADER', { reason: `${outPath}: an audio stream without a codec needs sampleRate and shape in its header` });
   const sink = await audioOutput(values, io, outPath, rate, channels, rate);
+  addAbortSignal(signal, reader);
   await writeAtomically(sink, async () => {
     let frames = 0;
     for await (const f of reader as AsyncIterable<Frame>) {

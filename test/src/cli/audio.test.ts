@@ -287,3 +287,25 @@ t.test('uncompressed audio a filter graph saved (no codec) decodes to WAV with w
   t.equal(png.code, 2);
   t.match(png.stderr, /this stream holds audio/);
 });
+
+t.test('Ctrl-C while a decode waits on a stalled pipe: exit 130 at once, no output file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'walloc-decode-stall-'));
+  const wlc = join(dir, 'a.wlc');
+  t.equal((await runBin('walloc-encode', [fixture('music_stereo_44k_1s.wav'), '-o', wlc])).code, 0);
+  const p = spawn(process.execPath, [join(packageRoot(), 'dist', 'src', 'cli', 'bin', 'walloc-decode.js'), '-', '-o', join(dir, 'out.wav')]);
+  let stderr = '';
+  p.stderr.on('data', (c: Buffer) => { stderr += c; });
+  const code = new Promise<number | null>((resolve) => p.on('close', resolve));
+  // The header and part of a record, then nothing: the decoder waits for the rest.
+  p.stdin.write(readFileSync(wlc).subarray(0, 3000));
+  // Its temporary output appears once it has read the header and installed its handlers.
+  for (let i = 0; i < 600 && !readdirSync(dir).some((f) => f.startsWith('.out.wav')); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(readdirSync(dir).some((f) => f.startsWith('.out.wav')), 'the decode has started');
+  const t0 = Date.now();
+  p.kill('SIGINT');
+  t.equal(await code, 130, stderr);
+  t.ok(Date.now() - t0 < 5000, 'without waiting for more input');
+  t.match(stderr, /interrupted by SIGINT \[WALLOC_ERR_INTERRUPTED\]/);
+  p.stdin.destroy();
+  t.same(readdirSync(dir).sort(), ['a.wlc'], 'no output, no temporary');
+});

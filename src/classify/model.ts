@@ -189,6 +189,8 @@ export function classifierForHeader(h: WlcHeader): string {
   const codecs = [...new Set(all.map((c) => c.config.codec!.name))];
   throw werr('WALLOC_ERR_CLASSIFIER_NONE', {
     what: 'the latents', found: headerCodecLabel(h),
-    hint: `the bundled ones read ${codecs.join(', ') || 'none'}; train one with \`walloc train classifier --codec ${typeof h.model === 'string' ? h.model : 'MODEL'} …\` and pass it with --model DIR`,
+    hint: h.modality === 'volume'
+      ? 'no classifier reads volume latents (the classifier trainer takes images and recordings)'
+      : `the bundled ones read ${codecs.join(', ') || 'none'}; train one with \`walloc train classifier --codec ${typeof h.model === 'string' ? h.model : 'MODEL'} …\` and pass it with --model DIR`,
   });
 }

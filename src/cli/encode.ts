@@ -164,7 +164,9 @@ async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterab
     // A y4m header with no FRAME (or a video with no picture) is not an empty success.
     if (count === 0) throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: String(extra.source ?? 'input'), reason: 'it holds no frames; nothing was written' });
   };
-  const writer = new WlcWriter({ header: codec.header(extra) });
+  // The header records what is coded: one channel for a grey codec, whatever the file held.
+  const shape = grey && Array.isArray(extra.shape) ? [1, ...(extra.shape as number[]).slice(1)] : extra.shape;
+  const writer = new WlcWriter({ header: codec.header({ ...extra, ...(shape ? { shape } : {}) }) });
   let bytes = 0;
   writer.on('data', (c: Buffer) => { bytes += c.length; });
   try {
@@ -175,7 +177,7 @@ async function encodeFrames(values: Record<string, unknown>, frames: AsyncIterab
   }
   if (!values.quiet && out.label !== '-') {
     const s = (performance.now() - t0) / 1000;
-    io.stderr.write(`${out.label}: ${count} frame${count === 1 ? '' : 's'}, ${(pixels / 1e6).toFixed(2)} MP → ${bytes} bytes (${((8 * bytes) / pixels).toFixed(3)} bpp, ${((24 * pixels) / (8 * bytes)).toFixed(1)}:1) in ${s.toFixed(2)} s with ${codec.model.id}\n`);
+    io.stderr.write(`${out.label}: ${count} frame${count === 1 ? '' : 's'}, ${(pixels / 1e6).toFixed(2)} MP → ${bytes} bytes (${((8 * bytes) / pixels).toFixed(3)} bpp, ${(((grey ? 8 : 24) * pixels) / (8 * bytes)).toFixed(1)}:1) in ${s.toFixed(2)} s with ${codec.model.id}\n`);
   }
   return 0;
 }

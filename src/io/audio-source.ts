@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isWallocError, werr } from '../errors.js';
 import { ffmpegFailed, ffmpegSpawnFailed, findFfmpeg, StderrTail, type FfmpegExit } from './ffmpeg.js';
-import { isFlacAudio } from './detect.js';
+import { isFlacAudio, isSeekingContainer } from './detect.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
 import { parseWavHeader, readWav } from './wav.js';
@@ -58,6 +58,8 @@ export interface FfmpegAudioOptions {
    * last frame can fail to decode in a whole file.
    */
   strict?: boolean;
+  /** The input is a container ffmpeg reads by seeking (CAF, MP4): from a pipe it may yield nothing. */
+  seeksForSamples?: boolean;
 }
 
 const alive = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
@@ -157,7 +159,7 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
         const exit = await exited;
         if ((exit.code !== 0 && !killed) || inputError) throw await failure(e);
         // ffmpeg's CAF and MP4 readers seek for the samples: on a pipe they find none, and say nothing.
-        if (fromStream && !opts.inputArgs && isWallocError(e, 'WALLOC_ERR_AUDIO_EMPTY')) {
+        if (fromStream && opts.seeksForSamples && isWallocError(e, 'WALLOC_ERR_AUDIO_EMPTY')) {
           throw werr('WALLOC_ERR_AUDIO_EMPTY', { source, hint: ' that ffmpeg could read from a pipe (CAF, and MP4 with its index at the end, need a file: give its path)' }, e);
         }
         throw e;
@@ -280,5 +282,6 @@ export async function openAudio(input: OpenedInput, opts: OpenAudioOptions = {})
   // Anything else: ffmpeg, reading the file by path (so it can seek) or the pipe.
   const fromFile = input.seekable ?? input.label !== '-';
   if (fromFile) input.stream.destroy();
-  return ffmpegAudio(fromFile ? input.label : input.stream, { sampleRate: want, source, chunkFrames: opts.chunkFrames, strict: input.head !== undefined && isFlacAudio(input.head) });
+  const head = input.head ?? new Uint8Array(0);
+  return ffmpegAudio(fromFile ? input.label : input.stream, { sampleRate: want, source, chunkFrames: opts.chunkFrames, strict: isFlacAudio(head), seeksForSamples: isSeekingContainer(head) });
 }

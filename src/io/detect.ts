@@ -119,6 +119,17 @@ export function isFlacAudio(b: Uint8Array): boolean {
   return at(b, 27 + b[26]!, [0x7f, ...ascii('FLAC')]);
 }
 
+/**
+ * True for CAF and MP4-family files (QuickTime, M4A): containers whose readers seek to find the
+ * samples, so that ffmpeg may find none in them on a pipe.
+ *
+ * @example
+ * isSeekingContainer(m4aHead); // true
+ */
+export function isSeekingContainer(b: Uint8Array): boolean {
+  return at(b, 0, CAFF) || at(b, 4, FTYP);
+}
+
 /** True for the kinds {@link detectInput} returns that sharp decodes (see src/io/image.ts). */
 export function isImageKind(kind: InputKind): kind is 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' {
   return kind === 'png' || kind === 'jpeg' || kind === 'webp' || kind === 'gif' || kind === 'tiff';

@@ -108,8 +108,8 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
   }
   // A name without an extension (a FIFO, or a plain slip) says nothing of the format: --format
   // decides, else it is refused here rather than by ffmpeg on a temporary name.
-  if (ext === '' && path !== '-' && path !== '' && opts.format === undefined) {
-    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path}: the output format cannot come from a name without an extension; add one (.png, .y4m, .mp4, .mkv …) or give --format y4m` });
+  if (ext === '' && path !== '-' && path !== '' && opts.format !== 'y4m') {
+    throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path}: the output format cannot come from a name without an extension; add one (.png, .y4m, .mp4, .mkv …), or give --format y4m${opts.format === 'png' ? ' (PNG frames need a numbered name such as f-%04d.png)' : ''}` });
   }
   if (ext === '.y4m' || ((path === '-' || ext === '') && (opts.format ?? 'y4m') === 'y4m')) return bytesSink(new Y4mWriter(), path, opts);
   if (path === '-') {

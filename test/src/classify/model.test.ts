@@ -45,4 +45,7 @@ t.test('a stream no bundled classifier reads: WALLOC_ERR_CLASSIFIER_NONE says wh
     code: 'WALLOC_ERR_CLASSIFIER_NONE',
     message: /^no bundled classifier reads the latents of stereo-20x@bbbbbbbbbbbb; the bundled ones read .*stereo-5x.*; train one with `walloc train classifier --codec stereo-20x …` and pass it with --model DIR$/,
   });
+  t.throws(() => classifierForHeader({ model: 'volume-mri', modelSha256: 'c'.repeat(64), modality: 'volume' }), {
+    code: 'WALLOC_ERR_CLASSIFIER_NONE', message: /no classifier reads volume latents/,
+  }, 'no training advice the trainer cannot follow');
 });

@@ -297,6 +297,8 @@ t.test('the grey codec from walloc-encode: colour or grey images are read as lum
   t.equal(dec.code, 0, dec.stderr);
   const meta = await sharp(join(dir, 'back.png')).metadata();
   t.match(meta, { channels: 1, width: 56, height: 56 }, 'one channel in the file');
+  const { readWlcSync } = await import('../../../src/container/index.js');
+  t.same(readWlcSync(readFileSync(join(dir, 'g.wlc'))).header.shape, [1, 56, 56], 'the header records one channel');
   const a = await sharp(grey).raw().toBuffer();
   const b = await sharp(join(dir, 'back.png')).raw().toBuffer();
   let se = 0;

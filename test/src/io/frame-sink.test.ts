@@ -76,6 +76,9 @@ t.test('outputs through ffmpeg: still images keep their colour (4:4:4, RGB), odd
   t.equal(bare.code, 2);
   t.match(bare.stderr, /noext: the output format cannot come from a name without an extension.*\[WALLOC_ERR_INVALID_ARGUMENT\]/);
   t.notOk(existsSync(join(dir, 'noext')));
+  const asPng = await runBin('walloc-decode', [wlc, '-o', join(dir, 'noext'), '--format', 'png']);
+  t.equal(asPng.code, 2);
+  t.match(asPng.stderr, /PNG frames need a numbered name such as f-%04d\.png/);
   const y4m = await runBin('walloc-decode', [wlc, '-o', join(dir, 'noext'), '--format', 'y4m']);
   t.equal(y4m.code, 0, y4m.stderr);
   t.match(readFileSync(join(dir, 'noext'), 'latin1').slice(0, 10), /^YUV4MPEG2 /);

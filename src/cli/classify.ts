@@ -24,6 +24,7 @@ import { isTokenClassifier, isTokenStream, TokenClassifier, tokenClassifierForHe
 import { parseAugment } from '../classify/augment.js';
 import { loadFashionMnist } from '../classify/fashion-mnist.js';
 import { buildGreyCodec, GREY_CODEC_DEFAULTS } from '../classify/grey-codec.js';
+import { checkModelFolder } from '../io/atomic.js';
 import { DISTILL_DEFAULTS } from '../classify/distill.js';
 import { HINT_DEFAULTS, parseHints } from '../classify/hint.js';
 import { CLASSIFIER_ARCHS, type ClassifierArch } from '../classify/nets.js';
@@ -248,6 +249,7 @@ export const trainClassifierCommand: CommandSpec = {
     if (typeof values['grey-codec'] === 'string') {
       if (data !== 'fashion-mnist') throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: '--grey-codec is built from --data fashion-mnist' });
       const dir = values['grey-codec'];
+      checkModelFolder(dir, { force: values.force === true });
       const m = buildGreyCodec(loadFashionMnist('train'), {
         ...GREY_CODEC_DEFAULTS, out: dir, name: dir.replace(/\/+$/, '').split('/').pop()!, log,
         levels: numberOption(values.levels, 'levels', 1, 3, true), latentDim: numberOption(values['latent-dim'], 'latent-dim', 1, 64, true),

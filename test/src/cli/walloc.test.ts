@@ -278,3 +278,15 @@ t.test('every command answers --version / -V with the package version', async (t
     t.equal(io.out(), `${version()}\n`, `${cmd.name} ${flag}`);
   }
 });
+
+t.test('train classifier --grey-codec into a folder that holds a model: refused without --force, before any data loads', async (t) => {
+  const { cpSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../../src/paths.js');
+  const dir = join(mkdtempSync(join(tmpdir(), 'walloc-grey-out-')), 'g');
+  cpSync(join(packageRoot(), 'fixtures', 'models', 'fmnist-gray-j2'), dir, { recursive: true });
+  const io = memoryIo();
+  t.equal(await wallocMain(['train', 'classifier', '--data', 'fashion-mnist', '--grey-codec', dir], io), 2);
+  t.match(io.err(), /holds a model already \(fmnist-gray-j2.*--force replaces it.*\[WALLOC_ERR_MODEL_EXISTS\]/);
+});

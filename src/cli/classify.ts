@@ -11,6 +11,7 @@
 import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcParser, type WlcHeader } from '../container/index.js';
 import { werr } from '../errors.js';
 import { openInput } from '../io/input.js';
+import { notWlcError } from '../io/detect.js';
 import { checkNotInput, openOutput } from '../io/output.js';
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { Classifier, predictionOf } from '../classify/classifier.js';
@@ -71,7 +72,7 @@ async function classifyMain(values: Record<string, unknown>, positionals: string
   const input = await openInput(inPath, io.stdin);
   if (input.kind !== 'wlc') {
     input.stream.destroy();
-    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath === '-' ? 'stdin' : inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
+    throw notWlcError(inPath === '-' ? 'stdin' : inPath, input.kind);
   }
   checkNotInput(inPath, (values.output as string | undefined) ?? '-');
   const out = openOutput((values.output as string | undefined) ?? '-', { stdout: io.stdout, binary: false });

@@ -5,6 +5,7 @@
  * stream's header (a bundled model by name) or from --model, and must match the header's checksum.
  */
 import { extname } from 'node:path';
+import { notWlcError } from '../io/detect.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
@@ -90,7 +91,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   if (values.rate !== undefined) numberOption(values.rate, 'rate', 1000, 768_000, true);
 
   const input = await openInput(inPath, io.stdin);
-  if (input.kind !== 'wlc') throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: inPath, reason: 'not a .wlc stream (it does not start with "WLOC"); encode it with walloc-encode first' });
+  if (input.kind !== 'wlc') throw notWlcError(inPath, input.kind);
   const limits = {
     ...imageLimitOptions(values),
     maxLatentValues: intOption(values['max-latent'], 'max-latent', 1, MAX_LATENT_VALUES_CAP),

@@ -13,7 +13,7 @@ import { availableBackends, getTf } from '../models/backend.js';
 import { listBundledModels } from '../models/registry.js';
 import { findFfmpeg } from '../io/ffmpeg.js';
 import { openInput } from '../io/input.js';
-import type { InputKind } from '../io/detect.js';
+import { notWlcError } from '../io/detect.js';
 import { version } from '../paths.js';
 import { isWallocError, werr, type ErrorCode, type WallocError } from '../errors.js';
 import type { CommandIo, CommandSpec } from './command.js';
@@ -112,7 +112,7 @@ export async function describeStream(path: string, stdin: NodeJS.ReadableStream 
   const label = path === '-' ? 'stdin' : path;
   if (input.kind !== 'wlc') {
     input.stream.destroy();
-    throw werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path: label, reason: notWlcReason(input.kind) });
+    throw notWlcError(label, input.kind);
   }
   const reader = new WlcReader({ skipCorrupt: true });
   const damage: StreamDamage[] = [];
@@ -152,19 +152,6 @@ export function damageError(d: StreamDamage): WallocError {
 
 function damageOf(c: WlcCorruption): StreamDamage {
   return { code: c.code, message: c.reason, record: c.record, ...(c.nextRecord !== undefined ? { nextRecord: c.nextRecord } : {}), bytes: [c.start, c.end] };
-}
-
-// What a file that is not a .wlc is, in words, so that a photo given by mistake is named as one
-// (its magic bytes printed as Latin-1 were unreadable).
-const KIND_WORDS: Partial<Record<InputKind, string>> = {
-  y4m: 'a y4m video', png: 'a PNG image', jpeg: 'a JPEG image', webp: 'a WebP image', gif: 'a GIF image', tiff: 'a TIFF image',
-  wav: 'a WAV file', audio: 'an audio file', nifti: 'a NIfTI volume', dicom: 'a DICOM file', gzip: 'a gzip file',
-};
-
-/** The reason walloc-decode gives for a non-.wlc input, naming what it is when the magic bytes say. */
-function notWlcReason(kind: InputKind): string {
-  const what = KIND_WORDS[kind];
-  return `not a .wlc stream (${what ? `it is ${what}` : 'it does not start with "WLOC"'}); encode it with walloc-encode first`;
 }
 
 /** Passes a byte stream through, counting its bytes (a pipe has no size to stat). */

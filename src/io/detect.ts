@@ -6,6 +6,8 @@
  * than magic bytes do (the fixture `not-an-image.png` is text).
  */
 
+import { werr, type WallocError } from '../errors.js';
+
 /** What {@link detectInput} can recognise. 'unknown' means "let ffmpeg try". */
 /** 'audio': a compressed audio stream ffmpeg reads (Ogg, FLAC, MP3, AIFF, CAF, ADTS AAC, M4A), known by its magic. */
 export type InputKind = 'wlc' | 'y4m' | 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'wav' | 'audio' | 'nifti' | 'dicom' | 'gzip' | 'unknown';
@@ -134,3 +136,23 @@ export function isSeekingContainer(b: Uint8Array): boolean {
 export function isImageKind(kind: InputKind): kind is 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' {
   return kind === 'png' || kind === 'jpeg' || kind === 'webp' || kind === 'gif' || kind === 'tiff';
 }
+
+// What a file that is not a .wlc is, in words, so that a photo given by mistake is named as one
+// (its magic bytes printed as Latin-1 were unreadable).
+const KIND_WORDS: Partial<Record<InputKind, string>> = {
+  y4m: 'a y4m video', png: 'a PNG image', jpeg: 'a JPEG image', webp: 'a WebP image', gif: 'a GIF image', tiff: 'a TIFF image',
+  wav: 'a WAV file', audio: 'an audio file', nifti: 'a NIfTI volume', dicom: 'a DICOM file', gzip: 'a gzip file',
+};
+
+/**
+ * WALLOC_ERR_UNSUPPORTED_INPUT for a file given where a .wlc stream is read (walloc-decode,
+ * classify, walloc info), naming what it is when its first bytes say.
+ *
+ * @example
+ * throw notWlcError('photo.jpg', detectInput(head)); // "photo.jpg: unsupported input (not a .wlc stream (it is a JPEG image); …)"
+ */
+export function notWlcError(path: string, kind: InputKind): WallocError {
+  const what = KIND_WORDS[kind];
+  return werr('WALLOC_ERR_UNSUPPORTED_INPUT', { path, reason: `not a .wlc stream (${what ? `it is ${what}` : 'it does not start with "WLOC"'}); encode it with walloc-encode first` });
+}
+

@@ -9,7 +9,7 @@ import { notWlcError } from '../io/detect.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Codec } from '../codec/codec.js';
-import { latentModelOf, MAX_RECORD_BYTES_CAP, WlcReader, type WlcCorruption } from '../container/index.js';
+import { latentModelOf, MAX_RECORD_BYTES_CAP, recordsLost, WlcReader, type WlcCorruption } from '../container/index.js';
 import { MAX_LATENT_VALUES_CAP } from '../stages/pack.js';
 import { imageLimitOptions, intOption, numberOption } from './options.js';
 import { isWallocError, werr } from '../errors.js';
@@ -103,8 +103,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   let corrupt = 0;
   reader.on('corrupt', (c: WlcCorruption) => {
     corrupt++;
-    const lost = c.nextRecord === undefined ? `record ${c.record} to the end of the stream` : c.nextRecord === c.record ? 'no record' : c.nextRecord - c.record === 1 ? `record ${c.record}` : `records ${c.record}–${c.nextRecord - 1}`;
-    io.stderr.write(`walloc-decode: warning: ${c.reason} [${c.code}]; skipped bytes ${c.start}–${c.end - 1} (${lost})\n`);
+    io.stderr.write(`walloc-decode: warning: ${c.reason} [${c.code}]; skipped bytes ${c.start}–${c.end - 1} (${recordsLost(c)})\n`);
   });
   const { signal, release } = interruptSignal();
   const headerP = reader.headerReady;

@@ -7,7 +7,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { WlcReader, type WlcCorruption, type WlcHeader } from '../container/index.js';
+import { recordsLost, WlcReader, type WlcCorruption, type WlcHeader } from '../container/index.js';
 import type { Frame } from '../frame.js';
 import { availableBackends, getTf } from '../models/backend.js';
 import { listBundledModels } from '../models/registry.js';
@@ -221,10 +221,7 @@ function streamLines(s: StreamReport): string[] {
 
 /** One damaged stretch: the error, its code, and what was lost (as walloc-decode --skip-corrupt says it). */
 function damageLine(d: StreamDamage): string {
-  const lost = d.record === undefined ? 'the rest of the stream'
-    : d.nextRecord === undefined ? `record ${d.record} to the end of the stream`
-      : d.nextRecord === d.record ? 'no record'
-        : d.nextRecord - d.record === 1 ? `record ${d.record}` : `records ${d.record}–${d.nextRecord - 1}`;
+  const lost = d.record === undefined ? 'the rest of the stream' : recordsLost({ record: d.record, nextRecord: d.nextRecord });
   return `${d.message} [${d.code}]${d.bytes ? `; skipped bytes ${d.bytes[0]}–${d.bytes[1] - 1}` : ''} (lost: ${lost})`;
 }
 

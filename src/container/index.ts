@@ -13,6 +13,6 @@ export {
   DTYPES, MAX_RANK, dtypeOf, encodeFramePayload, decodeFramePayload, encodeMetaPayload, decodeMetaPayload,
   type Dtype,
 } from './payload.js';
-export { WlcParser, type WlcCorruption, type WlcEvent, type WlcExpectModel, type WlcParserOptions } from './parser.js';
+export { WlcParser, recordsLost, type WlcCorruption, type WlcEvent, type WlcExpectModel, type WlcParserOptions } from './parser.js';
 export { WlcReader, readWlc, readWlcSync, isWlcMeta, inStreamOrder, type WlcContents, type WlcMeta, type WlcReaderOptions } from './reader.js';
 export { WlcWriter, writeWlc, type WlcWriterOptions } from './writer.js';

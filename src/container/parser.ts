@@ -44,6 +44,19 @@ export interface WlcCorruption {
   readonly reason: string;
 }
 
+/**
+ * The records a damaged stretch cost, in words ("record 4", "records 4–6", "record 4 to the end of
+ * the stream"), for walloc-decode's warning and walloc info's damage line alike.
+ *
+ * @example
+ * recordsLost({ record: 4, nextRecord: 7 }); // 'records 4–6'
+ */
+export function recordsLost(c: { record: number; nextRecord: number | undefined }): string {
+  if (c.nextRecord === undefined) return `record ${c.record} to the end of the stream`;
+  if (c.nextRecord === c.record) return 'no record';
+  return c.nextRecord - c.record === 1 ? `record ${c.record}` : `records ${c.record}–${c.nextRecord - 1}`;
+}
+
 /** Error codes that mean "these bytes are damaged", which `skipCorrupt` recovers from. */
 const CORRUPTION_CODES: ReadonlySet<string> = new Set([
   'WALLOC_ERR_CONTAINER_CRC', 'WALLOC_ERR_CONTAINER_LENGTH', 'WALLOC_ERR_CONTAINER_RECORD_TYPE',

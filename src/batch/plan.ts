@@ -169,7 +169,9 @@ export function readList(listPath: string, root: string, text?: string): string[
     // Relative to IN; or, when no such file is there, as `find IN …` prints it: relative to the
     // current folder and under IN (the pipe in docs/batch.md).
     let abs = isAbsolute(path) ? path : resolve(absRoot, path);
-    if (!isAbsolute(path) && !existsSync(abs) && existsSync(path)) abs = resolve(path);
+    // (Only a file under IN: an entry missing from IN that names some other file here stays the
+    // one missing input it is, not a refusal of the whole list.)
+    if (!isAbsolute(path) && !existsSync(abs) && existsSync(path) && !relative(absRoot, resolve(path)).startsWith('..')) abs = resolve(path);
     const rel = relative(absRoot, abs);
     if (rel.startsWith('..') || isAbsolute(rel)) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} in ${listPath} is not under ${root}` });
     out.add(toPosix(rel));

@@ -16,7 +16,7 @@ import { isWallocError, werr } from '../errors.js';
 import type { Frame, ImageFrame } from '../frame.js';
 import { openInput } from '../io/input.js';
 import { checkNotInput, openOutput, writeAtomically } from '../io/output.js';
-import { writeImage } from '../io/image.js';
+import { writeImage, WRITTEN_IMAGE_EXTENSIONS } from '../io/image.js';
 import { frameSinkFor, isFramePattern } from '../io/frame-sink.js';
 import type { CommandIo, CommandSpec } from './command.js';
 import { AUDIO_EXTENSIONS } from '../train/audio-data.js';
@@ -24,7 +24,6 @@ import { interruptSignal } from './run.js';
 import { decodeAudioMain, decodeRawAudioMain } from './audio.js';
 import { decodeVolumeMain } from './volume.js';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 // Extensions that cannot hold the stream's media: refused before decoding, instead of letting
 // ffmpeg fail on a temporary file. Anything else goes to ffmpeg, which knows more formats.
 const AUDIO_ONLY_EXT = [...AUDIO_EXTENSIONS];
@@ -40,7 +39,7 @@ function checkOutputFor(modality: unknown, outPath: string): void {
   modality ??= 'image';
   const name = outPath.toLowerCase();
   const ends = (list: readonly string[]) => list.some((e) => name.endsWith(e));
-  if (modality === 'audio' && (ends([...IMAGE_EXT, '.y4m', ...NOT_MEDIA_EXT.filter((e) => e !== '.raw')]) || isFramePattern(name))) {
+  if (modality === 'audio' && (ends([...WRITTEN_IMAGE_EXTENSIONS, '.y4m', ...NOT_MEDIA_EXT.filter((e) => e !== '.raw')]) || isFramePattern(name))) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${outPath}: this stream holds audio; write .wav, raw PCM (--format s16le, f32le…) or an audio file ffmpeg writes (.flac, .mp3, .ogg, .m4a…)` });
   }
   if (modality === 'image' && ends([...AUDIO_ONLY_EXT, ...NOT_MEDIA_EXT])) {
@@ -156,7 +155,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
     const noFrames = () => werr('WALLOC_ERR_CONTAINER_EMPTY', { path: inPath, reason: corrupt > 0 ? 'every record was damaged and skipped' : 'the stream holds no frame' });
     const single = header.frames === 1;
     const ext = outPath === '-' ? '' : extname(outPath).toLowerCase();
-    const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : IMAGE_EXT.has(ext)) && !isFramePattern(outPath);
+    const asImage = (outPath === '-' ? (format ?? (single ? 'png' : 'y4m')) === 'png' : WRITTEN_IMAGE_EXTENSIONS.has(ext)) && !isFramePattern(outPath);
     if (asImage) {
       // One image: decode the (single) frame, then write it atomically.
       const out = openOutput(outPath, { stdout: io.stdout, force: values.force === true });

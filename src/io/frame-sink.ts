@@ -10,7 +10,7 @@ import { Transform, Writable } from 'node:stream';
 import { isWallocError, werr } from '../errors.js';
 import type { ImageFrame } from '../frame.js';
 import { checkOutputFolder, renamedOutput, tempPathFor } from './atomic.js';
-import { writeImage } from './image.js';
+import { writeImage, WRITTEN_IMAGE_EXTENSIONS } from './image.js';
 import { openOutput } from './output.js';
 import { ffmpegSink } from './video.js';
 import { Y4mWriter } from './y4m.js';
@@ -120,7 +120,7 @@ export async function frameSinkFor(path: string, opts: { format?: 'y4m' | 'png';
     });
     return bytesSink(t, path, opts);
   }
-  if (['.png', '.jpg', '.jpeg', '.webp'].includes(ext)) {
+  if (WRITTEN_IMAGE_EXTENSIONS.has(ext)) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${path} holds one image; for a stream of frames use a pattern such as frame-%04d${ext}, a .y4m file or a video file` });
   }
   // Any other extension: ffmpeg writes it, to a temporary name that keeps the extension. Still

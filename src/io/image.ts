@@ -213,6 +213,9 @@ async function decodePages(src: OpenedImage, page: number, count: number): Promi
 
 const FORMAT_BY_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
 
+/** The extensions {@link writeImage} writes itself (through sharp); other image formats go to ffmpeg. */
+export const WRITTEN_IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(Object.keys(FORMAT_BY_EXT));
+
 /**
  * Encodes an image frame as PNG, JPEG or WebP and, given a target, writes it there: a path, `'-'`
  * for stdout, or any Writable (which is not ended, so several images can go down one pipe).

@@ -16,15 +16,13 @@ import { werr } from '../src/errors.js';
 import { sizeOf, type Frame, type ImageFrame } from '../src/frame.js';
 import { WlcWriter, type WlcHeader } from '../src/container/index.js';
 import type { Model } from '../src/models/model-file.js';
-import { writeImage, type ImageFormat } from '../src/io/image.js';
+import { IMAGE_FORMAT_BY_EXT, writeImage, type ImageFormat } from '../src/io/image.js';
 import { frameName, isFramePattern } from '../src/io/frame-sink.js';
 import { PACK_META_KEY, type PackInfo } from '../transforms/pack.js';
 import { defineFilter, optionError, PAD_KINDS, type FilterContext, type OpenedSink } from './definition.js';
 import { encodeNifti } from '../src/io/nifti.js';
 import { frameToIntensities } from '../src/io/volume.js';
 import { SLAB_META_KEY } from '../src/codec/volume-codec.js';
-
-const IMAGE_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
 
 /** Media extensions other tools expect to hold their own format, which save does not write. */
 const OTHER_MEDIA_EXT: ReadonlySet<string> = new Set([
@@ -85,10 +83,10 @@ export const saveFilter = defineFilter({
     const ext = extname(o.file).toLowerCase();
     const nii = ext === '.nii' || o.file.toLowerCase().endsWith('.nii.gz');
     // A media name save cannot write (out.wav, x.mp4) would otherwise get a .wlc under that name.
-    if (o.format === 'auto' && !nii && !IMAGE_EXT[ext] && OTHER_MEDIA_EXT.has(ext)) {
+    if (o.format === 'auto' && !nii && !IMAGE_FORMAT_BY_EXT[ext] && OTHER_MEDIA_EXT.has(ext)) {
       throw optionError('save', 'file', `save does not write ${ext} files (it writes .wlc, .png, .jpg, .webp and .nii/.nii.gz); save a .wlc and turn it into ${ext} with walloc-decode (-o out${ext}), or add format=wlc to keep this name`);
     }
-    const format = o.format !== 'auto' ? o.format : nii ? 'nifti' : (IMAGE_EXT[ext] ?? 'wlc');
+    const format = o.format !== 'auto' ? o.format : nii ? 'nifti' : (IMAGE_FORMAT_BY_EXT[ext] ?? 'wlc');
     if (format === 'wlc') return wlcSink(o.file, ctx);
     if (format === 'nifti') return niftiSink(o.file, ctx);
     return imageSink(o.file, format, o.quality, ctx);

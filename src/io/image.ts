@@ -211,10 +211,11 @@ async function decodePages(src: OpenedImage, page: number, count: number): Promi
   }
 }
 
-const FORMAT_BY_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+/** The image format {@link writeImage} writes for each extension it writes itself (through sharp). */
+export const IMAGE_FORMAT_BY_EXT: Readonly<Record<string, ImageFormat>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
 
-/** The extensions {@link writeImage} writes itself (through sharp); other image formats go to ffmpeg. */
-export const WRITTEN_IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(Object.keys(FORMAT_BY_EXT));
+/** The extensions {@link writeImage} writes itself; other image formats go to ffmpeg. */
+export const WRITTEN_IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(Object.keys(IMAGE_FORMAT_BY_EXT));
 
 /**
  * Encodes an image frame as PNG, JPEG or WebP and, given a target, writes it there: a path, `'-'`
@@ -234,8 +235,8 @@ export async function writeImage(frame: ImageFrame, target?: string | Writable, 
   const [, height, width] = imageShape(frame);
   const ext = typeof target === 'string' && target !== '-' ? extname(target).toLowerCase() : '';
   // PNG bytes under x.bmp or x.tif would fool whoever opens the file: say so instead.
-  if (!options.format && ext && !FORMAT_BY_EXT[ext]) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${String(target)}: images are written as .png, .jpg or .webp (or pass a format), not ${ext}` });
-  const format = options.format ?? FORMAT_BY_EXT[ext] ?? 'png';
+  if (!options.format && ext && !IMAGE_FORMAT_BY_EXT[ext]) throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `${String(target)}: images are written as .png, .jpg or .webp (or pass a format), not ${ext}` });
+  const format = options.format ?? IMAGE_FORMAT_BY_EXT[ext] ?? 'png';
   const quality = options.quality ?? 90;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
     throw werr('WALLOC_ERR_INVALID_ARGUMENT', { reason: `image quality must be an integer from 1 to 100, got ${quality}` });

@@ -29,7 +29,7 @@ import { openOutput, writeAtomically } from '../io/output.js';
 import { listSliceFiles, pngSlices, readPngStack, splitPngStream, writePngStack } from '../io/png-stack.js';
 import { isFramePattern } from '../io/frame-sink.js';
 import { checkOutputFolder } from '../io/atomic.js';
-import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, type Volume } from '../io/volume.js';
+import { encodeVoxels, parseRawVolume, parseShape3, parseSpacing, parseVoxelType, VOXEL_TYPES, type Volume, type VoxelType } from '../io/volume.js';
 import { loadModel } from '../models/model-file.js';
 import type { CommandIo } from './command.js';
 import { defaultModel } from '../models/registry.js';
@@ -149,7 +149,12 @@ export async function encodeVolumeMain(values: Record<string, unknown>, inPath: 
   }
   if (!values.quiet && out.label !== '-') {
     const s = (performance.now() - t0) / 1000;
-    io.stderr.write(`${out.label}: ${(voxels / 1e6).toFixed(2)} Mvoxels → ${bytes} bytes (${((2 * voxels) / bytes).toFixed(1)}:1 against 16-bit voxels) in ${s.toFixed(2)} s with ${codec.model.id}\n`);
+    // Against 16-bit voxels (the measure docs/volumes.md reports), and against the input's own type
+    // when that is another (a uint8 scan is not 16-bit).
+    const dtype = (header.volume as { dtype?: unknown } | undefined)?.dtype;
+    const own = typeof dtype === 'string' && dtype in VOXEL_TYPES ? VOXEL_TYPES[dtype as VoxelType].bytes : 2;
+    const ownRatio = own === 2 ? '' : `; ${((own * voxels) / bytes).toFixed(1)}:1 against its own ${String(dtype)} voxels`;
+    io.stderr.write(`${out.label}: ${(voxels / 1e6).toFixed(2)} Mvoxels → ${bytes} bytes (${((2 * voxels) / bytes).toFixed(1)}:1 against 16-bit voxels${ownRatio}) in ${s.toFixed(2)} s with ${codec.model.id}\n`);
   }
   return 0;
 }

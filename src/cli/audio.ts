@@ -132,7 +132,7 @@ export async function decodeAudioMain(values: Record<string, unknown>, header: W
     addAbortSignal(signal, reader);
     await writeAtomically(sink, () => dec.decodeInto(reader as AsyncIterable<Frame>, sink, outPath, signal));
     const lost = dec.filledSamples;
-    if (lost > 0) {
+    if (lost > 0 && values.quiet !== true) {
       io.stderr.write(`walloc-decode: ${lost} samples (${(lost / dec.sampleRate).toFixed(2)} s) of skipped records were filled with near silence; the audio after them keeps its place\n`);
     }
   } finally {

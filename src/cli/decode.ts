@@ -60,6 +60,7 @@ export const decodeCommand: CommandSpec = {
     force: { type: 'boolean', short: 'f', help: 'write binary to a terminal anyway' },
     // Issue 11: damaged records and resource limits (docs/reliability.md).
     'skip-corrupt': { type: 'boolean', help: 'report a damaged record on stderr and carry on with the next good one (default: stop with an error)' },
+    quiet: { type: 'boolean', short: 'q', help: 'no warnings or notes on stderr (errors still are)' },
     'max-pixels': { type: 'string', arg: 'N', help: 'refuse decoded frames with more pixels than this (default: 268 MP)' },
     'max-side': { type: 'string', arg: 'N', help: 'refuse decoded frames wider or taller than this (default: 65535)' },
     'max-latent': { type: 'string', arg: 'N', help: 'refuse packed latent images of more bytes than this (default: 67108864)' },
@@ -102,7 +103,7 @@ async function decodeMain(values: Record<string, unknown>, positionals: string[]
   let corrupt = 0;
   reader.on('corrupt', (c: WlcCorruption) => {
     corrupt++;
-    io.stderr.write(`walloc-decode: warning: ${c.reason} [${c.code}]; skipped bytes ${c.start}–${c.end - 1} (${recordsLost(c)})\n`);
+    if (values.quiet !== true) io.stderr.write(`walloc-decode: warning: ${c.reason} [${c.code}]; skipped bytes ${c.start}–${c.end - 1} (${recordsLost(c)})\n`);
   });
   const { signal, release } = interruptSignal();
   const headerP = reader.headerReady;

@@ -190,7 +190,7 @@ export async function decodeVolumeMain(values: Record<string, unknown>, header: 
   })();
   const vol = await assembleVolume(codec, header, frames);
   if (isPattern) {
-    await writePngStack(vol, outPath, (msg) => io.stderr.write(`walloc-decode: warning: ${msg}\n`));
+    await writePngStack(vol, outPath, values.quiet === true ? undefined : (msg) => io.stderr.write(`walloc-decode: warning: ${msg}\n`));
     return;
   }
   const bytes = ext === '.raw' ? Buffer.from(encodeVoxels(vol.data, vol.dtype)) : encodeNifti(vol, { gzip: ext === '.nii.gz' });

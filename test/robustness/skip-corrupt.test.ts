@@ -132,5 +132,9 @@ t.test('walloc-decode: fatal by default, --skip-corrupt carries on', async (t) =
   const full = await runBin('walloc-decode', ['-', '--format', 'y4m'], { input: wlc });
   const all = readY4m(full.stdout);
   t.ok(frames.every((f, i) => same(f, all[i < K ? i : i + 1]!)), 'each the same as decoding the undamaged stream');
-  t.same(readdirSync(dir).sort(), ['damaged.wlc', 'skip.y4m']);
+  const quiet = await runBin('walloc-decode', [file, '--skip-corrupt', '-q', '-o', join(dir, 'quiet.y4m')]);
+  t.equal(quiet.code, 0, quiet.stderr);
+  t.equal(quiet.stderr, '', '-q: no warning on stderr');
+  t.same(readFileSync(join(dir, 'quiet.y4m')), readFileSync(join(dir, 'skip.y4m')), 'the same output');
+  t.same(readdirSync(dir).sort(), ['damaged.wlc', 'quiet.y4m', 'skip.y4m']);
 });

@@ -153,7 +153,6 @@ export async function decodeRawAudioMain(values: Record<string, unknown>, header
   await writeAtomically(sink, async () => {
     let frames = 0;
     for await (const f of reader as AsyncIterable<Frame>) {
-      if (signal.aborted) throw signal.reason;
       if (f.kind !== 'audio' || f.shape[0] !== channels) throw werr('WALLOC_ERR_FRAME_KIND', { stage: 'walloc-decode', expected: `audio frames of ${channels} channels`, actual: `${f.kind} ${f.shape.join('×')}` });
       const n = f.shape[1]!;
       const data = f.data as Float32Array;

@@ -17,7 +17,7 @@ import { ffmpegFailed, ffmpegSpawnFailed, findFfmpeg, StderrTail, type FfmpegExi
 import { isFlacAudio, isSeekingContainer } from './detect.js';
 import type { OpenedInput } from './input.js';
 import { encodePcm, pcmChunks, parseSampleFormat, type SampleFormat } from './pcm.js';
-import { parseWavHeader, readWav } from './wav.js';
+import { parseWavHeader, readWav, type WavSource } from './wav.js';
 
 export interface AudioSource {
   sampleRate: number;
@@ -112,19 +112,18 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
     if (alive(child)) { killed = true; child.kill('SIGKILL'); }
     if (fromStream && child.stdin) input.unpipe(child.stdin);
   };
-  /** Sample frames handed on, and their rate: a failure after some is a damaged input. */
+  /** ffmpeg's WAV output, once its header has come, and the sample frames handed on from it: a failure after some is a damaged input. */
+  let wav: WavSource | undefined;
   let framesRead = 0;
-  let rate = 0;
   const failure = async (cause?: unknown) => {
     const exit = await exited;
     if (inputError) return inputError;
     if (spawnError) return ffmpegSpawnFailed(ff.path, spawnError, source);
     // After samples came, a decoder's own words ("decode_frame() failed") mean little to a person:
     // say what they imply.
-    const context = framesRead ? `after ${(framesRead / rate).toFixed(2)} s of audio from ${source}: it is damaged or cut short` : source;
+    const context = framesRead && wav ? `after ${(framesRead / wav.info.sampleRate).toFixed(2)} s of audio from ${source}: it is damaged or cut short` : source;
     return ffmpegFailed(exit, stderr.text(), context, cause);
   };
-  let wav;
   try {
     wav = await readWav(child.stdout!, { source });
   } catch (e) {
@@ -152,7 +151,6 @@ export async function ffmpegAudio(input: string | Readable, opts: FfmpegAudioOpt
       try {
         for await (const c of w.chunks(opts.chunkFrames)) {
           framesRead += c[0]!.length;
-          rate = w.info.sampleRate;
           yield c;
         }
       } catch (e) {

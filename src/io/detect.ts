@@ -59,11 +59,15 @@ const FTYP = ascii('ftyp');
 /** MP4 brands that say "audio only" (iTunes audio, audiobook, protected audio); `isom` may be either. */
 const AUDIO_BRANDS = ['M4A ', 'M4B ', 'M4P '].map(ascii);
 
+const OGG_FLAC = [0x7f, ...ascii('FLAC')];
+
+/** Where the first packet of an Ogg stream starts (after the page's segment table), or -1. */
+const oggFirstPacket = (b: Uint8Array): number => (at(b, 0, OGG) && b.length >= 27 ? 27 + b[26]! : -1);
+
 /** An Ogg stream whose first packet opens Vorbis, Opus, FLAC or Speex (not Theora or VP8 video). */
 function isOggAudio(b: Uint8Array): boolean {
-  if (!at(b, 0, OGG) || b.length < 27) return false;
-  const p = 27 + b[26]!; // the packet follows the page's segment table
-  return at(b, p, [1, ...ascii('vorbis')]) || at(b, p, ascii('OpusHead')) || at(b, p, [0x7f, ...ascii('FLAC')]) || at(b, p, ascii('Speex   '));
+  const p = oggFirstPacket(b);
+  return p >= 0 && (at(b, p, [1, ...ascii('vorbis')]) || at(b, p, ascii('OpusHead')) || at(b, p, OGG_FLAC) || at(b, p, ascii('Speex   ')));
 }
 
 /** ADTS AAC: a frame header (12 sync bits, layer 0), and another one where its length says. */
@@ -116,9 +120,8 @@ export function detectInput(firstBytes: Uint8Array): InputKind {
  * isFlacAudio(Buffer.from('fLaC\0\0\0\x22')); // true
  */
 export function isFlacAudio(b: Uint8Array): boolean {
-  if (at(b, 0, FLAC)) return true;
-  if (!at(b, 0, OGG) || b.length < 27) return false;
-  return at(b, 27 + b[26]!, [0x7f, ...ascii('FLAC')]);
+  const p = oggFirstPacket(b);
+  return at(b, 0, FLAC) || (p >= 0 && at(b, p, OGG_FLAC));
 }
 
 /**

@@ -1,7 +1,10 @@
 import t from 'tap';
 import { wallocMain } from '../../../src/cli/walloc.js';
 import { memoryIo, runBin } from '../../helpers/io.js';
-import { version } from '../../../src/paths.js';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot, version } from '../../../src/paths.js';
 
 t.test('--version prints the package version on stdout', async (t) => {
   const io = memoryIo();
@@ -40,10 +43,6 @@ t.test('info --json reports version, backend, ffmpeg and models', async (t) => {
 });
 
 t.test('info FILE.wlc describes a stream: header, records, size; a cut one says so; not a stream is a coded error', async (t) => {
-  const { mkdtempSync, readFileSync, statSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { packageRoot } = await import('../../../src/paths.js');
   const dir = mkdtempSync(join(tmpdir(), 'walloc-info-'));
   const wlc = join(dir, 'c.wlc');
   t.equal(await wallocMain(['encode', join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg'), '-o', wlc, '--model', 'rgb-16x-linear', '--quiet'], memoryIo()), 0);
@@ -75,10 +74,6 @@ function recordOffsets(bytes: Buffer): number[] {
 
 /** The 3-frame 96×64 5 fps y4m fixture, encoded by the real CLI. */
 async function encodedClip(): Promise<{ dir: string; wlc: string }> {
-  const { mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { packageRoot } = await import('../../../src/paths.js');
   const dir = mkdtempSync(join(tmpdir(), 'walloc-info-clip-'));
   const wlc = join(dir, 'clip.wlc');
   const io = memoryIo();
@@ -97,8 +92,6 @@ t.test('info FILE.wlc shows the frame size, and the frame rate of a video (text 
   t.match(text.out(), /^frame size: +96×64\n/m);
   t.match(text.out(), /^frame rate: +5 fps\n/m);
   // A still image has a size and no rate.
-  const { join } = await import('node:path');
-  const { packageRoot } = await import('../../../src/paths.js');
   const still = join(dir, 'still.wlc');
   t.equal(await wallocMain(['encode', join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg'), '-o', still, '--model', 'rgb-16x-linear', '--quiet'], memoryIo()), 0);
   const s = memoryIo();
@@ -109,8 +102,6 @@ t.test('info FILE.wlc shows the frame size, and the frame rate of a video (text 
 });
 
 t.test('info on a damaged stream prints the header and the good records, then the damage, and exits 1 with the coded error', async (t) => {
-  const { readFileSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
   const { dir, wlc } = await encodedClip();
   const bytes = readFileSync(wlc);
   const [, second, third] = recordOffsets(bytes);
@@ -146,8 +137,6 @@ t.test('info on a damaged stream prints the header and the good records, then th
 });
 
 t.test('info on a file that is not a .wlc names what it is, as walloc-decode does', async (t) => {
-  const { join } = await import('node:path');
-  const { packageRoot } = await import('../../../src/paths.js');
   const io = memoryIo();
   const jpg = join(packageRoot(), 'fixtures', 'images', 'coffee_255x171.jpg');
   t.equal(await wallocMain(['info', jpg], io), 1);
@@ -254,9 +243,6 @@ t.test('help for an unknown command and train without what to train are usage er
 });
 
 t.test('walloc eval on a folder without a readable image: an error, also with --json, and no table head', async (t) => {
-  const { mkdtempSync, copyFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'walloc-eval-junk-'));
   copyFileSync('fixtures/images/not-an-image.png', join(dir, 'x.png'));
   for (const json of [[], ['--json']]) {
@@ -280,10 +266,6 @@ t.test('every command answers --version / -V with the package version', async (t
 });
 
 t.test('train classifier --grey-codec into a folder that holds a model: refused without --force, before any data loads', async (t) => {
-  const { cpSync, mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { packageRoot } = await import('../../../src/paths.js');
   const dir = join(mkdtempSync(join(tmpdir(), 'walloc-grey-out-')), 'g');
   cpSync(join(packageRoot(), 'fixtures', 'models', 'fmnist-gray-j2'), dir, { recursive: true });
   const io = memoryIo();

@@ -10,7 +10,7 @@
 import type { Readable, Writable, Duplex } from 'node:stream';
 import { werr, type WallocError } from '../src/errors.js';
 import type { Model } from '../src/models/model-file.js';
-import { graphSyntaxError, type FilterNode, type FilterOption } from './grammar.js';
+import { graphSyntaxError, withGraphExcerpt, type FilterNode, type FilterOption } from './grammar.js';
 import { splitListValue } from './escape.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -298,13 +298,7 @@ export function closest(name: string, candidates: readonly string[]): string | u
  */
 export function optionError(filter: string, option: string | undefined, reason: string, where: OptionSource = {}, pos?: number): WallocError {
   const err = werr('WALLOC_ERR_FILTER_OPTION', { filter: where.instance ?? filter, option, reason, position: pos });
-  // The caret display is added to the message after it is rendered: its line breaks are the
-  // layout's (values in a message have theirs escaped), and its graph line is already made visible.
-  if (where.source !== undefined && pos !== undefined) {
-    const e = graphSyntaxError(where.source, pos, reason);
-    err.message += `\n  ${String(e.details.graph)}\n  ${String(e.details.caret)}`;
-  }
-  return err;
+  return where.source !== undefined && pos !== undefined ? withGraphExcerpt(err, graphSyntaxError(where.source, pos, reason)) : err;
 }
 
 /**

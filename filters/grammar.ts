@@ -155,6 +155,20 @@ export function graphSyntaxError(source: string, position: number, reason: strin
   });
 }
 
+/**
+ * Appends the graph line and its caret from `at` (a {@link graphSyntaxError}) to another coded
+ * error's message: unknown filters, bad options and bad links point into the graph with the look of
+ * syntax errors. Appended after rendering, as the display's line breaks are its layout (values in
+ * a message have theirs escaped).
+ *
+ * @example
+ * throw withGraphExcerpt(werr('WALLOC_ERR_GRAPH_LINK', { reason }), graphSyntaxError(source, pos, reason));
+ */
+export function withGraphExcerpt(err: WallocError, at: WallocError): WallocError {
+  err.message += `\n  ${String(at.details.graph)}\n  ${String(at.details.caret)}`;
+  return err;
+}
+
 function countNewlines(s: string, until: number): number {
   let count = 0;
   for (let i = s.indexOf('\n'); i >= 0 && i < until; i = s.indexOf('\n', i + 1)) count++;

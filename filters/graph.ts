@@ -29,7 +29,7 @@ import {
   padsOf, resolveNodeOptions, optionError,
   type AnyFilterDefinition, type FilterContext, type FilterInstance, type FilterIo, type PadKind, type PadSpec,
 } from './definition.js';
-import { graphSyntaxError, parseGraph, resolveLinks, type FilterNode, type Graph, type PadCounts } from './grammar.js';
+import { graphSyntaxError, parseGraph, resolveLinks, withGraphExcerpt, type FilterNode, type Graph, type PadCounts } from './grammar.js';
 import { defaultRegistry, type FilterRegistry } from './registry.js';
 import { splitStreams } from './split.js';
 
@@ -503,10 +503,7 @@ function linkError(reason: string, source?: string, position?: number): WallocEr
   if (source === undefined || position === undefined) return werr('WALLOC_ERR_GRAPH_LINK', { reason });
   // The syntax error's reason adds "(line L, column C)" to a multi-line graph's.
   const e = graphSyntaxError(source, position, reason);
-  const err = werr('WALLOC_ERR_GRAPH_LINK', { reason: e.details.reason, position, line: e.details.line, column: e.details.column });
-  // Appended after rendering, as optionError does: the display's line breaks are the layout's.
-  err.message += `\n  ${String(e.details.graph)}\n  ${String(e.details.caret)}`;
-  return err;
+  return withGraphExcerpt(werr('WALLOC_ERR_GRAPH_LINK', { reason: e.details.reason, position, line: e.details.line, column: e.details.column }), e);
 }
 
 /**

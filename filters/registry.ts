@@ -11,7 +11,7 @@ import {
   closest, describeOptionType, padsOf, parseOptionValue, PAD_KIND_LETTER, PAD_KINDS, resolveOptions,
   type AnyFilterDefinition, type OptionSpec, type PadKind, type PadSpec,
 } from './definition.js';
-import { FILTER_NAME_PATTERN, graphSyntaxError, type FilterNode, type PadCounts } from './grammar.js';
+import { FILTER_NAME_PATTERN, graphSyntaxError, withGraphExcerpt, type FilterNode, type PadCounts } from './grammar.js';
 import { gainFilter, highpassFilter, lowpassFilter, resampleFilter } from './af_webaudio.js';
 import { analysisFilter } from './f_analysis.js';
 import { cropFilter } from './f_crop.js';
@@ -125,9 +125,8 @@ export class FilterRegistry {
     // The catalogue's message is fixed; the hint and the caret are appended to it.
     if (hint) err.message += ` (did you mean "${hint}"?)`;
     if (where.source !== undefined && where.position !== undefined) {
-      const e = graphSyntaxError(where.source, where.position, 'unknown filter');
       details.position = where.position;
-      err.message += `\n  ${String(e.details.graph)}\n  ${String(e.details.caret)}`;
+      withGraphExcerpt(err, graphSyntaxError(where.source, where.position, 'unknown filter'));
     }
     throw err;
   }
